@@ -1,0 +1,1 @@
+"""seq2seq-viz: attention in RNN encoder-decoders, step by step."""

@@ -1,0 +1,115 @@
+"""Configuration objects: frozen dataclasses saved beside the weights as JSON.
+
+`ModelConfig` fully determines the architecture (so a checkpoint folder rebuilds its model
+from `config.json` alone); `DecodeConfig` determines a decoding run (so it can key a cache).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Cell = Literal["rnn", "gru", "lstm"]
+Score = Literal["dot", "general", "concat"]
+Align = Literal["global", "local-m", "local-p", "hard", "none"]
+
+CELLS: tuple[str, ...] = ("rnn", "gru", "lstm")
+SCORE_NAMES: tuple[str, ...] = ("dot", "general", "concat")
+ALIGN_NAMES: tuple[str, ...] = ("global", "local-m", "local-p", "hard", "none")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of an attentional encoder-decoder (Luong et al. 2015, input feeding)."""
+
+    src_vocab_size: int
+    tgt_vocab_size: int
+    emb_dim: int = 128
+    hidden_dim: int = 256  # H: size of enc_states, dec_state, context and attn_hidden
+    cell: Cell = "gru"
+    enc_layers: int = 1
+    dec_layers: int = 1
+    bidirectional: bool = True  # each direction gets hidden_dim // 2 units
+    score: Score = "general"
+    align: Align = "global"
+    window: int = 3  # D of local attention: window [p - D, p + D]
+    self_attn: bool = False  # one multi-head self-attention block over the encoder states
+    self_attn_heads: int = 4
+    tie_output: bool = True  # W_o = E_tgt W_p (a factorised, tied output layer)
+    dropout: float = 0.2
+    max_src_len: int = 40  # longer inputs are truncated (with a visible notice in the app)
+    src_lang: str = "en"
+    tgt_lang: str = "fr"
+    lowercase: bool = True
+
+    def __post_init__(self) -> None:
+        _check_choice("cell", self.cell, CELLS)
+        _check_choice("score", self.score, SCORE_NAMES)
+        _check_choice("align", self.align, ALIGN_NAMES)
+        if self.bidirectional and self.hidden_dim % 2:
+            raise ValueError("hidden_dim must be even for a bidirectional encoder")
+        if self.self_attn and self.hidden_dim % self.self_attn_heads:
+            raise ValueError("hidden_dim must be divisible by self_attn_heads")
+        for name in ("src_vocab_size", "tgt_vocab_size", "emb_dim", "hidden_dim", "enc_layers",
+                     "dec_layers", "window", "max_src_len"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """How to decode: greedy is beam search of width 1 (tested equal)."""
+
+    beam_width: int = 1
+    max_len: int = 30
+    length_penalty: float = 0.6  # GNMT alpha; 0 means raw cumulative log-probability
+    n_best: int = 5
+    top_k: int = 10  # how many output words each step records
+    sample_hard: bool = False  # hard attention: sample a position instead of the argmax
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.beam_width <= 16:
+            raise ValueError(f"beam_width must be in 1..16, got {self.beam_width}")
+        if not 1 <= self.max_len <= 200:
+            raise ValueError(f"max_len must be in 1..200, got {self.max_len}")
+        if self.length_penalty < 0:
+            raise ValueError("length_penalty must be >= 0")
+        if self.n_best < 1 or self.top_k < 1:
+            raise ValueError("n_best and top_k must be >= 1")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training hyper-parameters (saved with the model for provenance)."""
+
+    batch_size: int = 64
+    lr: float = 2e-3
+    clip: float = 1.0
+    epochs: int = 10
+    max_minutes: float = 0.0  # 0 = no time budget
+    patience: int = 2  # early stopping on validation loss
+    teacher_forcing: float = 1.0  # ratio at the start
+    teacher_forcing_min: float = 1.0  # linear schedule down to this by the last epoch
+    seed: int = 1
+    reinforce_weight: float = 1.0
+    entropy_weight: float = 0.01
+    baseline_decay: float = 0.9
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")

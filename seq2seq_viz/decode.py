@@ -1,0 +1,295 @@
+"""Decoding: greedy, batched beam search (with its whole tree), teacher-forced and forced-prefix
+runs. The one place that turns the model's tensors into a plain-data trace.
+
+Beam search keeps K hypotheses as one batch: one decoder step per output position for all live
+hypotheses. Each live hypothesis proposes its K best children (no other child of it can survive),
+the best ``slots`` of all proposals survive, where slots = K minus the hypotheses already finished
+(a shrinking beam). Survivors ending in <eos> are finished; the others stay live; the rest are
+pruned. Hypotheses are ranked by the GNMT length-normalised score
+``score / lp(n)``, ``lp(n) = ((5 + n) / 6) ** alpha`` (Wu et al. 2016), n counting <eos>.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .config import DecodeConfig, ModelConfig
+from .model import EncoderOutput, Seq2Seq, StepOutput
+from .text import EOS, EOS_ID, PAD_ID, SOS, SOS_ID, EncodedText, Vocab, encode_text, tokenize
+from .trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
+
+BANNED_IDS = (PAD_ID, SOS_ID)  # never emitted
+
+
+class EmptyInputError(ValueError):
+    """The text has no tokens after normalisation."""
+
+
+def length_penalty(n: int, alpha: float) -> float:
+    return ((5.0 + n) / 6.0) ** alpha
+
+
+# ----------------------------------------------------------------------------- beam search
+
+
+class Stepper(Protocol):
+    """What beam search needs from a model: log-probs for live rows, and reordering of rows."""
+
+    def step(self, tokens: Tensor, t: int) -> Tensor: ...  # (n,) -> (n,V)
+
+    def reorder(self, rows: Tensor) -> None: ...
+
+
+@dataclass
+class _Beam:
+    node_ids: list[int]
+    scores: Tensor  # (n,)
+    tokens: Tensor  # (n,) last token of each live hypothesis
+    nodes: list[BeamNode] = field(default_factory=list)
+    finished: list[int] = field(default_factory=list)
+
+
+def beam_search(stepper: Stepper, itos: tuple[str, ...] | list[str], width: int, max_len: int,
+                alpha: float = 0.6, prefix: tuple[int, ...] = ()) -> tuple[list[BeamNode],
+                                                                          list[Hypothesis]]:
+    """Run a shrinking beam; return every expanded node and all complete hypotheses, best first."""
+    root = BeamNode(0, -1, -1, SOS, SOS_ID, 0.0, 0.0, 0.0, "kept", 0)
+    beam = _Beam([0], torch.zeros(1), torch.tensor([SOS_ID]), [root])
+    for t in range(max_len):
+        logp = stepper.step(beam.tokens, t).float()  # (n,V)
+        logp[:, list(BANNED_IDS)] = float("-inf")
+        slots = width - len(beam.finished)
+        forced = prefix[t] if t < len(prefix) else None
+        rows = _expand_select(beam, logp, slots, t, alpha, itos, forced, last=t == max_len - 1)
+        if not rows:
+            break
+        stepper.reorder(torch.tensor(rows))
+    return beam.nodes, _hypotheses(beam.nodes, beam.finished)
+
+
+def _expand_select(beam: _Beam, logp: Tensor, slots: int, t: int, alpha: float, itos,
+                   forced: int | None, last: bool) -> list[int]:
+    """Expand each live row, keep the best `slots`, record nodes; returns surviving parent rows."""
+    n, V = logp.shape
+    if forced is not None:  # a forced prefix: the only child is the forced word
+        cand_logp, cand_tok = logp[:, forced : forced + 1], torch.full((n, 1), forced)
+        slots = 1
+    else:
+        cand_logp, cand_tok = logp.topk(min(slots, V - len(BANNED_IDS)), dim=1)  # (n,k)
+    total = beam.scores.unsqueeze(1) + cand_logp  # (n,k)
+    order = total.flatten().argsort(descending=True).tolist()
+    k = cand_tok.size(1)
+    lp = length_penalty(t + 1, alpha)
+    flat_tok, flat_logp, flat_total = (x.flatten().tolist() for x in (cand_tok, cand_logp, total))
+    keep: list[tuple[int, int, float, int]] = []  # (parent row, node id, score, token)
+    for rank, j in enumerate(order):
+        row, tok = j // k, flat_tok[j]
+        survives = rank < slots and flat_total[j] > float("-inf")
+        status = "pruned" if not survives else ("finished" if tok == EOS_ID or last else "kept")
+        node = BeamNode(len(beam.nodes), beam.node_ids[row], t, itos[tok], tok, flat_logp[j],
+                        flat_total[j], flat_total[j] / lp, status, rank)
+        beam.nodes.append(node)
+        if status == "finished":
+            beam.finished.append(node.id)
+        elif status == "kept":
+            keep.append((row, node.id, flat_total[j], tok))
+    beam.node_ids = [node_id for _, node_id, _, _ in keep]
+    beam.scores = torch.tensor([score for _, _, score, _ in keep])
+    beam.tokens = torch.tensor([tok for _, _, _, tok in keep], dtype=torch.long)
+    return [row for row, _, _, _ in keep]
+
+
+def _hypotheses(nodes: list[BeamNode], finished: list[int]) -> list[Hypothesis]:
+    hyps = []
+    for node_id in finished:
+        path = path_to_root(nodes, node_id)
+        ids = [nodes[i].token_id for i in path]
+        toks = [nodes[i].token for i in path]
+        if ids and ids[-1] == EOS_ID:
+            ids, toks = ids[:-1], toks[:-1]
+        node = nodes[node_id]
+        hyps.append(Hypothesis(toks, ids, node.score, node.norm_score, node_id))
+    return sorted(hyps, key=lambda h: -h.norm_score)
+
+
+def path_to_root(nodes: list[BeamNode], node_id: int) -> list[int]:
+    """Node ids from the first output word to `node_id` (the root excluded)."""
+    path = []
+    while node_id > 0:
+        path.append(node_id)
+        node_id = nodes[node_id].parent
+    return path[::-1]
+
+
+class ModelStepper:
+    """Batched stepper: all live hypotheses of one sentence go through the decoder together."""
+
+    def __init__(self, model: Seq2Seq, enc: EncoderOutput) -> None:
+        self.model, self.enc = model, enc
+        self.state = enc.init_state
+        self.attn_hidden = model.initial_attn_hidden(1, enc.enc_states.device)
+
+    def step(self, tokens: Tensor, t: int) -> Tensor:
+        enc = expand_encoder(self.enc, tokens.size(0))
+        out = self.model.decoder.step(tokens.to(self.attn_hidden.device), self.attn_hidden,
+                                      self.state, enc, t)
+        self.state, self.attn_hidden = out.state, out.attn_hidden
+        return out.logp
+
+    def reorder(self, rows: Tensor) -> None:
+        rows = rows.to(self.attn_hidden.device)
+        self.attn_hidden = self.attn_hidden.index_select(0, rows)
+        if isinstance(self.state, tuple):
+            self.state = tuple(s.index_select(1, rows) for s in self.state)
+        else:
+            self.state = self.state.index_select(1, rows)
+
+
+def expand_encoder(enc: EncoderOutput, n: int) -> EncoderOutput:
+    """Repeat a one-sentence encoding for n hypotheses (views, no copies)."""
+    if enc.enc_states.size(0) == n:
+        return enc
+    return enc._replace(enc_states=enc.enc_states.expand(n, -1, -1),
+                        mask=enc.mask.expand(n, -1), lengths=enc.lengths.expand(n),
+                        summary=enc.summary.expand(n, -1))
+
+
+# ----------------------------------------------------------------------------- translator
+
+
+@dataclass
+class Translator:
+    """A model with its vocabularies: the object the Python API and the app use."""
+
+    model: Seq2Seq
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+    name: str = "model"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.cfg
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def encode_text(self, text: str) -> EncodedText:
+        cfg = self.config
+        enc = encode_text(text, self.src_vocab, cfg.src_lang, cfg.lowercase, cfg.max_src_len)
+        if not enc.tokens:
+            raise EmptyInputError("the text has no words to translate")
+        return enc
+
+    def target_ids(self, text: str) -> list[int]:
+        cfg = self.config
+        return self.tgt_vocab.encode(tokenize(text, cfg.tgt_lang, cfg.lowercase))
+
+    @torch.inference_mode()
+    def encode(self, source: EncodedText) -> EncoderOutput:
+        self.model.eval()
+        src = torch.tensor([source.ids], dtype=torch.long, device=self.device)  # (1,S)
+        return self.model.encode(src, torch.tensor([len(source.ids)], device=self.device))
+
+    def translate(self, text: str, beam_width: int = 1, **kwargs: Any) -> str:
+        from .text import detokenize
+
+        trace = self.trace(text, DecodeConfig(beam_width=beam_width, **kwargs))
+        return detokenize(trace.output_tokens, self.config.tgt_lang)
+
+    @torch.inference_mode()
+    def trace(self, text: str, decode: DecodeConfig | None = None, reference: str | None = None,
+              prefix: list[str] | tuple[str, ...] = ()) -> DecodeTrace:
+        """Decode `text` and record everything. With `reference`: a teacher-forced trace.
+        With `prefix` (target words): those words are forced first, the model continues."""
+        decode = decode or DecodeConfig()
+        source = self.encode_text(text)
+        enc = self.encode(source)
+        prefix_ids = tuple(self.tgt_vocab.id(w) for w in prefix)
+        greedy = self._record(enc, decode, forced=prefix_ids)
+        trace = self._new_trace(text, source, enc, decode)
+        trace.greedy_tokens = [s.token for s in greedy if s.token_id != EOS_ID]
+        if reference is not None:
+            ref_ids = tuple(self.target_ids(reference)) + (EOS_ID,)
+            trace.mode, trace.reference_tokens = "teacher", self.tgt_vocab.decode(ref_ids[:-1])
+            trace.steps = self._record(enc, decode, forced=ref_ids, stop_after_forced=True)
+        elif decode.beam_width > 1:
+            stepper = ModelStepper(self.model, enc)
+            trace.beam_nodes, hyps = beam_search(stepper, self.tgt_vocab.itos, decode.beam_width,
+                                                 decode.max_len, decode.length_penalty, prefix_ids)
+            trace.hypotheses = hyps[: decode.n_best]
+            best = tuple(hyps[0].token_ids) + (EOS_ID,) if hyps else ()
+            trace.mode = "beam"
+            trace.steps = self._record(enc, decode, forced=best, stop_after_forced=True)
+        else:
+            trace.mode, trace.steps = ("forced" if prefix_ids else "greedy"), greedy
+        trace.output_tokens = [s.token for s in trace.steps if s.token_id != EOS_ID]
+        return trace
+
+    def _new_trace(self, text: str, source: EncodedText, enc: EncoderOutput,
+                   decode: DecodeConfig) -> DecodeTrace:
+        cfg = self.config
+        self_attn = None if enc.self_attn is None else enc.self_attn[0].float().cpu().numpy()
+        return DecodeTrace(
+            model_name=self.name, mode="greedy", src_text=text, src_tokens=list(source.tokens),
+            src_ids=np.array(source.ids), src_unknown=np.array(source.unknown, dtype=bool),
+            truncated_from=source.truncated_from,
+            enc_states=enc.enc_states[0].float().cpu().numpy(), steps=[], output_tokens=[],
+            score_name=cfg.score, align_name=cfg.align, window=cfg.window, self_attn=self_attn,
+            enc_rnn_states=None if enc.self_attn is None else enc.rnn_states[0].cpu().numpy(),
+            settings={"beam_width": decode.beam_width, "max_len": decode.max_len,
+                      "length_penalty": decode.length_penalty, "sample_hard": decode.sample_hard,
+                      "seed": decode.seed})
+
+    def _record(self, enc: EncoderOutput, decode: DecodeConfig, forced: tuple[int, ...] = (),
+                stop_after_forced: bool = False) -> list[StepRecord]:
+        """Run the decoder one step at a time for one sentence, recording every quantity."""
+        gen = torch.Generator(device=self.device).manual_seed(decode.seed)
+        state, attn_hidden = enc.init_state, self.model.initial_attn_hidden(1, self.device)
+        y_prev, records = SOS_ID, []
+        limit = len(forced) if stop_after_forced else decode.max_len
+        for t in range(limit):
+            y = torch.tensor([y_prev], device=self.device)
+            out = self.model.decoder.step(y, attn_hidden, state, enc, t,
+                                          sample=decode.sample_hard, generator=gen)
+            state, attn_hidden = out.state, out.attn_hidden
+            token = forced[t] if t < len(forced) else None
+            records.append(self._step_record(t, y_prev, out, token, decode.top_k))
+            y_prev = records[-1].token_id
+            if y_prev == EOS_ID:
+                break
+        return records
+
+    def _step_record(self, t: int, y_prev: int, out: StepOutput, forced: int | None,
+                     top_k: int) -> StepRecord:
+        logp = out.logp[0].float()
+        logp[list(BANNED_IDS)] = float("-inf")
+        top_logp, top_ids = logp.topk(min(top_k, logp.numel()))
+        token = int(top_ids[0]) if forced is None else forced
+        a = out.attn
+        np_ = (lambda x: x[0].float().cpu().numpy())  # noqa: E731
+        extras: dict[str, Any] = {}
+        if a.soft_weights is not None:
+            extras["soft_weights"] = np_(a.soft_weights)
+        if a.center is not None:
+            extras["center"] = float(a.center[0])
+            extras["window"] = [int(v) for v in a.window[0]]
+        if a.gaussian is not None:
+            extras["gaussian"] = np_(a.gaussian)
+        if a.index is not None:
+            extras["sampled_index"] = int(a.index[0])
+        itos = self.tgt_vocab.itos
+        return StepRecord(
+            t=t, input_token=itos[y_prev] if y_prev != SOS_ID else SOS, input_id=y_prev,
+            dec_state=np_(out.dec_state), scores=np_(a.scores), mask=a.mask[0].cpu().numpy(),
+            weights=np_(a.weights), context=np_(a.context), attn_pre=np_(a.attn_pre),
+            attn_hidden=np_(a.attn_hidden), topk_ids=top_ids.cpu().numpy(),
+            topk_tokens=[itos[i] for i in top_ids.tolist()], topk_probs=top_logp.exp().numpy(),
+            token=itos[token] if token != EOS_ID else EOS, token_id=token,
+            logp=float(logp[token]), forced=forced is not None, extras=extras)

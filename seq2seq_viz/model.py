@@ -1,0 +1,204 @@
+r"""Encoder, Luong decoder with input feeding, and the Seq2Seq wrapper.
+
+One decoder step (Luong et al. 2015, input feeding)::
+
+    s_t   = RNN([emb(y_{t-1}); h~_{t-1}], s_{t-1})
+    e_t, a_t, c_t, h~_t = Attention(s_t, h_1..h_S)           (see attention.py)
+    p(y_t | y_<t, x) = softmax(W_o h~_t + b_o),   W_o = E_y W_p when the output layer is tied
+
+The model returns everything it computes (named tuples) and stores nothing on ``self``.
+Shapes: B batch, S source length, T target length, H hidden, E embedding, V vocabulary, L layers.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .attention import Attention, AttentionOutput, SelfAttention
+from .config import ModelConfig
+from .text import PAD_ID
+
+RNNS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+State = Tensor | tuple[Tensor, Tensor]  # (L,B,H), or (h, c) for LSTM
+
+
+class EncoderOutput(NamedTuple):
+    enc_states: Tensor  # (B,S,H) what attention reads
+    mask: Tensor  # (B,S) bool, True = real token
+    lengths: Tensor  # (B,) long
+    init_state: State  # decoder's initial state (after the bridge)
+    summary: Tensor  # (B,H) final encoder state: the single context vector of align="none"
+    rnn_states: Tensor  # (B,S,H) before self-attention (== enc_states without it)
+    self_attn: Tensor | None  # (B,n,S,S)
+
+
+class StepOutput(NamedTuple):
+    logp: Tensor | None  # (B,V) log p(y_t), None when projection was skipped
+    attn_hidden: Tensor  # (B,H) h~_t, fed to the next step
+    dec_state: Tensor  # (B,H) s_t of the top layer
+    state: State  # full recurrent state for the next step
+    attn: AttentionOutput
+
+
+class ForwardOutput(NamedTuple):
+    logp: Tensor  # (B,T,V)
+    weights: Tensor  # (B,T,S)
+    sampled_logpi: Tensor | None  # (B,T) log pi(i*) of hard attention's sampled positions
+    soft_entropy: Tensor | None  # (B,T) entropy of pi_t (hard attention)
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        per_dir = cfg.hidden_dim // 2 if cfg.bidirectional else cfg.hidden_dim
+        self.embed = nn.Embedding(cfg.src_vocab_size, cfg.emb_dim, padding_idx=PAD_ID)
+        self.rnn = RNNS[cfg.cell](cfg.emb_dim, per_dir, num_layers=cfg.enc_layers, batch_first=True,
+                                  bidirectional=cfg.bidirectional,
+                                  dropout=cfg.dropout if cfg.enc_layers > 1 else 0.0)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.self_attn = (SelfAttention(cfg.hidden_dim, cfg.self_attn_heads, cfg.dropout)
+                          if cfg.self_attn else None)
+
+    def forward(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None,
+                                                              Tensor | None]:
+        """src (B,S) -> states (B,S,H), final (L,B,H), rnn states, final cell, self-attn."""
+        mask = src != PAD_ID  # (B,S)
+        emb = self.drop(self.embed(src))  # (B,S,E)
+        packed = pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, final = self.rnn(packed)
+        rnn_states, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))
+        cell = None
+        if isinstance(final, tuple):
+            final, cell = final[0], self._merge(final[1])
+        final = self._merge(final)  # (L,B,H)
+        states, weights = rnn_states, None
+        if self.self_attn is not None:
+            states, weights = self.self_attn(rnn_states, mask)
+        return states, final, rnn_states, cell, weights
+
+    def _merge(self, final: Tensor) -> Tensor:
+        """(L*dirs,B,h) -> (L,B,dirs*h): concatenate forward and backward final states."""
+        if not self.cfg.bidirectional:
+            return final
+        L2, B, h = final.shape
+        return final.view(L2 // 2, 2, B, h).transpose(1, 2).reshape(L2 // 2, B, 2 * h)
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        H = cfg.hidden_dim
+        self.embed = nn.Embedding(cfg.tgt_vocab_size, cfg.emb_dim, padding_idx=PAD_ID)
+        self.rnn = RNNS[cfg.cell](cfg.emb_dim + H, H, num_layers=cfg.dec_layers, batch_first=True,
+                                  dropout=cfg.dropout if cfg.dec_layers > 1 else 0.0)
+        self.attention = Attention(H, cfg.score, cfg.align, cfg.window)
+        self.drop = nn.Dropout(cfg.dropout)
+        if cfg.tie_output:
+            self.W_p = nn.Linear(H, cfg.emb_dim, bias=False)
+            self.out_bias = nn.Parameter(torch.zeros(cfg.tgt_vocab_size))
+        else:
+            self.W_o = nn.Linear(H, cfg.tgt_vocab_size)
+
+    def project(self, attn_hidden: Tensor) -> Tensor:
+        """h~ (...,H) -> log p(y) (...,V)."""
+        x = self.drop(attn_hidden)
+        if self.cfg.tie_output:
+            logits = F.linear(self.W_p(x), self.embed.weight, self.out_bias)  # (...,V)
+        else:
+            logits = self.W_o(x)  # (...,V)
+        return logits.log_softmax(dim=-1)
+
+    def step(self, y_prev: Tensor, prev_attn_hidden: Tensor, state: State, enc: EncoderOutput,
+             t: int, sample: bool = False, generator: torch.Generator | None = None,
+             project: bool = True) -> StepOutput:
+        """One decoder step for a batch: y_prev (B,), prev_attn_hidden (B,H)."""
+        emb = self.drop(self.embed(y_prev))  # (B,E)
+        rnn_in = torch.cat([emb, prev_attn_hidden], dim=1).unsqueeze(1)  # (B,1,E+H)
+        out, state = self.rnn(rnn_in, state)  # (B,1,H)
+        dec_state = out.squeeze(1)  # (B,H) s_t
+        attn = self.attention(dec_state, enc.enc_states, enc.mask, enc.lengths, t,
+                              enc.summary, sample, generator)
+        logp = self.project(attn.attn_hidden) if project else None
+        return StepOutput(logp, attn.attn_hidden, dec_state, state, attn)
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = Encoder(cfg)
+        self.decoder = Decoder(cfg)
+        H, L = cfg.hidden_dim, cfg.dec_layers
+        self.bridge = nn.Linear(H, H * L)
+        self.bridge_cell = nn.Linear(H, H * L) if cfg.cell == "lstm" else None
+
+    def encode(self, src: Tensor, lengths: Tensor) -> EncoderOutput:
+        states, final, rnn_states, cell, weights = self.encoder(src, lengths)
+        top = final[-1]  # (B,H) top layer's final state
+        init = self._bridge(self.bridge, top)
+        if self.bridge_cell is not None:
+            init = (init, self._bridge(self.bridge_cell, cell[-1]))
+        mask = src != PAD_ID  # (B,S)
+        return EncoderOutput(states, mask, lengths.to(src.device), init, top, rnn_states, weights)
+
+    def _bridge(self, layer: nn.Linear, top: Tensor) -> Tensor:
+        B, H = top.shape
+        init = torch.tanh(layer(top))  # (B,L*H)
+        return init.view(B, self.cfg.dec_layers, H).transpose(0, 1).contiguous()  # (L,B,H)
+
+    def initial_attn_hidden(self, batch: int, device: torch.device) -> Tensor:
+        return torch.zeros(batch, self.cfg.hidden_dim, device=device)  # h~_0 = 0
+
+    def forward(self, src: Tensor, lengths: Tensor, tgt_in: Tensor, tf_ratio: float = 1.0,
+                sample: bool = False, generator: torch.Generator | None = None) -> ForwardOutput:
+        """Teacher-forced (with probability tf_ratio per step) forward over tgt_in (B,T)."""
+        enc = self.encode(src, lengths)
+        B, T = tgt_in.shape
+        state, attn_hidden = enc.init_state, self.initial_attn_hidden(B, src.device)
+        y_prev = tgt_in[:, 0]
+        hiddens, logps, weights, logpi, entropy = [], [], [], [], []
+        project_each = tf_ratio < 1.0
+        for t in range(T):
+            out = self.decoder.step(y_prev, attn_hidden, state, enc, t, sample, generator,
+                                    project=project_each)
+            state, attn_hidden = out.state, out.attn_hidden
+            hiddens.append(attn_hidden)
+            weights.append(out.attn.weights)
+            if out.attn.index is not None:
+                soft = out.attn.soft_weights
+                logpi.append(torch.log(soft.gather(1, out.attn.index[:, None]).squeeze(1) + 1e-12))
+                entropy.append(-(soft * torch.log(soft + 1e-12)).sum(1))
+            if project_each:
+                logps.append(out.logp)
+            if t + 1 < T:
+                y_prev = self._next_input(tgt_in[:, t + 1], out.logp, tf_ratio, generator)
+        logp = torch.stack(logps, 1) if project_each else self.decoder.project(torch.stack(hiddens, 1))
+        stack = (lambda xs: torch.stack(xs, 1) if xs else None)  # noqa: E731
+        return ForwardOutput(logp, torch.stack(weights, 1), stack(logpi), stack(entropy))
+
+    @staticmethod
+    def _next_input(gold: Tensor, logp: Tensor | None, tf_ratio: float,
+                    generator: torch.Generator | None) -> Tensor:
+        if logp is None or tf_ratio >= 1.0:
+            return gold
+        use_gold = torch.rand(gold.shape, generator=generator, device=gold.device) < tf_ratio
+        return torch.where(use_gold, gold, logp.argmax(-1).detach())
+
+
+def build_model(cfg: ModelConfig, device: torch.device | str | None = None) -> Seq2Seq:
+    model = Seq2Seq(cfg)
+    return model.to(device) if device is not None else model
+
+
+def pick_device(prefer: str | None = None) -> torch.device:
+    """CUDA when present (or asked for), else CPU."""
+    if prefer:
+        return torch.device(prefer)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,166 @@
+"""The trace: plain data (numpy arrays, floats, strings) of every computation of a decoding run.
+
+No torch and no streamlit here: a trace pickles (for ``st.cache_data``) and round-trips through
+JSON (for downloads and test fixtures). Symbols: S source length, T output steps, H hidden size,
+K top-k kept per step, n heads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+TRACE_VERSION = 1
+NODE_STATUSES = ("kept", "pruned", "finished")
+
+
+@dataclass
+class StepRecord:
+    """One decoder step t: s_t -> e_t -> a_t -> c_t -> h~_t -> p(y_t)."""
+
+    t: int
+    input_token: str  # y_{t-1} fed to the decoder (<sos> at t = 0)
+    input_id: int
+    dec_state: np.ndarray  # (H,) s_t, top decoder layer
+    scores: np.ndarray  # (S,) raw e_t before masking (the score function's output)
+    mask: np.ndarray  # (S,) bool, True = position may be attended (real token, inside window)
+    weights: np.ndarray  # (S,) a_t actually used for c_t (exactly 0 where mask is False)
+    context: np.ndarray  # (H,) c_t
+    attn_pre: np.ndarray  # (H,) W_c [c_t; s_t] before tanh
+    attn_hidden: np.ndarray  # (H,) h~_t
+    topk_ids: np.ndarray  # (K,) int
+    topk_tokens: list[str]
+    topk_probs: np.ndarray  # (K,) p(y_t = w)
+    token: str  # y_t emitted (chosen, or forced by teacher forcing / a prefix)
+    token_id: int
+    logp: float  # log p(y_t = token)
+    forced: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+    # extras keys by variant: "soft_weights" (S,) softmax before Gaussian / sampling;
+    # "center" p_t; "window" [lo, hi] (inclusive); "gaussian" (S,); "sampled_index" int.
+
+    def softmax_parts(self) -> tuple[np.ndarray, float]:
+        """exp(e_i - max e) over allowed positions (0 elsewhere) and their sum."""
+        allowed = self.mask.astype(bool)
+        if not allowed.any():
+            return np.zeros_like(self.scores, dtype=np.float64), 0.0
+        shift = np.max(self.scores[allowed])
+        exps = np.where(allowed, np.exp(np.where(allowed, self.scores - shift, 0.0)), 0.0)
+        return exps.astype(np.float64), float(exps.sum())
+
+
+@dataclass
+class BeamNode:
+    """One expanded hypothesis in the beam-search tree."""
+
+    id: int
+    parent: int  # -1 for the root (<sos>)
+    step: int  # output position of `token` (root: -1)
+    token: str
+    token_id: int
+    logp: float  # log p(token | prefix)
+    score: float  # cumulative log-probability of the prefix including token
+    norm_score: float  # score / GNMT length penalty
+    status: str  # kept | pruned | finished
+    rank: int  # rank among the candidates of its step (0 = best)
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[str]
+    token_ids: list[int]
+    score: float
+    norm_score: float
+    node_id: int  # its last node in the tree
+
+
+@dataclass
+class DecodeTrace:
+    """Everything one decoding run computed, per decoder step."""
+
+    model_name: str
+    mode: str  # greedy | beam | teacher | forced
+    src_text: str
+    src_tokens: list[str]  # surface forms (unknown words kept as typed)
+    src_ids: np.ndarray  # (S,)
+    src_unknown: np.ndarray  # (S,) bool
+    truncated_from: int  # source token count before truncation
+    enc_states: np.ndarray  # (S, H) h_1..h_S (after self-attention when the model has it)
+    steps: list[StepRecord]
+    output_tokens: list[str]  # the emitted translation without <eos>
+    score_name: str
+    align_name: str
+    window: int
+    self_attn: np.ndarray | None = None  # (n, S, S) per-head encoder self-attention weights
+    enc_rnn_states: np.ndarray | None = None  # (S, H) before self-attention, when it exists
+    beam_nodes: list[BeamNode] = field(default_factory=list)
+    hypotheses: list[Hypothesis] = field(default_factory=list)  # n best, best first
+    greedy_tokens: list[str] = field(default_factory=list)
+    reference_tokens: list[str] = field(default_factory=list)  # teacher forcing
+    settings: dict[str, Any] = field(default_factory=dict)
+    version: int = TRACE_VERSION
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+    def weights_matrix(self) -> np.ndarray:
+        """(T, S) attention weights, one row per decoder step."""
+        if not self.steps:
+            return np.zeros((0, len(self.src_tokens)))
+        return np.stack([s.weights for s in self.steps])
+
+    def step_tokens(self) -> list[str]:
+        return [s.token for s in self.steps]
+
+    def entropy(self) -> float:
+        """Mean entropy (nats) of the attention distributions over steps (0 for none/hard)."""
+        w = self.weights_matrix()
+        if w.size == 0:
+            return 0.0
+        p = np.clip(w, 1e-12, 1.0)
+        return float(np.mean(-(w * np.log(p)).sum(axis=1)))
+
+    def to_json(self) -> str:
+        return json.dumps(_encode(dataclasses.asdict(self)), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> DecodeTrace:
+        data = _decode(json.loads(text))
+        if data.get("version") != TRACE_VERSION:
+            raise ValueError(f"unsupported trace version {data.get('version')!r}")
+        data["steps"] = [StepRecord(**s) for s in data["steps"]]
+        data["beam_nodes"] = [BeamNode(**n) for n in data["beam_nodes"]]
+        data["hypotheses"] = [Hypothesis(**h) for h in data["hypotheses"]]
+        return cls(**data)
+
+
+def _encode(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return {"__ndarray__": obj.tolist(), "dtype": str(obj.dtype), "shape": list(obj.shape)}
+    if isinstance(obj, dict):
+        return {k: _encode(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return {"__float__": repr(obj)}
+    return obj
+
+
+def _decode(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if "__ndarray__" in obj:
+            arr = np.array(_decode(obj["__ndarray__"]), dtype=obj["dtype"])
+            return arr.reshape(obj["shape"])
+        if "__float__" in obj:
+            return float(obj["__float__"])
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
