@@ -51,7 +51,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "attended": "attended",
     "masked": "masked (weight 0)",
     "gaussian": "Gaussian around pₜ",
-    "center": "predicted centre pₜ",
+    "center": "centre pₜ",
     "window": "window",
     "soft_weights": "soft distribution",
     "sampled": "sampled position",
