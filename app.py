@@ -1,0 +1,57 @@
+"""seq2seq-viz: attention in RNN encoder-decoders, one decoder step at a time.
+
+Run with ``streamlit run app.py``. This file only wires things: page config, the shared sidebar,
+the navigation over the pages in ``seq2seq_viz/views``. Models come from ``$SEQ2SEQ_VIZ_MODELS``
+(default: ``pretrained/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from seq2seq_viz.i18n import set_language, t
+from seq2seq_viz.views import controls
+from seq2seq_viz.views.common import apply_css
+
+st.set_page_config(
+    page_title="seq2seq-viz · attention step by step",
+    page_icon="🔎",
+    layout="wide",
+    initial_sidebar_state="expanded",
+    menu_items={"About": "Attention in RNN encoder-decoders, step by step."},
+)
+
+set_language(controls.early_language())  # page titles below need the language already
+VIEWS = Path(__file__).resolve().parent / "seq2seq_viz" / "views"
+PAGES = [  # page files run their render() when executed as a page
+    st.Page(
+        VIEWS / "step_page.py",
+        title=t("nav.step"),
+        icon=":material/stairs:",
+        url_path="step",
+        default=True,
+    ),
+    st.Page(
+        VIEWS / "beam_page.py", title=t("nav.beam"), icon=":material/account_tree:", url_path="beam"
+    ),
+    st.Page(
+        VIEWS / "compare_page.py",
+        title=t("nav.compare"),
+        icon=":material/compare:",
+        url_path="compare",
+    ),
+    st.Page(
+        VIEWS / "models_page.py", title=t("nav.models"), icon=":material/info:", url_path="models"
+    ),
+]
+page = st.navigation(PAGES, position="top")
+current = controls.sidebar(page.url_path)
+apply_css(current.presentation)
+if current.presentation:
+    controls.presentation_bar()
+page.run()
+if not current.presentation:
+    st.divider()
+    st.caption(t("attribution"))

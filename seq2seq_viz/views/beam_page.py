@@ -1,0 +1,118 @@
+"""Beam search: the tree growing step by step (kept / pruned / finished), the n best with their
+scores, the greedy path for comparison, and "what if": force another word at some step and let
+the model continue from that prefix."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from seq2seq_viz import figures
+from seq2seq_viz.i18n import t
+from seq2seq_viz.text import detokenize
+from seq2seq_viz.trace import DecodeTrace
+from seq2seq_viz.views import state
+from seq2seq_viz.views.common import (
+    chart,
+    download_trace,
+    escape_markdown,
+    fetch_trace,
+    labels,
+    page_header,
+)
+from seq2seq_viz.views.controls import Controls, beam_controls, current
+
+
+def render() -> None:
+    c = current()
+    page_header("beam.title", "beam.intro", c)
+    with st.container(horizontal=True, gap="large"):
+        beam_controls(st)
+    if c.decode.beam_width == 1:
+        st.info(t("beam.width_one"))
+    trace = fetch_trace(c)
+    if trace is None or not trace.beam_nodes:
+        return
+    lang = state.get_translator(c.model).config.tgt_lang
+    _outputs(trace, lang)
+    _tree(trace, c.presentation)
+    st.subheader(t("beam.nbest"))
+    st.dataframe(nbest_table(trace, lang), hide_index=True, width="stretch")
+    what_if(c, trace, lang)
+    if not c.presentation:
+        download_trace(c, c.model, c.decode, "download_beam")
+
+
+def _outputs(trace: DecodeTrace, lang: str) -> None:
+    best, greedy = st.columns(2)
+    text = detokenize(trace.output_tokens, lang) or t("output.empty")
+    best.markdown(f"**{t('beam.best')}** → {escape_markdown(text)}")
+    text = detokenize(trace.greedy_tokens, lang) or t("output.empty")
+    greedy.markdown(f"**{t('beam.greedy')}** → {escape_markdown(text)}")
+
+
+def _tree(trace: DecodeTrace, big: bool) -> None:
+    last = max(node.step for node in trace.beam_nodes)
+    upto = last
+    if last > 0:
+        upto = st.slider(t("beam.grow"), 0, last, last, key="beam_step", help=t("beam.grow_help"))
+    fig = figures.beam_tree_figure(trace, upto_step=upto, labels=labels())
+    chart(fig, "beam_tree", big)
+    st.caption(t("beam.legend"))
+
+
+def nbest_table(trace: DecodeTrace, lang: str) -> dict[str, list]:
+    hyps = trace.hypotheses
+    return {
+        t("col.rank"): list(range(1, len(hyps) + 1)),
+        t("col.translation"): [detokenize(h.tokens, lang) for h in hyps],
+        t("col.tokens"): [" ".join(h.tokens) for h in hyps],
+        t("col.length"): [len(h.tokens) + 1 for h in hyps],
+        t("col.cum_score"): [round(h.score, 4) for h in hyps],
+        t("col.norm_score"): [round(h.norm_score, 4) for h in hyps],
+    }
+
+
+def what_if(c: Controls, trace: DecodeTrace, lang: str) -> None:
+    """Pick another word at some step (from that step's top-k); the model continues."""
+    st.subheader(t("whatif.title"))
+    st.markdown(t("whatif.explain"))
+    if not trace.steps:
+        return
+    left, right = st.columns(2)
+    steps = list(range(len(trace.steps)))
+    step = left.selectbox(
+        t("whatif.step"),
+        steps,
+        key="whatif_step",
+        format_func=lambda i: f"{i}: {trace.steps[i].token}",
+    )
+    options = [w for w in trace.steps[step].topk_tokens if w != trace.steps[step].token]
+    word = right.selectbox(
+        t("whatif.word"),
+        options,
+        index=None,
+        key="whatif_word",
+        placeholder=t("whatif.word_placeholder"),
+    )
+    if word is None:
+        return
+    prefix = (*trace.output_tokens[:step], word)
+    forced = fetch_trace(c, prefix=prefix, notices=False)
+    if forced is None:
+        return
+    text = detokenize(forced.output_tokens, lang) or t("output.empty")
+    st.markdown(f"**{t('whatif.result')}** → {escape_markdown(text)}")
+    st.dataframe(_forced_table(forced), hide_index=True, width="stretch")
+
+
+def _forced_table(trace: DecodeTrace) -> dict[str, list]:
+    return {
+        t("col.step"): [s.t for s in trace.steps],
+        t("col.token"): [s.token for s in trace.steps],
+        t("col.forced"): [bool(s.forced) for s in trace.steps],
+        t("col.logp"): [round(s.logp, 4) for s in trace.steps],
+    }
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

@@ -1,0 +1,148 @@
+"""Helpers every page uses: fetching a trace with its notices, drawing a figure (PNG export,
+projector sizes), showing user text literally, presentation-mode CSS.
+
+User text is never passed to ``unsafe_allow_html``; the only HTML written is the constant CSS
+below. Markdown that includes user text goes through :func:`escape_markdown`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from seq2seq_viz.config import DecodeConfig
+from seq2seq_viz.i18n import figure_labels, t
+from seq2seq_viz.text import detokenize
+from seq2seq_viz.trace import DecodeTrace
+from seq2seq_viz.views import state
+from seq2seq_viz.views.controls import Controls
+
+PRESENTATION_FONT = 20
+# Constant CSS (no user text): bigger type, no sidebar, full-width main block.
+PRESENTATION_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.2rem 2.5rem; }
+[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
+[data-testid="stMainBlockContainer"] label { font-size: 1.45rem !important; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem !important; }
+[data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 {
+  font-size: 2.0rem !important; }
+[data-testid="stMainBlockContainer"] .stButton button { font-size: 1.5rem; min-height: 3.2rem; }
+[data-testid="stMainBlockContainer"] .katex { font-size: 1.7em !important; }
+[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+</style>"""
+# Constant CSS for every mode: formulas never push the page sideways.
+BASE_CSS = """<style>
+[data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; }
+</style>"""
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~&:\"'=^%@,;?/])")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every markdown, HTML and LaTeX special character (shown literally)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def apply_css(presentation: bool) -> None:
+    st.html(PRESENTATION_CSS if presentation else BASE_CSS)
+
+
+def plot_config(filename: str) -> dict[str, Any]:
+    """Plotly toolbar: PNG export at twice the size, no plotly logo."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+
+
+def chart(fig: go.Figure, key: str, presentation: bool = False) -> None:
+    """Draw a figure; in presentation mode with projector-sized type and height."""
+    if presentation:
+        height = max(int(fig.layout.height or 380) * 1.3, 480)
+        fig.update_layout(
+            font={"size": PRESENTATION_FONT},
+            height=height,
+            title={"font": {"size": PRESENTATION_FONT + 6}},
+        )
+    st.plotly_chart(fig, key=key, config=plot_config(f"seq2seq-viz-{key}"), width="stretch")
+
+
+def labels() -> dict[str, str]:
+    return figure_labels()
+
+
+def fetch_trace(
+    c: Controls,
+    decode: DecodeConfig | None = None,
+    model: str | None = None,
+    reference: str | None = None,
+    prefix: tuple[str, ...] = (),
+    notices: bool = True,
+) -> DecodeTrace | None:
+    """The cached trace for the controls, or None after telling the user why not."""
+    model = model or c.model
+    if model is None:
+        return None
+    if not c.text.strip():
+        st.info(t("input.empty"))
+        return None
+    try:
+        trace = state.get_trace(model, c.text, decode or c.decode, reference, prefix)
+    except state.CheckpointError as err:
+        st.error(t("error.model", name=model, error=str(err)))
+        return None
+    except state.EmptyInputError:
+        st.info(t("input.no_words"))
+        return None
+    if notices:
+        input_notices(trace)
+    return trace
+
+
+def input_notices(trace: DecodeTrace) -> None:
+    """Truncation and unknown-word notices."""
+    kept = len(trace.src_tokens)
+    if trace.truncated_from > kept:
+        st.warning(t("input.truncated", total=trace.truncated_from, kept=kept))
+    unknown = int(sum(bool(u) for u in trace.src_unknown))
+    if unknown:
+        st.caption(t("input.unknown", n=unknown, total=kept))
+
+
+def translation_text(trace: DecodeTrace, lang: str = "fr") -> str:
+    return detokenize(trace.output_tokens, lang)
+
+
+def show_translation(trace: DecodeTrace, lang: str) -> None:
+    """The model's translation, shown literally."""
+    text = translation_text(trace, lang) or t("output.empty")
+    st.markdown(f"**{t('output.translation')}** → {escape_markdown(text)}")
+
+
+def download_trace(
+    c: Controls,
+    model: str,
+    decode: DecodeConfig,
+    key: str,
+    reference: str | None = None,
+    prefix: tuple[str, ...] = (),
+) -> None:
+    data = state.get_trace_json(model, c.text, decode, reference, prefix)
+    st.download_button(
+        t("download.trace"),
+        data,
+        file_name=f"trace-{model}.json",
+        mime="application/json",
+        key=key,
+        help=t("download.trace_help"),
+    )
+
+
+def page_header(title_key: str, intro_key: str, c: Controls) -> None:
+    st.title(t(title_key))
+    if not c.presentation:
+        st.caption(t(intro_key))

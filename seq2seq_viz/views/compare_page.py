@@ -1,0 +1,226 @@
+"""Compare attention: the same sentence through every shipped variant. Scores and entropy side
+by side; soft vs hard (hard samples next to the soft distribution); global vs local-m vs local-p
+(windows and p_t on the heatmaps, the Gaussian); self-attention per head; no attention (one fixed
+context vector); BLEU by sentence length from the evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from seq2seq_viz import figures
+from seq2seq_viz.config import ModelConfig
+from seq2seq_viz.i18n import t
+from seq2seq_viz.trace import DecodeTrace
+from seq2seq_viz.views import state
+from seq2seq_viz.views.common import chart, fetch_trace, labels, page_header, translation_text
+from seq2seq_viz.views.controls import Controls, current
+
+HARD_SAMPLES = 8
+CONTEXT_DIMS = 8
+
+
+def render() -> None:
+    c = current()
+    page_header("compare.title", "compare.intro", c)
+    runs = _runs(c)
+    if not runs:
+        return
+    st.dataframe(overview_table(runs), hide_index=True, width="stretch")
+    st.caption(t("compare.entropy_note"))
+    longest = max(tr.n_steps for tr, _ in runs.values())
+    step = 0
+    if longest > 1:
+        step = st.slider(t("compare.step"), 0, longest - 1, 0, key="cmp_step")
+    sections: list[tuple[str, Callable[[], None]]] = [
+        ("compare.tab_heatmaps", lambda: heatmaps(runs, step, c.presentation)),
+        ("compare.tab_hard", lambda: soft_vs_hard(c, runs, step)),
+        ("compare.tab_local", lambda: local(runs, step, c.presentation)),
+        ("compare.tab_self", lambda: self_attention(runs, c.presentation)),
+        ("compare.tab_none", lambda: no_attention(runs)),
+        ("compare.tab_bleu", lambda: bleu_by_length(list(runs))),
+    ]
+    for tab, (_, draw) in zip(st.tabs([t(k) for k, _ in sections]), sections):
+        with tab:
+            draw()
+
+
+def _runs(c: Controls) -> dict[str, tuple[DecodeTrace, ModelConfig]]:
+    """Each translation model's trace of the sentence (toy tasks left out; broken models named)."""
+    runs = {}
+    for name in state.model_names():
+        if state.is_toy(name):
+            continue
+        error = state.model_error(name)
+        if error:
+            st.error(t("error.model", name=name, error=error))
+            continue
+        trace = fetch_trace(c, model=name, notices=not runs)
+        if trace is None:
+            return {}
+        runs[name] = (trace, state.get_translator(name).config)
+    if not runs:
+        st.info(t("compare.no_models"))
+    return runs
+
+
+def _result(name: str, key: str) -> float | str:
+    row = state.model_results(name)
+    value = row.get(key) if row else None
+    return round(float(value), 2) if isinstance(value, (int, float)) else t("results.none")
+
+
+def overview_table(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> dict[str, list]:
+    names = list(runs)
+    cfgs = [runs[n][1] for n in names]
+    return {
+        t("col.model"): names,
+        t("col.align"): [cfg.align + (" + self-attn" if cfg.self_attn else "") for cfg in cfgs],
+        t("col.score_fn"): [cfg.score if cfg.align != "none" else "—" for cfg in cfgs],
+        t("col.translation"): [translation_text(runs[n][0], runs[n][1].tgt_lang) for n in names],
+        t("col.entropy"): [round(runs[n][0].entropy(), 3) for n in names],
+        t("col.bleu_greedy"): [_result(n, "bleu_greedy") for n in names],
+        t("col.bleu_beam5"): [_result(n, "bleu_beam5") for n in names],
+        t("col.chrf"): [_result(n, "chrf_greedy") for n in names],
+        t("col.ppl"): [_result(n, "ppl") for n in names],
+    }
+
+
+def _at(trace: DecodeTrace, step: int) -> int:
+    return min(step, trace.n_steps - 1)
+
+
+def heatmaps(runs: dict[str, tuple[DecodeTrace, ModelConfig]], step: int, big: bool) -> None:
+    st.markdown(t("compare.heatmaps_explain"))
+    shown = [(n, tr) for n, (tr, cfg) in runs.items() if cfg.align != "none" and tr.n_steps]
+    for i in range(0, len(shown), 1 if big else 2):
+        for col, (name, trace) in zip(st.columns(1 if big else 2), shown[i : i + 2]):
+            with col:
+                st.markdown(f"**{name}**")
+                fig = figures.heatmap_figure(trace, highlight=_at(trace, step), labels=labels())
+                chart(fig, f"cmp_heat_{name}", big)
+
+
+def _first(runs: dict, test: Callable[[ModelConfig], bool]) -> str | None:
+    return next((n for n, (_, cfg) in runs.items() if test(cfg)), None)
+
+
+def soft_vs_hard(c: Controls, runs: dict, step: int) -> None:
+    st.markdown(t("compare.hard_explain"))
+    hard = _first(runs, lambda cfg: cfg.align == "hard")
+    if hard is None:
+        st.info(t("compare.missing", variant="hard"))
+        return
+    trace = runs[hard][0]
+    if not trace.n_steps:
+        return
+    reference = " ".join(trace.output_tokens)
+    samples = state.hard_samples(hard, c.text, c.decode, reference, HARD_SAMPLES)
+    at = _at(trace, step)
+    usable = [s for s in samples if s.n_steps > at]
+    picks = [int(s.steps[at].extras["sampled_index"]) for s in usable]
+    soft = trace.steps[at].extras["soft_weights"]
+    fig = figures.hard_samples_figure(soft, picks, trace.src_tokens, labels=labels())
+    chart(fig, "cmp_hard", c.presentation)
+    st.caption(t("compare.hard_step", step=at, model=hard))
+    st.dataframe(_samples_table(trace, samples), hide_index=True, width="stretch")
+
+
+def _samples_table(trace: DecodeTrace, samples: list[DecodeTrace]) -> dict[str, list]:
+    """Sample k's looked-at source word at every step (argmax row first)."""
+    rows = [("argmax", trace)] + [(f"{t('compare.sample')} {k}", s) for k, s in enumerate(samples)]
+    table: dict[str, list] = {t("col.run"): [name for name, _ in rows]}
+    for i in range(trace.n_steps):
+        table[f"{i}: {trace.steps[i].token}"] = [_looked_at(s, i) for _, s in rows]
+    return table
+
+
+def _looked_at(trace: DecodeTrace, i: int) -> str:
+    if i >= trace.n_steps or "sampled_index" not in trace.steps[i].extras:
+        return ""
+    return trace.src_tokens[int(trace.steps[i].extras["sampled_index"])]
+
+
+def local(runs: dict, step: int, big: bool) -> None:
+    st.markdown(t("compare.local_explain"))
+    names = [
+        n
+        for n, (_, cfg) in runs.items()
+        if cfg.align in ("global", "local-m", "local-p") and not cfg.self_attn
+    ]
+    if not any(runs[n][1].align.startswith("local") for n in names):
+        st.info(t("compare.missing", variant="local-m / local-p"))
+        return
+    cols = st.columns(1 if big else min(len(names), 3))
+    for i, name in enumerate(names):
+        trace = runs[name][0]
+        with cols[i % len(cols)]:
+            st.markdown(f"**{name}**")
+            chart(
+                figures.weights_figure(trace, _at(trace, step), labels=labels()),
+                f"cmp_local_{name}",
+                big,
+            )
+
+
+def self_attention(runs: dict, big: bool) -> None:
+    st.markdown(t("compare.self_explain"))
+    name = _first(runs, lambda cfg: cfg.self_attn)
+    if name is None:
+        st.info(t("compare.missing", variant="self-attn"))
+        return
+    trace = runs[name][0]
+    heads = list(range(trace.self_attn.shape[0]))
+    head = st.segmented_control(
+        t("compare.head"),
+        heads,
+        default=0,
+        required=True,
+        key="cmp_head",
+        format_func=lambda h: f"{t('compare.head')} {h}",
+    )
+    chart(figures.self_attention_figure(trace, int(head or 0), labels=labels()), "cmp_self", big)
+
+
+def no_attention(runs: dict) -> None:
+    st.markdown(t("compare.none_explain"))
+    name = _first(runs, lambda cfg: cfg.align == "none")
+    if name is None:
+        st.info(t("compare.missing", variant="none"))
+        return
+    trace = runs[name][0]
+    st.caption(t("compare.none_table", dims=CONTEXT_DIMS, model=name))
+    st.dataframe(_context_rows(trace), hide_index=True, width="stretch")
+    attended = _first(runs, lambda cfg: cfg.align == "global")
+    if attended:
+        st.caption(t("compare.none_contrast", model=attended))
+        st.dataframe(_context_rows(runs[attended][0]), hide_index=True, width="stretch")
+
+
+def _context_rows(trace: DecodeTrace) -> dict[str, list]:
+    """c_t's first dimensions, one row per step: identical rows mean one fixed vector."""
+    table: dict[str, list] = {
+        t("col.step"): [s.t for s in trace.steps],
+        t("col.token"): [s.token for s in trace.steps],
+    }
+    for d in range(min(CONTEXT_DIMS, len(trace.steps[0].context) if trace.steps else 0)):
+        table[f"c[{d}]"] = [round(float(s.context[d]), 4) for s in trace.steps]
+    return table
+
+
+def bleu_by_length(names: list[str]) -> None:
+    st.markdown(t("compare.bleu_explain"))
+    rows = [
+        {"model": n, **r}
+        for n in names
+        for r in ((state.model_results(n) or {}).get("bleu_by_length") or [])
+    ]
+    if not rows:
+        st.info(t("results.not_evaluated"))
+        return
+    chart(figures.bleu_by_length_figure(rows, labels=labels()), "cmp_bleu")
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

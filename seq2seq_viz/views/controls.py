@@ -1,0 +1,231 @@
+"""Widgets in, config objects out: the shared sidebar (language, model, sentence, decoding,
+presentation mode) and the small widget groups pages reuse.
+
+Widget keys are global here because these widgets are shared by every page; the model, language
+and presentation switches are bound to the URL so a link reopens the same view. The sentence is
+put in the URL by hand when it is short (a 10,000-character sentence does not belong in a link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from seq2seq_viz.checkpoints import DEFAULT_MODEL
+from seq2seq_viz.config import DecodeConfig
+from seq2seq_viz.i18n import LANGUAGES, language_from_locale, set_language, t
+from seq2seq_viz.views import state
+
+CONTROLS = "_controls"
+LANG_NAMES = {"ko": "한국어", "en": "English"}
+URL_TEXT_LIMIT = 200
+FALLBACK_TEACHING = [  # used until the evaluation writes examples.json
+    {"src": "the black cat is sleeping .", "note": "example.note.adjective"},
+    {"src": "i have a red car .", "note": "example.note.adjective"},
+    {"src": "she is reading a very interesting book .", "note": "example.note.long"},
+]
+DEFAULT_TEXT = FALLBACK_TEACHING[0]["src"]
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What every page needs to know, read once per run from the sidebar widgets."""
+
+    lang: str
+    model: str | None
+    text: str
+    decode: DecodeConfig
+    presentation: bool
+
+
+def current() -> Controls:
+    """The controls of this run (set by :func:`sidebar`)."""
+    return st.session_state[CONTROLS]
+
+
+def browser_language() -> str:
+    """'ko' when the browser prefers Korean (st.context.locale, else Accept-Language)."""
+    locale = getattr(st.context, "locale", None)
+    if not locale:
+        locale = st.context.headers.get("Accept-Language") if st.context.headers else None
+    return language_from_locale(locale)
+
+
+def early_language() -> str:
+    """The language of this run, known before its widget is drawn (labels need it first)."""
+    for value in (st.session_state.get("lang"), st.query_params.get("lang")):
+        if value in LANGUAGES:
+            return str(value)
+    return browser_language()
+
+
+def language_control(where: Any) -> None:
+    """The language switch (its value was already read by :func:`early_language`)."""
+    where.segmented_control(
+        "Language · 언어",
+        LANGUAGES,
+        default=browser_language(),
+        required=True,
+        key="lang",
+        format_func=LANG_NAMES.get,
+        bind="query-params",
+        label_visibility="collapsed",
+    )
+
+
+def _model_control(names: list[str]) -> str | None:
+    if not names:
+        st.sidebar.error(t("error.no_models", root=str(state.models_root())))
+        return None
+    default = names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0
+    return st.sidebar.selectbox(
+        t("sidebar.model"),
+        names,
+        index=default,
+        key="model",
+        bind="query-params",
+        help=t("sidebar.model_help"),
+    )
+
+
+def _examples() -> list[dict[str, Any]]:
+    """Teaching examples (with their notes) then test sentences with references."""
+    data = state.load_examples()
+    teaching = data["teaching"] or FALLBACK_TEACHING
+    return [{"kind": "teaching", **e} for e in teaching] + [
+        {"kind": "test", **e} for e in data["test"][:40]
+    ]
+
+
+def _example_label(example: dict[str, Any]) -> str:
+    mark = "★ " if example["kind"] == "teaching" else ""
+    return mark + str(example["src"])[:80]
+
+
+def _pick_example() -> None:
+    """Callback: copy the picked example into the sentence box and the reference box."""
+    picked = st.session_state.get("example")
+    if picked is None:
+        return
+    example = _examples()[picked]
+    st.session_state["text"] = str(example["src"])
+    refs = example.get("refs") or []
+    st.session_state["reference"] = str(refs[0]) if refs else ""
+
+
+def _sentence_control() -> str:
+    if "text" not in st.session_state:
+        st.session_state["text"] = str(st.query_params.get("text", DEFAULT_TEXT))
+    examples = _examples()
+    st.sidebar.selectbox(
+        t("sidebar.examples"),
+        range(len(examples)),
+        index=None,
+        key="example",
+        format_func=lambda i: _example_label(examples[i]),
+        placeholder=t("sidebar.examples_placeholder"),
+        on_change=_pick_example,
+    )
+    text = st.sidebar.text_area(
+        t("sidebar.sentence"), key="text", height=90, help=t("sidebar.sentence_help")
+    )
+    _sync_text_param(text)
+    return text
+
+
+def _sync_text_param(text: str) -> None:
+    if 0 < len(text) <= URL_TEXT_LIMIT and "\x00" not in text:
+        if st.query_params.get("text") != text:
+            st.query_params["text"] = text
+    elif "text" in st.query_params:
+        del st.query_params["text"]
+
+
+def beam_controls(where: Any) -> None:
+    """Beam width and length penalty (shown in the sidebar, or on the beam page itself)."""
+    where.slider(
+        t("decode.beam_width"),
+        1,
+        16,
+        1,
+        key="beam_width",
+        persist_state="session",
+        help=t("decode.beam_width_help"),
+    )
+    where.slider(
+        t("decode.length_penalty"),
+        0.0,
+        2.0,
+        0.6,
+        0.1,
+        key="length_penalty",
+        persist_state="session",
+        help=t("decode.length_penalty_help"),
+    )
+
+
+def _decode_controls(show_beam: bool) -> DecodeConfig:
+    with st.sidebar.expander(t("sidebar.decoding"), expanded=False):
+        if show_beam:
+            beam_controls(st)
+        max_len = st.slider(
+            t("decode.max_len"),
+            5,
+            60,
+            30,
+            key="max_len",
+            persist_state="session",
+            help=t("decode.max_len_help"),
+        )
+    return DecodeConfig(
+        beam_width=int(st.session_state.get("beam_width", 1)),
+        max_len=max_len,
+        length_penalty=float(st.session_state.get("length_penalty", 0.6)),
+    )
+
+
+def sidebar(page_path: str) -> Controls:
+    """Draw the shared sidebar and remember what it says for this run's page."""
+    lang = early_language()
+    set_language(lang)
+    top = st.sidebar.container()
+    model = _model_control(state.model_names())
+    text = _sentence_control()
+    decode = _decode_controls(show_beam=page_path != "beam")
+    presentation = st.sidebar.toggle(
+        t("sidebar.presentation"),
+        key="present",
+        bind="query-params",
+        help=t("sidebar.presentation_help"),
+    )
+    if not presentation:
+        language_control(top)
+    _device_caption(model)
+    st.sidebar.caption(t("attribution"))
+    controls = Controls(lang, model, text, decode, bool(presentation))
+    st.session_state[CONTROLS] = controls
+    return controls
+
+
+def _device_caption(model: str | None) -> None:
+    if model is None or state.model_error(model):
+        return
+    device = state.device_name(model)
+    kind = "GPU" if device.startswith("cuda") else "CPU"
+    st.sidebar.caption(t("sidebar.device", kind=kind, device=device))
+
+
+def presentation_bar() -> None:
+    """In presentation mode the sidebar is hidden: language and the way out live up here."""
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    with left:
+        language_control(st)
+    right.button(
+        t("present.exit"), key="exit_present", on_click=_exit_presentation, width="stretch"
+    )
+
+
+def _exit_presentation() -> None:
+    st.session_state["present"] = False

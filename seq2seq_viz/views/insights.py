@@ -1,0 +1,134 @@
+"""When does each attention variant help? Sentences grounded in our own models' numbers.
+
+Pure functions (no streamlit): from results.json's per-model rows and each model's ``align`` /
+``score`` / ``self_attn`` settings, pick the comparisons worth telling and return them as
+(i18n key, format fields) pairs, so the numbers are read at render time, never hard-coded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+Row = Mapping[str, Any]
+Insight = tuple[str, dict[str, Any]]
+METRIC = "bleu_greedy"
+
+
+def _bleu(row: Row | None) -> float | None:
+    value = (row or {}).get(METRIC)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _by_kind(kinds: Mapping[str, str], results: Mapping[str, Row]) -> dict[str, list[str]]:
+    """Evaluated model names per kind (global, local-m, local-p, hard, none, self-attn)."""
+    groups: dict[str, list[str]] = {}
+    for name, kind in kinds.items():
+        if _bleu(results.get(name)) is not None:
+            groups.setdefault(kind, []).append(name)
+    return groups
+
+
+def _best(names: list[str], results: Mapping[str, Row]) -> str:
+    return max(names, key=lambda n: _bleu(results[n]) or 0.0)
+
+
+def _buckets(row: Row) -> list[Row]:
+    return [b for b in row.get("bleu_by_length") or [] if isinstance(b.get("bleu"), (int, float))]
+
+
+def attention_vs_none(groups: dict, results: Mapping[str, Row]) -> list[Insight]:
+    if "none" not in groups or "global" not in groups:
+        return []
+    none, best = groups["none"][0], _best(groups["global"], results)
+    out: list[Insight] = [
+        (
+            "insight.none",
+            {
+                "att": best,
+                "none": none,
+                "bleu_att": _bleu(results[best]),
+                "bleu_none": _bleu(results[none]),
+            },
+        )
+    ]
+    att = {b["bucket"]: float(b["bleu"]) for b in _buckets(results[best])}
+    fixed = [b for b in _buckets(results[none]) if b["bucket"] in att]
+    if len(fixed) >= 2:
+        first, last = fixed[0], fixed[-1]
+        out.append(
+            (
+                "insight.none_length",
+                {
+                    "short": first["bucket"],
+                    "long": last["bucket"],
+                    "gap_short": att[first["bucket"]] - float(first["bleu"]),
+                    "gap_long": att[last["bucket"]] - float(last["bleu"]),
+                },
+            )
+        )
+    return out
+
+
+def _versus(key: str, names: list[str], base: str, results: Mapping[str, Row]) -> list[Insight]:
+    """One sentence per model in `names`, its BLEU next to the base model's."""
+    out = []
+    for name in names:
+        diff = (_bleu(results[name]) or 0.0) - (_bleu(results[base]) or 0.0)
+        verdict = "better" if diff > 0.5 else "worse" if diff < -0.5 else "same"
+        out.append(
+            (
+                f"{key}.{verdict}",
+                {
+                    "model": name,
+                    "base": base,
+                    "bleu": _bleu(results[name]),
+                    "bleu_base": _bleu(results[base]),
+                    "diff": abs(diff),
+                },
+            )
+        )
+    return out
+
+
+def score_functions(
+    groups: dict, scores: Mapping[str, str], results: Mapping[str, Row]
+) -> list[Insight]:
+    soft = groups.get("global", [])
+    if len({scores[n] for n in soft}) < 2:
+        return []
+    ranked = sorted(soft, key=lambda n: -(_bleu(results[n]) or 0.0))
+    listing = ", ".join(f"{n} ({scores[n]}) {_bleu(results[n]):.1f}" for n in ranked)
+    return [("insight.scores", {"listing": listing, "best": ranked[0]})]
+
+
+def entropy_note(groups: dict, results: Mapping[str, Row]) -> list[Insight]:
+    rows = [(n, results[n].get("entropy")) for names in groups.values() for n in names]
+    rows = [(n, float(e)) for n, e in rows if isinstance(e, (int, float)) and e > 0]
+    if len(rows) < 2:
+        return []
+    sharp, flat = min(rows, key=lambda r: r[1]), max(rows, key=lambda r: r[1])
+    return [
+        (
+            "insight.entropy",
+            {"sharp": sharp[0], "e_sharp": sharp[1], "flat": flat[0], "e_flat": flat[1]},
+        )
+    ]
+
+
+def insights(
+    kinds: Mapping[str, str], scores: Mapping[str, str], results: Mapping[str, Row]
+) -> list[Insight]:
+    """All comparisons the evaluated models allow. `kinds`: model -> global / local-m /
+    local-p / hard / none / self-attn; `scores`: model -> dot / general / concat."""
+    groups = _by_kind(kinds, results)
+    out = attention_vs_none(groups, results) + score_functions(groups, scores, results)
+    if groups.get("global"):
+        base = _best(groups["global"], results)
+        for kind in ("local-m", "local-p", "hard", "self-attn"):
+            out += _versus(f"insight.{kind}", groups.get(kind, []), base, results)
+    return out + entropy_note(groups, results)
+
+
+def kind_of(align: str, self_attn: bool) -> str:
+    return "self-attn" if self_attn else align

@@ -1,0 +1,182 @@
+"""The five stages of one decoder step, in the order of the math, each with its formula and the
+real numbers of the trace: (a) scores, (b) softmax, (c) context, (d) output, (e) the heatmap.
+
+Formulas are constant LaTeX (no user text inside); tokens go in tables and figures only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from seq2seq_viz import figures
+from seq2seq_viz.i18n import t
+from seq2seq_viz.trace import DecodeTrace, StepRecord
+from seq2seq_viz.views.common import chart, labels
+
+STAGES = ("scores", "softmax", "context", "output", "heatmap")
+SCORE_LATEX = {
+    "dot": r"e_{t,i} = s_t^{\top} h_i",
+    "general": r"e_{t,i} = s_t^{\top} W_a\, h_i",
+    "concat": r"e_{t,i} = v_a^{\top} \tanh\!\big(W_a\,[\,s_t \,;\, h_i\,]\big)",
+}
+ALIGN_LATEX = {
+    "global": r"a_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j=1}^{S} \exp(e_{t,j})}",
+    "local-m": r"p_t = t, \qquad a_{t,i} = \begin{cases} \dfrac{\exp(e_{t,i})}"
+    r"{\sum_{|j - p_t| \le D} \exp(e_{t,j})} & |i - p_t| \le D \\ 0 & |i - p_t| > D \end{cases}",
+    "local-p": r"p_t = (S-1)\,\sigma\!\big(v_p^{\top}\tanh(W_p\, s_t)\big), \qquad "
+    r"a_{t,i} = \underset{|j - p_t| \le D}{\mathrm{softmax}}(e_t)_i \cdot "
+    r"\exp\!\Big(-\frac{(i-p_t)^2}{2\sigma^2}\Big), \quad \sigma = \frac{D}{2}",
+    "hard": r"\pi_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j} \exp(e_{t,j})}, \qquad "
+    r"i^{*} = \arg\max_i \pi_{t,i}, \qquad a_t = \mathrm{onehot}(i^{*})",
+}
+CONTEXT_LATEX = r"c_t = \sum_{i=1}^{S} a_{t,i}\, h_i"
+NONE_CONTEXT_LATEX = r"c_t = c = h_S \qquad \forall\, t"
+OUTPUT_LATEX = (
+    r"\tilde{h}_t = \tanh\!\big(W_c\,[\,c_t \,;\, s_t\,]\big), \qquad "
+    r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b\big)"
+)
+DECODER_LATEX = (
+    r"s_t = \mathrm{{{cell}}}\big(s_{{t-1}},\ [\,E\,y_{{t-1}} \,;\, "
+    r"\tilde{{h}}_{{t-1}}\,]\big)"
+)
+
+
+def stages_for(trace: DecodeTrace) -> tuple[str, ...]:
+    """The stages that exist for this model (no attention: no scores, weights or heatmap)."""
+    return ("context", "output") if trace.align_name == "none" else STAGES
+
+
+def render_stage(stage: str, trace: DecodeTrace, t_: int, big: bool) -> None:
+    {
+        "scores": scores_stage,
+        "softmax": softmax_stage,
+        "context": context_stage,
+        "output": output_stage,
+        "heatmap": heatmap_stage,
+    }[stage](trace, t_, big)
+
+
+def _two_columns(big: bool):
+    return (st.container(), st.container()) if big else st.columns([2, 3], gap="medium")
+
+
+def decoder_stage(trace: DecodeTrace, t_: int, cell: str) -> None:
+    """What goes into step t: the previous word (or <sos>) and the new decoder state s_t."""
+    step = trace.steps[t_]
+    st.latex(DECODER_LATEX.format(cell=cell.upper()))
+    left, right = st.columns(2)
+    fed = t("step.fed_forced") if trace.mode == "teacher" else t("step.fed_own")
+    left.metric(t("step.input_word"), step.input_token, help=fed)
+    right.metric(
+        t("step.output_word"),
+        step.token,
+        help=t("step.forced") if step.forced else t("step.chosen_help"),
+    )
+
+
+def scores_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+    st.subheader(t("stage.scores"))
+    left, right = _two_columns(big)
+    with left:
+        st.latex(SCORE_LATEX.get(trace.score_name, SCORE_LATEX["general"]))
+        st.markdown(t(f"score.{trace.score_name}"))
+    with right:
+        chart(figures.scores_figure(trace, t_, labels=labels()), "scores", big)
+
+
+def softmax_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+    st.subheader(t("stage.softmax"))
+    step = trace.steps[t_]
+    left, right = _two_columns(big)
+    with left:
+        st.latex(ALIGN_LATEX.get(trace.align_name, ALIGN_LATEX["global"]))
+        _, total = step.softmax_parts()
+        st.latex(rf"\textstyle\sum_j \exp(e_{{t,j}} - \max_k e_{{t,k}}) = {total:.4f}")
+        st.markdown(t(f"align.{trace.align_name}"))
+        variant_note(trace, step)
+    with right:
+        chart(figures.softmax_figure(trace, t_, labels=labels()), "softmax", big)
+        chart(figures.weights_figure(trace, t_, labels=labels()), "weights", big)
+    with st.expander(t("step.numbers"), expanded=not big):
+        st.dataframe(numbers_table(trace, step), hide_index=True, width="stretch")
+
+
+def numbers_table(trace: DecodeTrace, step: StepRecord) -> pd.DataFrame:
+    """One row per source token: e_i, exp(e_i - max e), a_i (the trace's own numbers)."""
+    parts, _ = step.softmax_parts()
+    table = {
+        t("col.position"): np.arange(len(trace.src_tokens)),
+        t("col.token"): list(trace.src_tokens),
+        t("col.score"): np.asarray(step.scores, dtype=np.float64),
+        t("col.exp"): parts,
+        t("col.weight"): np.asarray(step.weights, dtype=np.float64),
+    }
+    if "soft_weights" in step.extras:
+        table[t("col.soft_weight")] = np.asarray(step.extras["soft_weights"], dtype=np.float64)
+    if "gaussian" in step.extras:
+        table[t("col.gaussian")] = np.asarray(step.extras["gaussian"], dtype=np.float64)
+    table[t("col.attended")] = np.asarray(step.mask, dtype=bool)
+    return pd.DataFrame(table)
+
+
+def variant_note(trace: DecodeTrace, step: StepRecord) -> None:
+    """Local window and p_t, hard sampled position: the variant's own numbers for this step."""
+    extras = step.extras
+    if "window" in extras:
+        lo, hi = extras["window"]
+        st.info(
+            t(
+                f"note.{trace.align_name}",
+                center=float(extras.get("center", 0.0)),
+                lo=lo,
+                hi=hi,
+                D=trace.window,
+            )
+        )
+    if "sampled_index" in extras:
+        index = int(extras["sampled_index"])
+        st.info(t("note.hard", index=index))
+        st.text(f"i* = {index}: {trace.src_tokens[index]}")
+
+
+def context_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+    st.subheader(t("stage.context"))
+    if trace.align_name == "none":
+        st.latex(NONE_CONTEXT_LATEX)
+        st.warning(t("note.none"))
+        return
+    left, right = _two_columns(big)
+    with left:
+        st.latex(CONTEXT_LATEX)
+        st.markdown(t("context.explain"))
+    with right:
+        chart(figures.context_figure(trace, t_, labels=labels()), "context", big)
+
+
+def output_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+    st.subheader(t("stage.output"))
+    step = trace.steps[t_]
+    left, right = _two_columns(big)
+    with left:
+        st.latex(OUTPUT_LATEX)
+        st.markdown(t("output.explain"))
+        a, b = st.columns(2)
+        a.metric(t("step.output_word"), step.token)
+        b.metric(
+            t("step.probability"),
+            f"{float(np.exp(step.logp)):.3f}",
+            help=t("step.logp", logp=step.logp),
+        )
+        if step.forced:
+            st.caption(t("step.forced"))
+    with right:
+        chart(figures.output_figure(trace, t_, labels=labels()), "output", big)
+
+
+def heatmap_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+    st.subheader(t("stage.heatmap"))
+    st.caption(t("heatmap.explain"))
+    fig = figures.heatmap_figure(trace, upto=t_, highlight=t_, labels=labels())
+    chart(fig, "heatmap", big)
