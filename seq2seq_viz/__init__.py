@@ -1,1 +1,53 @@
-"""seq2seq-viz: attention in RNN encoder-decoders, step by step."""
+"""seq2seq-viz: attention in RNN encoder-decoders, step by step.
+
+The Python API (the app uses the same)::
+
+    import seq2seq_viz as sv
+    tr = sv.load_model("soft-general")            # a shipped model, or a folder path
+    tr.translate("I am cold.")                    # greedy -> "j'ai froid."
+    trace = tr.trace("I am cold.", sv.DecodeConfig(beam_width=5))
+    trace.weights_matrix()                        # (T, S) numpy attention weights
+    trace.steps[0].scores, trace.steps[0].context # every recorded quantity, as numpy
+    sv.figures.heatmap_figure(trace).show()       # plotly figures
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .config import DecodeConfig, ModelConfig, TrainConfig
+from .trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
+
+__all__ = [
+    "DecodeConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "DecodeTrace",
+    "StepRecord",
+    "BeamNode",
+    "Hypothesis",
+    "load_model",
+    "list_models",
+    "Translator",
+    "figures",
+    "CheckpointError",
+    "EmptyInputError",
+]
+
+_LAZY = {
+    "load_model": "checkpoints",
+    "list_models": "checkpoints",
+    "CheckpointError": "checkpoints",
+    "Translator": "decode",
+    "EmptyInputError": "decode",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import torch-heavy parts on first use, so `import seq2seq_viz` stays light."""
+    if name == "figures":
+        return import_module(".figures", __name__)
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'seq2seq_viz' has no attribute {name!r}")

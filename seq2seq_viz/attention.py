@@ -179,27 +179,47 @@ class Attention(nn.Module):
             self.v_p = nn.Linear(hidden, 1, bias=False)
         self.W_c = nn.Linear(2 * hidden, hidden, bias=False)
 
-    def forward(self, query: Tensor, keys: Tensor, mask: Tensor, lengths: Tensor, t: int,
-                summary: Tensor | None = None, sample: bool = False,
-                generator: torch.Generator | None = None) -> AttentionOutput:
+    def forward(
+        self,
+        query: Tensor,
+        keys: Tensor,
+        mask: Tensor,
+        lengths: Tensor,
+        t: int,
+        summary: Tensor | None = None,
+        sample: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> AttentionOutput:
         if self.align_name == "none":
             return self._no_attention(query, mask, summary)
         scores = SCORES[self.score_name](self, query, keys)  # (B,S)
         ali = ALIGNMENTS[self.align_name](
-            self, AlignInput(scores, mask, lengths, t, query, sample, generator))
+            self, AlignInput(scores, mask, lengths, t, query, sample, generator)
+        )
         context = torch.bmm(ali.weights.unsqueeze(1), keys).squeeze(1)  # (B,1,S)@(B,S,H)->(B,H)
         attn_pre = self.W_c(torch.cat([context, query], dim=1))  # (B,H)
-        return AttentionOutput(scores, ali.mask, ali.weights, context, attn_pre,
-                               torch.tanh(attn_pre), ali.soft_weights, ali.center, ali.window,
-                               ali.gaussian, ali.index)
+        return AttentionOutput(
+            scores,
+            ali.mask,
+            ali.weights,
+            context,
+            attn_pre,
+            torch.tanh(attn_pre),
+            ali.soft_weights,
+            ali.center,
+            ali.window,
+            ali.gaussian,
+            ali.index,
+        )
 
     def _no_attention(self, query: Tensor, mask: Tensor, summary: Tensor | None) -> AttentionOutput:
         if summary is None:
             raise ValueError("align='none' needs the encoder summary vector")
         zeros = torch.zeros(mask.shape, dtype=query.dtype, device=query.device)  # (B,S)
         attn_pre = self.W_c(torch.cat([summary, query], dim=1))  # (B,H)
-        return AttentionOutput(zeros, torch.zeros_like(mask), zeros, summary, attn_pre,
-                               torch.tanh(attn_pre))
+        return AttentionOutput(
+            zeros, torch.zeros_like(mask), zeros, summary, attn_pre, torch.tanh(attn_pre)
+        )
 
 
 # ----------------------------------------------------------------------------- self-attention
@@ -207,8 +227,9 @@ class Attention(nn.Module):
 
 def sinusoidal_positions(S: int, dim: int, device: torch.device | None = None) -> Tensor:
     pos = torch.arange(S, device=device, dtype=torch.float32).unsqueeze(1)  # (S,1)
-    freq = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32)
-                     * (-math.log(10000.0) / dim))  # (dim/2,)
+    freq = torch.exp(
+        torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim)
+    )  # (dim/2,)
     table = torch.zeros(S, dim, device=device)  # (S,dim)
     table[:, 0::2] = torch.sin(pos * freq)
     table[:, 1::2] = torch.cos(pos * freq[: dim // 2])

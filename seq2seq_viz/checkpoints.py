@@ -52,21 +52,31 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save_model(folder: str | Path, translator: Translator, meta: dict[str, Any] | None = None,
-               half: bool = True) -> Path:
+def save_model(
+    folder: str | Path,
+    translator: Translator,
+    meta: dict[str, Any] | None = None,
+    half: bool = True,
+) -> Path:
     """Save weights (fp16 by default) and config.json; returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
-             for k, v in translator.model.state_dict().items()}
+    state = {
+        k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+        for k, v in translator.model.state_dict().items()
+    }
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     os.close(fd)
     save_file(state, tmp, metadata={"format": FORMAT})
     os.replace(tmp, folder / WEIGHTS)
-    config = {**(meta or {}), "format": FORMAT, "model": translator.config.to_dict(),
-              "src_vocab": translator.src_vocab.to_json(),
-              "tgt_vocab": translator.tgt_vocab.to_json(),
-              "weights_sha256": sha256_file(folder / WEIGHTS)}
+    config = {
+        **(meta or {}),
+        "format": FORMAT,
+        "model": translator.config.to_dict(),
+        "src_vocab": translator.src_vocab.to_json(),
+        "tgt_vocab": translator.tgt_vocab.to_json(),
+        "weights_sha256": sha256_file(folder / WEIGHTS),
+    }
     text = json.dumps(config, ensure_ascii=False, indent=1)
     atomic_write_bytes(folder / CONFIG, text.encode("utf-8"))
     return folder
@@ -85,8 +95,11 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     return config
 
 
-def load_model(name_or_path: str | Path, device: torch.device | str | None = None,
-               root: str | Path | None = None) -> Translator:
+def load_model(
+    name_or_path: str | Path,
+    device: torch.device | str | None = None,
+    root: str | Path | None = None,
+) -> Translator:
     """Load a model folder, or a pretrained model by name from `root` (default pretrained/)."""
     folder = resolve(name_or_path, root)
     config = read_config(folder)
@@ -105,26 +118,33 @@ def load_model(name_or_path: str | Path, device: torch.device | str | None = Non
     return Translator(model, src_vocab, tgt_vocab, Path(folder).name, config)
 
 
-def _load_weights(folder: Path, config: dict[str, Any], expected: dict[str, torch.Tensor]
-                  ) -> dict[str, torch.Tensor]:
+def _load_weights(
+    folder: Path, config: dict[str, Any], expected: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
     path = folder / WEIGHTS
     if not path.is_file():
         raise CheckpointError(f"{folder}: {WEIGHTS} is missing")
     if config.get("weights_sha256") != sha256_file(path):
-        raise CheckpointError(f"{folder}: {WEIGHTS} does not match the hash in {CONFIG} "
-                              "(truncated, corrupt or replaced)")
+        raise CheckpointError(
+            f"{folder}: {WEIGHTS} does not match the hash in {CONFIG} "
+            "(truncated, corrupt or replaced)"
+        )
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"{folder}: cannot read {WEIGHTS} ({err})") from err
     if set(state) != set(expected):
         missing, extra = set(expected) - set(state), set(state) - set(expected)
-        raise CheckpointError(f"{folder}: weights do not fit the architecture "
-                              f"(missing {sorted(missing)[:3]}, unexpected {sorted(extra)[:3]})")
+        raise CheckpointError(
+            f"{folder}: weights do not fit the architecture "
+            f"(missing {sorted(missing)[:3]}, unexpected {sorted(extra)[:3]})"
+        )
     for key, tensor in state.items():
         if tensor.shape != expected[key].shape:
-            raise CheckpointError(f"{folder}: {key} has shape {tuple(tensor.shape)}, the config "
-                                  f"needs {tuple(expected[key].shape)}")
+            raise CheckpointError(
+                f"{folder}: {key} has shape {tuple(tensor.shape)}, the config "
+                f"needs {tuple(expected[key].shape)}"
+            )
     return {k: v.to(expected[k].dtype) for k, v in state.items()}
 
 

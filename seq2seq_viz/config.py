@@ -51,8 +51,16 @@ class ModelConfig:
             raise ValueError("hidden_dim must be even for a bidirectional encoder")
         if self.self_attn and self.hidden_dim % self.self_attn_heads:
             raise ValueError("hidden_dim must be divisible by self_attn_heads")
-        for name in ("src_vocab_size", "tgt_vocab_size", "emb_dim", "hidden_dim", "enc_layers",
-                     "dec_layers", "window", "max_src_len"):
+        for name in (
+            "src_vocab_size",
+            "tgt_vocab_size",
+            "emb_dim",
+            "hidden_dim",
+            "enc_layers",
+            "dec_layers",
+            "window",
+            "max_src_len",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 

@@ -54,9 +54,15 @@ class _Beam:
     finished: list[int] = field(default_factory=list)
 
 
-def beam_search(stepper: Stepper, itos: tuple[str, ...] | list[str], width: int, max_len: int,
-                alpha: float = 0.6, prefix: tuple[int, ...] = ()) -> tuple[list[BeamNode],
-                                                                          list[Hypothesis]]:
+@torch.inference_mode()
+def beam_search(
+    stepper: Stepper,
+    itos: tuple[str, ...] | list[str],
+    width: int,
+    max_len: int,
+    alpha: float = 0.6,
+    prefix: tuple[int, ...] = (),
+) -> tuple[list[BeamNode], list[Hypothesis]]:
     """Run a shrinking beam; return every expanded node and all complete hypotheses, best first."""
     root = BeamNode(0, -1, -1, SOS, SOS_ID, 0.0, 0.0, 0.0, "kept", 0)
     beam = _Beam([0], torch.zeros(1), torch.tensor([SOS_ID]), [root])
@@ -72,8 +78,16 @@ def beam_search(stepper: Stepper, itos: tuple[str, ...] | list[str], width: int,
     return beam.nodes, _hypotheses(beam.nodes, beam.finished)
 
 
-def _expand_select(beam: _Beam, logp: Tensor, slots: int, t: int, alpha: float, itos,
-                   forced: int | None, last: bool) -> list[int]:
+def _expand_select(
+    beam: _Beam,
+    logp: Tensor,
+    slots: int,
+    t: int,
+    alpha: float,
+    itos,
+    forced: int | None,
+    last: bool,
+) -> list[int]:
     """Expand each live row, keep the best `slots`, record nodes; returns surviving parent rows."""
     n, V = logp.shape
     if forced is not None:  # a forced prefix: the only child is the forced word
@@ -91,8 +105,18 @@ def _expand_select(beam: _Beam, logp: Tensor, slots: int, t: int, alpha: float, 
         row, tok = j // k, flat_tok[j]
         survives = rank < slots and flat_total[j] > float("-inf")
         status = "pruned" if not survives else ("finished" if tok == EOS_ID or last else "kept")
-        node = BeamNode(len(beam.nodes), beam.node_ids[row], t, itos[tok], tok, flat_logp[j],
-                        flat_total[j], flat_total[j] / lp, status, rank)
+        node = BeamNode(
+            len(beam.nodes),
+            beam.node_ids[row],
+            t,
+            itos[tok],
+            tok,
+            flat_logp[j],
+            flat_total[j],
+            flat_total[j] / lp,
+            status,
+            rank,
+        )
         beam.nodes.append(node)
         if status == "finished":
             beam.finished.append(node.id)
@@ -134,10 +158,12 @@ class ModelStepper:
         self.state = enc.init_state
         self.attn_hidden = model.initial_attn_hidden(1, enc.enc_states.device)
 
+    @torch.inference_mode()
     def step(self, tokens: Tensor, t: int) -> Tensor:
         enc = expand_encoder(self.enc, tokens.size(0))
-        out = self.model.decoder.step(tokens.to(self.attn_hidden.device), self.attn_hidden,
-                                      self.state, enc, t)
+        out = self.model.decoder.step(
+            tokens.to(self.attn_hidden.device), self.attn_hidden, self.state, enc, t
+        )
         self.state, self.attn_hidden = out.state, out.attn_hidden
         return out.logp
 
@@ -154,9 +180,12 @@ def expand_encoder(enc: EncoderOutput, n: int) -> EncoderOutput:
     """Repeat a one-sentence encoding for n hypotheses (views, no copies)."""
     if enc.enc_states.size(0) == n:
         return enc
-    return enc._replace(enc_states=enc.enc_states.expand(n, -1, -1),
-                        mask=enc.mask.expand(n, -1), lengths=enc.lengths.expand(n),
-                        summary=enc.summary.expand(n, -1))
+    return enc._replace(
+        enc_states=enc.enc_states.expand(n, -1, -1),
+        mask=enc.mask.expand(n, -1),
+        lengths=enc.lengths.expand(n),
+        summary=enc.summary.expand(n, -1),
+    )
 
 
 # ----------------------------------------------------------------------------- translator
@@ -204,8 +233,13 @@ class Translator:
         return detokenize(trace.output_tokens, self.config.tgt_lang)
 
     @torch.inference_mode()
-    def trace(self, text: str, decode: DecodeConfig | None = None, reference: str | None = None,
-              prefix: list[str] | tuple[str, ...] = ()) -> DecodeTrace:
+    def trace(
+        self,
+        text: str,
+        decode: DecodeConfig | None = None,
+        reference: str | None = None,
+        prefix: list[str] | tuple[str, ...] = (),
+    ) -> DecodeTrace:
         """Decode `text` and record everything. With `reference`: a teacher-forced trace.
         With `prefix` (target words): those words are forced first, the model continues."""
         decode = decode or DecodeConfig()
@@ -221,8 +255,14 @@ class Translator:
             trace.steps = self._record(enc, decode, forced=ref_ids, stop_after_forced=True)
         elif decode.beam_width > 1:
             stepper = ModelStepper(self.model, enc)
-            trace.beam_nodes, hyps = beam_search(stepper, self.tgt_vocab.itos, decode.beam_width,
-                                                 decode.max_len, decode.length_penalty, prefix_ids)
+            trace.beam_nodes, hyps = beam_search(
+                stepper,
+                self.tgt_vocab.itos,
+                decode.beam_width,
+                decode.max_len,
+                decode.length_penalty,
+                prefix_ids,
+            )
             trace.hypotheses = hyps[: decode.n_best]
             best = tuple(hyps[0].token_ids) + (EOS_ID,) if hyps else ()
             trace.mode = "beam"
@@ -232,23 +272,44 @@ class Translator:
         trace.output_tokens = [s.token for s in trace.steps if s.token_id != EOS_ID]
         return trace
 
-    def _new_trace(self, text: str, source: EncodedText, enc: EncoderOutput,
-                   decode: DecodeConfig) -> DecodeTrace:
+    def _new_trace(
+        self, text: str, source: EncodedText, enc: EncoderOutput, decode: DecodeConfig
+    ) -> DecodeTrace:
         cfg = self.config
         self_attn = None if enc.self_attn is None else enc.self_attn[0].float().cpu().numpy()
         return DecodeTrace(
-            model_name=self.name, mode="greedy", src_text=text, src_tokens=list(source.tokens),
-            src_ids=np.array(source.ids), src_unknown=np.array(source.unknown, dtype=bool),
+            model_name=self.name,
+            mode="greedy",
+            src_text=text,
+            src_tokens=list(source.tokens),
+            src_ids=np.array(source.ids),
+            src_unknown=np.array(source.unknown, dtype=bool),
             truncated_from=source.truncated_from,
-            enc_states=enc.enc_states[0].float().cpu().numpy(), steps=[], output_tokens=[],
-            score_name=cfg.score, align_name=cfg.align, window=cfg.window, self_attn=self_attn,
+            enc_states=enc.enc_states[0].float().cpu().numpy(),
+            steps=[],
+            output_tokens=[],
+            score_name=cfg.score,
+            align_name=cfg.align,
+            window=cfg.window,
+            self_attn=self_attn,
             enc_rnn_states=None if enc.self_attn is None else enc.rnn_states[0].cpu().numpy(),
-            settings={"beam_width": decode.beam_width, "max_len": decode.max_len,
-                      "length_penalty": decode.length_penalty, "sample_hard": decode.sample_hard,
-                      "seed": decode.seed})
+            settings={
+                "beam_width": decode.beam_width,
+                "max_len": decode.max_len,
+                "length_penalty": decode.length_penalty,
+                "sample_hard": decode.sample_hard,
+                "seed": decode.seed,
+            },
+        )
 
-    def _record(self, enc: EncoderOutput, decode: DecodeConfig, forced: tuple[int, ...] = (),
-                stop_after_forced: bool = False) -> list[StepRecord]:
+    @torch.inference_mode()
+    def _record(
+        self,
+        enc: EncoderOutput,
+        decode: DecodeConfig,
+        forced: tuple[int, ...] = (),
+        stop_after_forced: bool = False,
+    ) -> list[StepRecord]:
         """Run the decoder one step at a time for one sentence, recording every quantity."""
         gen = torch.Generator(device=self.device).manual_seed(decode.seed)
         state, attn_hidden = enc.init_state, self.model.initial_attn_hidden(1, self.device)
@@ -256,8 +317,9 @@ class Translator:
         limit = len(forced) if stop_after_forced else decode.max_len
         for t in range(limit):
             y = torch.tensor([y_prev], device=self.device)
-            out = self.model.decoder.step(y, attn_hidden, state, enc, t,
-                                          sample=decode.sample_hard, generator=gen)
+            out = self.model.decoder.step(
+                y, attn_hidden, state, enc, t, sample=decode.sample_hard, generator=gen
+            )
             state, attn_hidden = out.state, out.attn_hidden
             token = forced[t] if t < len(forced) else None
             records.append(self._step_record(t, y_prev, out, token, decode.top_k))
@@ -266,14 +328,15 @@ class Translator:
                 break
         return records
 
-    def _step_record(self, t: int, y_prev: int, out: StepOutput, forced: int | None,
-                     top_k: int) -> StepRecord:
+    def _step_record(
+        self, t: int, y_prev: int, out: StepOutput, forced: int | None, top_k: int
+    ) -> StepRecord:
         logp = out.logp[0].float()
         logp[list(BANNED_IDS)] = float("-inf")
         top_logp, top_ids = logp.topk(min(top_k, logp.numel()))
         token = int(top_ids[0]) if forced is None else forced
         a = out.attn
-        np_ = (lambda x: x[0].float().cpu().numpy())  # noqa: E731
+        np_ = lambda x: x[0].float().cpu().numpy()  # noqa: E731
         extras: dict[str, Any] = {}
         if a.soft_weights is not None:
             extras["soft_weights"] = np_(a.soft_weights)
@@ -286,10 +349,22 @@ class Translator:
             extras["sampled_index"] = int(a.index[0])
         itos = self.tgt_vocab.itos
         return StepRecord(
-            t=t, input_token=itos[y_prev] if y_prev != SOS_ID else SOS, input_id=y_prev,
-            dec_state=np_(out.dec_state), scores=np_(a.scores), mask=a.mask[0].cpu().numpy(),
-            weights=np_(a.weights), context=np_(a.context), attn_pre=np_(a.attn_pre),
-            attn_hidden=np_(a.attn_hidden), topk_ids=top_ids.cpu().numpy(),
-            topk_tokens=[itos[i] for i in top_ids.tolist()], topk_probs=top_logp.exp().numpy(),
-            token=itos[token] if token != EOS_ID else EOS, token_id=token,
-            logp=float(logp[token]), forced=forced is not None, extras=extras)
+            t=t,
+            input_token=itos[y_prev] if y_prev != SOS_ID else SOS,
+            input_id=y_prev,
+            dec_state=np_(out.dec_state),
+            scores=np_(a.scores),
+            mask=a.mask[0].cpu().numpy(),
+            weights=np_(a.weights),
+            context=np_(a.context),
+            attn_pre=np_(a.attn_pre),
+            attn_hidden=np_(a.attn_hidden),
+            topk_ids=top_ids.cpu().numpy(),
+            topk_tokens=[itos[i] for i in top_ids.tolist()],
+            topk_probs=top_logp.exp().numpy(),
+            token=itos[token] if token != EOS_ID else EOS,
+            token_id=token,
+            logp=float(logp[token]),
+            forced=forced is not None,
+            extras=extras,
+        )

@@ -58,15 +58,24 @@ class Encoder(nn.Module):
         self.cfg = cfg
         per_dir = cfg.hidden_dim // 2 if cfg.bidirectional else cfg.hidden_dim
         self.embed = nn.Embedding(cfg.src_vocab_size, cfg.emb_dim, padding_idx=PAD_ID)
-        self.rnn = RNNS[cfg.cell](cfg.emb_dim, per_dir, num_layers=cfg.enc_layers, batch_first=True,
-                                  bidirectional=cfg.bidirectional,
-                                  dropout=cfg.dropout if cfg.enc_layers > 1 else 0.0)
+        self.rnn = RNNS[cfg.cell](
+            cfg.emb_dim,
+            per_dir,
+            num_layers=cfg.enc_layers,
+            batch_first=True,
+            bidirectional=cfg.bidirectional,
+            dropout=cfg.dropout if cfg.enc_layers > 1 else 0.0,
+        )
         self.drop = nn.Dropout(cfg.dropout)
-        self.self_attn = (SelfAttention(cfg.hidden_dim, cfg.self_attn_heads, cfg.dropout)
-                          if cfg.self_attn else None)
+        self.self_attn = (
+            SelfAttention(cfg.hidden_dim, cfg.self_attn_heads, cfg.dropout)
+            if cfg.self_attn
+            else None
+        )
 
-    def forward(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None,
-                                                              Tensor | None]:
+    def forward(
+        self, src: Tensor, lengths: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None, Tensor | None]:
         """src (B,S) -> states (B,S,H), final (L,B,H), rnn states, final cell, self-attn."""
         mask = src != PAD_ID  # (B,S)
         emb = self.drop(self.embed(src))  # (B,S,E)
@@ -96,8 +105,13 @@ class Decoder(nn.Module):
         self.cfg = cfg
         H = cfg.hidden_dim
         self.embed = nn.Embedding(cfg.tgt_vocab_size, cfg.emb_dim, padding_idx=PAD_ID)
-        self.rnn = RNNS[cfg.cell](cfg.emb_dim + H, H, num_layers=cfg.dec_layers, batch_first=True,
-                                  dropout=cfg.dropout if cfg.dec_layers > 1 else 0.0)
+        self.rnn = RNNS[cfg.cell](
+            cfg.emb_dim + H,
+            H,
+            num_layers=cfg.dec_layers,
+            batch_first=True,
+            dropout=cfg.dropout if cfg.dec_layers > 1 else 0.0,
+        )
         self.attention = Attention(H, cfg.score, cfg.align, cfg.window)
         self.drop = nn.Dropout(cfg.dropout)
         if cfg.tie_output:
@@ -115,16 +129,25 @@ class Decoder(nn.Module):
             logits = self.W_o(x)  # (...,V)
         return logits.log_softmax(dim=-1)
 
-    def step(self, y_prev: Tensor, prev_attn_hidden: Tensor, state: State, enc: EncoderOutput,
-             t: int, sample: bool = False, generator: torch.Generator | None = None,
-             project: bool = True) -> StepOutput:
+    def step(
+        self,
+        y_prev: Tensor,
+        prev_attn_hidden: Tensor,
+        state: State,
+        enc: EncoderOutput,
+        t: int,
+        sample: bool = False,
+        generator: torch.Generator | None = None,
+        project: bool = True,
+    ) -> StepOutput:
         """One decoder step for a batch: y_prev (B,), prev_attn_hidden (B,H)."""
         emb = self.drop(self.embed(y_prev))  # (B,E)
         rnn_in = torch.cat([emb, prev_attn_hidden], dim=1).unsqueeze(1)  # (B,1,E+H)
         out, state = self.rnn(rnn_in, state)  # (B,1,H)
         dec_state = out.squeeze(1)  # (B,H) s_t
-        attn = self.attention(dec_state, enc.enc_states, enc.mask, enc.lengths, t,
-                              enc.summary, sample, generator)
+        attn = self.attention(
+            dec_state, enc.enc_states, enc.mask, enc.lengths, t, enc.summary, sample, generator
+        )
         logp = self.project(attn.attn_hidden) if project else None
         return StepOutput(logp, attn.attn_hidden, dec_state, state, attn)
 
@@ -156,8 +179,15 @@ class Seq2Seq(nn.Module):
     def initial_attn_hidden(self, batch: int, device: torch.device) -> Tensor:
         return torch.zeros(batch, self.cfg.hidden_dim, device=device)  # h~_0 = 0
 
-    def forward(self, src: Tensor, lengths: Tensor, tgt_in: Tensor, tf_ratio: float = 1.0,
-                sample: bool = False, generator: torch.Generator | None = None) -> ForwardOutput:
+    def forward(
+        self,
+        src: Tensor,
+        lengths: Tensor,
+        tgt_in: Tensor,
+        tf_ratio: float = 1.0,
+        sample: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> ForwardOutput:
         """Teacher-forced (with probability tf_ratio per step) forward over tgt_in (B,T)."""
         enc = self.encode(src, lengths)
         B, T = tgt_in.shape
@@ -166,8 +196,9 @@ class Seq2Seq(nn.Module):
         hiddens, logps, weights, logpi, entropy = [], [], [], [], []
         project_each = tf_ratio < 1.0
         for t in range(T):
-            out = self.decoder.step(y_prev, attn_hidden, state, enc, t, sample, generator,
-                                    project=project_each)
+            out = self.decoder.step(
+                y_prev, attn_hidden, state, enc, t, sample, generator, project=project_each
+            )
             state, attn_hidden = out.state, out.attn_hidden
             hiddens.append(attn_hidden)
             weights.append(out.attn.weights)
@@ -179,13 +210,16 @@ class Seq2Seq(nn.Module):
                 logps.append(out.logp)
             if t + 1 < T:
                 y_prev = self._next_input(tgt_in[:, t + 1], out.logp, tf_ratio, generator)
-        logp = torch.stack(logps, 1) if project_each else self.decoder.project(torch.stack(hiddens, 1))
-        stack = (lambda xs: torch.stack(xs, 1) if xs else None)  # noqa: E731
+        logp = (
+            torch.stack(logps, 1) if project_each else self.decoder.project(torch.stack(hiddens, 1))
+        )
+        stack = lambda xs: torch.stack(xs, 1) if xs else None  # noqa: E731
         return ForwardOutput(logp, torch.stack(weights, 1), stack(logpi), stack(entropy))
 
     @staticmethod
-    def _next_input(gold: Tensor, logp: Tensor | None, tf_ratio: float,
-                    generator: torch.Generator | None) -> Tensor:
+    def _next_input(
+        gold: Tensor, logp: Tensor | None, tf_ratio: float, generator: torch.Generator | None
+    ) -> Tensor:
         if logp is None or tf_ratio >= 1.0:
             return gold
         use_gold = torch.rand(gold.shape, generator=generator, device=gold.device) < tf_ratio

@@ -18,13 +18,35 @@ PAD, UNK, SOS, EOS = "<pad>", "<unk>", "<sos>", "<eos>"
 SPECIALS = (PAD, UNK, SOS, EOS)
 PAD_ID, UNK_ID, SOS_ID, EOS_ID = 0, 1, 2, 3
 LANGS = ("en", "fr", "de")
+# Toy-task "languages": rule-based tokenisers whose output the toy generators use as well.
+REGEX_LANGS = {
+    "dates": re.compile(r"\d+(?:st|nd|rd|th)|\d+|[^\W\d_]+|[^\w\s]"),
+    "chars": re.compile(r"\S"),
+}
 
 _TRANSLATE = str.maketrans(
     {
-        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\u3000": " ",
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u02bc": "'", "\u2032": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-        "\u2013": "-", "\u2014": "-", "\u2026": "...", "\t": " ", "\r": " ", "\n": " ",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u2007": " ",
+        "\u3000": " ",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u02bc": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\t": " ",
+        "\r": " ",
+        "\n": " ",
     }
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
@@ -53,32 +75,63 @@ def tokenize(text: str, lang: str, lowercase: bool = False) -> list[str]:
     text = normalize(text, lowercase)
     if not text:
         return []
+    if lang in REGEX_LANGS:
+        return REGEX_LANGS[lang].findall(text)
     return [tok.text for tok in _nlp(lang).tokenizer(text) if not tok.is_space]
 
 
-_NO_SPACE_BEFORE = {".", ",", "!", "?", ";", ":", ")", "]", "}", "%", "...", "'s", "n't", "'re",
-                    "'ve", "'ll", "'d", "'m"}
-_NO_SPACE_AFTER = {"(", "[", "{", "$"}
+_NO_SPACE_BEFORE = {
+    ".",
+    ",",
+    ")",
+    "]",
+    "}",
+    "%",
+    "...",
+    "'s",
+    "n't",
+    "'re",
+    "'ve",
+    "'ll",
+    "'d",
+    "'m",
+    "!",
+    "?",
+    ";",
+    ":",
+}
+_NO_SPACE_AFTER = {"(", "[", "{", "$", "-"}
+_FRENCH_SPACED = {"!", "?", ";", ":"}  # French typography: a space before these
 
 
 def detokenize(tokens: Sequence[str], lang: str = "fr") -> str:
-    """Join tokens into text (inverse of `tokenize` for the common cases; used for BLEU)."""
+    """Join tokens into text (the inverse of `tokenize` for common cases; used for BLEU)."""
+    if lang == "chars":
+        return "".join(t for t in tokens if t not in SPECIALS)
+    words = [t for t in tokens if t not in SPECIALS]
     out: list[str] = []
     quote_open = False
-    for tok in tokens:
-        if tok in SPECIALS:
-            continue
-        glue = not out or tok in _NO_SPACE_BEFORE or tok.startswith("-") and len(tok) > 1
-        prev = out[-1] if out else ""
-        glue = glue or prev in _NO_SPACE_AFTER or (prev.endswith("'") and len(prev) > 1)
-        glue = glue or prev.endswith("-") and len(prev) > 1
+    for i, tok in enumerate(words):
+        prev = words[i - 1] if i else ""
+        glue = not out or _glues(prev, tok, lang)
         if tok == '"':
             glue = glue or quote_open
             quote_open = not quote_open
         elif prev == '"' and quote_open:
             glue = True
         out.append(tok if glue else " " + tok)
-    return "".join(out).strip()
+    return "".join(out)
+
+
+def _glues(prev: str, tok: str, lang: str) -> bool:
+    """True when `tok` attaches to the previous token without a space."""
+    if lang == "fr" and tok in _FRENCH_SPACED:
+        return False
+    if tok in _NO_SPACE_BEFORE or prev in _NO_SPACE_AFTER:
+        return True
+    if tok == "-" or (tok.startswith("-") and len(tok) > 1):  # hyphen: vas -tu, connais - tu
+        return True
+    return prev.endswith("'") and len(prev) > 1  # elision: l' homme -> l'homme
 
 
 @dataclass(frozen=True)
@@ -95,8 +148,9 @@ class Vocab:
         object.__setattr__(self, "_stoi", {tok: i for i, tok in enumerate(self.itos)})
 
     @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], min_freq: int = 2,
-              max_size: int | None = None) -> Vocab:
+    def build(
+        cls, sentences: Iterable[Sequence[str]], min_freq: int = 2, max_size: int | None = None
+    ) -> Vocab:
         counts = Counter(tok for sent in sentences for tok in sent)
         for special in SPECIALS:
             counts.pop(special, None)

@@ -1,0 +1,265 @@
+"""Evaluate models on their test split: ``python -m seq2seq_viz.evaluate --data FILE MODEL...``.
+
+The split is rebuilt from the data settings recorded in each model's config.json and checked
+against the recorded hashes. Metrics: sacrebleu BLEU (multi-reference, 13a tokenisation,
+case-insensitive because our models are lowercased) and chrF on detokenised output, greedy and
+beam 5; perplexity (teacher forced); BLEU by source-length bucket; mean attention entropy; for toy
+tasks exact-match accuracy and the alignment error rate against the known alignment.
+
+Writes ``results.json``, each model's ``metrics`` into its config.json, the model table
+``README.md`` and ``bleu_by_length.html`` in the output folder (default: pretrained/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sacrebleu
+import torch
+from tqdm import tqdm
+
+from . import corpus
+from . import data as D
+from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes, load_model, read_config
+from .config import DecodeConfig
+from .decode import Translator
+from .text import detokenize, normalize
+from .train import evaluate_loss
+
+BUCKETS = ((1, 4), (5, 7), (8, 11), (12, 99))
+ATTRIBUTION = (
+    "English–French sentence pairs from the Tatoeba Project (tatoeba.org), via "
+    "manythings.org/anki, licensed CC BY 2.0."
+)
+
+
+def bucket_name(lo: int, hi: int) -> str:
+    return f"{lo}+" if hi >= 99 else f"{lo}-{hi}"
+
+
+def bleu(hyps: list[str], refs: list[list[str]]) -> float:
+    """Corpus BLEU with a varying number of references per sentence (None pads the streams)."""
+    if not hyps:
+        return float("nan")
+    width = max(len(r) for r in refs)
+    streams = [[r[k] if k < len(r) else None for r in refs] for k in range(width)]
+    return round(sacrebleu.corpus_bleu(hyps, streams, lowercase=True).score, 2)
+
+
+def chrf(hyps: list[str], refs: list[list[str]]) -> float:
+    width = max(len(r) for r in refs)
+    lower = [[(r[k].lower() if k < len(r) else None) for r in refs] for k in range(width)]
+    return round(sacrebleu.corpus_chrf([h.lower() for h in hyps], lower).score, 2)
+
+
+def translate_all(
+    tr: Translator, sources: list[str], beam: int, max_len: int = 40, progress: bool = True
+) -> tuple[list[list[str]], list[float]]:
+    """Output tokens and attention entropy for every source sentence."""
+    outs, entropies = [], []
+    cfg = DecodeConfig(beam_width=beam, max_len=max_len, n_best=1, top_k=1)
+    for src in tqdm(
+        sources,
+        desc=f"{tr.name} beam {beam}",
+        disable=not progress,
+        leave=False,
+        file=sys.stderr,
+        mininterval=5,
+    ):
+        trace = tr.trace(src, cfg)
+        outs.append(trace.output_tokens)
+        entropies.append(trace.entropy())
+    return outs, entropies
+
+
+def evaluate_model(
+    tr: Translator, data_path: str | None, limit: int = 0, progress: bool = True
+) -> dict[str, Any]:
+    settings = dict(tr.meta["data"]["settings"])
+    if data_path:
+        settings["data"] = data_path
+    split, _, gold = corpus.load_split(settings)
+    recorded = tr.meta["data"].get("hashes", {})
+    if recorded and recorded != D.split_hashes(split):
+        raise SystemExit(f"{tr.name}: the rebuilt split does not match the recorded hashes")
+    groups = D.group_references(split.test)[: limit or None]
+    sources = [s for s, _ in groups]
+    lang = tr.config.tgt_lang
+    refs = [
+        [normalize(r) if lang != "chars" else r.replace(" ", "") for r in rs] for _, rs in groups
+    ]
+    start = time.perf_counter()
+    result: dict[str, Any] = {"n_test": len(sources), "n_test_pairs": len(split.test)}
+    for beam in (1, 5):
+        toks, ent = translate_all(tr, sources, beam, progress=progress)
+        hyps = [detokenize(t, lang) for t in toks]
+        key = "greedy" if beam == 1 else "beam5"
+        result[f"bleu_{key}"], result[f"chrf_{key}"] = bleu(hyps, refs), chrf(hyps, refs)
+        if beam == 1:
+            result["entropy"] = round(float(np.mean(ent)), 4)
+            result["bleu_by_length"] = by_length(tr, sources, hyps, refs)
+            result["samples"] = [
+                {"src": s, "hyp": h, "refs": r[:3]}
+                for s, h, r in list(zip(sources, hyps, refs))[:10]
+            ]
+            if gold is not None:
+                result.update(toy_metrics(tr, sources, toks, groups, gold[: len(sources)]))
+    test_pairs = [(tr.src_vocab.encode(p.src), tr.tgt_vocab.encode(p.tgt)) for p in split.test]
+    result["ppl"] = round(math.exp(evaluate_loss(tr.model, test_pairs, 128, tr.device)), 3)
+    tr.model.eval()
+    result["eval_seconds"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def by_length(
+    tr: Translator, sources: list[str], hyps: list[str], refs: list[list[str]]
+) -> list[dict[str, Any]]:
+    lengths = [len(tr.encode_text(s).tokens) for s in sources]
+    rows = []
+    for lo, hi in BUCKETS:
+        idx = [i for i, n in enumerate(lengths) if lo <= n <= hi]
+        if idx:
+            rows.append(
+                {
+                    "bucket": bucket_name(lo, hi),
+                    "n": len(idx),
+                    "bleu": bleu([hyps[i] for i in idx], [refs[i] for i in idx]),
+                }
+            )
+    return rows
+
+
+def toy_metrics(
+    tr: Translator,
+    sources: list[str],
+    toks: list[list[str]],
+    groups: list,
+    gold: list[list[list[int]]],
+) -> dict[str, float]:
+    """Exact match of the greedy output; AER of teacher-forced attention vs the true alignment."""
+    exact = np.mean(
+        ["".join(t) == r[0].replace(" ", "").lower() for t, (_, r) in zip(toks, groups)]
+    )
+    weights = [tr.trace(s, reference=r[0]).weights_matrix() for s, (_, r) in zip(sources, groups)]
+    return {
+        "exact_match": round(float(exact), 4),
+        "aer": round(D.corpus_alignment_error_rate(weights, gold), 4),
+    }
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+def model_row(name: str, config: dict[str, Any], metrics: dict[str, Any], folder: Path) -> str:
+    training = config.get("training", {})
+    size_mb = (folder / WEIGHTS).stat().st_size / 1e6
+    scores = (
+        f"{metrics.get('bleu_greedy', 'n/a')} / {metrics.get('bleu_beam5', 'n/a')}"
+        if "bleu_greedy" in metrics
+        else "n/a"
+    )
+    extra = (
+        f"exact {metrics['exact_match']:.1%}, AER {metrics['aer']:.3f}"
+        if "exact_match" in metrics
+        else f"chrF {metrics.get('chrf_beam5', 'n/a')}, ppl {metrics.get('ppl', 'n/a')}"
+    )
+    minutes = training.get("seconds", 0) / 60
+    return (
+        f"| `{name}` | {scores} | {extra} | {minutes:.1f} min | {size_mb:.1f} MB | "
+        f"`{training.get('command', '?')}` |"
+    )
+
+
+def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Path]) -> None:
+    """The model table (README.md) and the BLEU-by-length chart, from results and configs."""
+    rows = []
+    for name, metrics in results["models"].items():
+        folder = folders.get(name, out_dir / name)
+        if (folder / CONFIG).is_file():
+            rows.append(model_row(name, read_config(folder), metrics, folder))
+    text = README_TEMPLATE.format(rows="\n".join(rows), attribution=ATTRIBUTION)
+    atomic_write_bytes(out_dir / "README.md", text.encode("utf-8"))
+    chart_rows = [
+        {"model": n, **row}
+        for n, m in results["models"].items()
+        for row in m.get("bleu_by_length", [])
+        if "exact_match" not in m
+    ]
+    if chart_rows:
+        from .figures import bleu_by_length_figure
+
+        html = bleu_by_length_figure(chart_rows).to_html(include_plotlyjs="cdn", full_html=True)
+        atomic_write_bytes(out_dir / "bleu_by_length.html", html.encode("utf-8"))
+
+
+README_TEMPLATE = """# Shipped models
+
+Every model here was trained by `seq2seq_viz.train` on the same split and evaluated by
+`seq2seq_viz.evaluate` (this file and `results.json` are written by it: do not edit by hand).
+BLEU is sacrebleu corpus BLEU, multi-reference (all translations of a test source), 13a
+tokenisation, case-insensitive (the models are lowercased); greedy / beam 5. chrF is beam 5.
+Toy tasks report exact-match accuracy of the greedy output and the alignment error rate of the
+teacher-forced attention against the known alignment.
+
+| model | BLEU greedy / beam 5 | other scores | training time | size | training command |
+| --- | --- | --- | --- | --- | --- |
+{rows}
+
+`bleu_by_length.html` is the interactive BLEU-by-source-length chart (it loads plotly.js from its
+CDN when opened in a browser; the app draws the same chart from `results.json`).
+
+## Data
+{attribution} The export contains some errors (see the Tatoeba terms of use and the manythings
+ABOUT file). The toy tasks (sequence reversal, date normalisation) are generated by our own code
+from a seed.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m seq2seq_viz.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("models", nargs="+", help="model folders")
+    p.add_argument("--data", help="the corpus file (when its recorded path moved)")
+    p.add_argument("--out-dir", default="pretrained", help="where results.json etc. go")
+    p.add_argument("--limit", type=int, default=0, help="evaluate on the first N test sources")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    out_dir = Path(args.out_dir)
+    path = out_dir / "results.json"
+    results = json.loads(path.read_text()) if path.is_file() else {"models": {}}
+    folders = {Path(f).name: Path(f) for f in args.models}
+    for folder in args.models:
+        tr = load_model(folder)
+        data_path = args.data if not tr.meta["data"]["settings"].get("toy") else None
+        metrics = evaluate_model(tr, data_path, args.limit, progress=not args.quiet)
+        print(
+            f"{tr.name}: {json.dumps({k: v for k, v in metrics.items() if k != 'samples'})}",
+            file=sys.stderr,
+            flush=True,
+        )
+        results["models"][tr.name] = metrics
+        config = read_config(folder)
+        config["metrics"] = metrics
+        atomic_write_bytes(
+            Path(folder) / CONFIG, json.dumps(config, ensure_ascii=False, indent=1).encode("utf-8")
+        )
+        results["attribution"] = ATTRIBUTION
+        atomic_write_bytes(path, json.dumps(results, ensure_ascii=False, indent=1).encode())
+    write_reports(out_dir, results, folders)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,422 @@
+"""Train a model: ``python -m seq2seq_viz.train --data FILE --out pretrained/NAME [options]``.
+
+Batches are bucketed by source length, packed, and masked (no loss on padding). Adam with gradient
+clipping, dropout, teacher forcing with a linear schedule, early stopping on validation loss, a
+fixed seed, CUDA when present. Hard attention is trained with REINFORCE (Xu et al. 2015): the
+reward of a sentence is its mean target log-likelihood R = (1/T) sum_t log p(y_t | i*_<=t, x); the
+sampled positions' log-probabilities get the gradient (R - b) * grad sum_t log pi_t(i*_t), where b
+is a moving average of R (variance reduction), plus an entropy bonus on pi_t.
+
+Resuming: ``--run-dir`` holds ``resume.safetensors`` (model, optimiser and RNG tensors; the loop's
+counters as JSON metadata), written atomically (temporary file + rename) every ``--save-every``
+batches and at every epoch end. Rerunning the same command continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from . import corpus
+from .checkpoints import atomic_write_bytes, save_model
+from .config import ModelConfig, TrainConfig
+from .decode import Translator
+from .model import Seq2Seq, build_model, pick_device
+from .text import PAD_ID
+
+RESUME = "resume.safetensors"
+
+
+@dataclass
+class LoopState:
+    """Everything about the loop that is not a tensor (saved as JSON)."""
+
+    epoch: int = 0
+    batch: int = 0  # batches done within the epoch
+    steps: int = 0
+    seconds: float = 0.0
+    tokens: int = 0
+    best_valid: float = math.inf
+    best_epoch: int = -1
+    bad_epochs: int = 0
+    baseline: float = 0.0
+    done: bool = False
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def batch_tensors(
+    pairs: list[tuple[list[int], list[int]]], device: torch.device
+) -> tuple[torch.Tensor, ...]:
+    """(src ids, tgt ids) pairs -> src (B,S), lengths (B,), tgt_in (B,T), tgt_out (B,T)."""
+    from .text import EOS_ID, SOS_ID
+
+    B, S = len(pairs), max(len(s) for s, _ in pairs)
+    T = max(len(t) for _, t in pairs) + 1
+    src = torch.full((B, S), PAD_ID, dtype=torch.long)
+    tgt_in = torch.full((B, T), PAD_ID, dtype=torch.long)
+    tgt_out = torch.full((B, T), PAD_ID, dtype=torch.long)
+    for b, (s, t) in enumerate(pairs):
+        src[b, : len(s)] = torch.tensor(s)
+        tgt_in[b, : len(t) + 1] = torch.tensor([SOS_ID, *t])
+        tgt_out[b, : len(t) + 1] = torch.tensor([*t, EOS_ID])
+    lengths = torch.tensor([len(s) for s, _ in pairs])
+    return src.to(device), lengths.to(device), tgt_in.to(device), tgt_out.to(device)
+
+
+def batch_loss(
+    model: Seq2Seq,
+    batch: tuple[torch.Tensor, ...],
+    tc: TrainConfig,
+    tf_ratio: float,
+    state: LoopState,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, float, int]:
+    """Loss to minimise, the mean NLL per target token, and the token count."""
+    src, lengths, tgt_in, tgt_out = batch
+    hard = model.cfg.align == "hard"
+    out = model(
+        src, lengths, tgt_in, tf_ratio=tf_ratio, sample=hard and model.training, generator=generator
+    )
+    mask = tgt_out != PAD_ID  # (B,T)
+    nll = -out.logp.gather(2, tgt_out.unsqueeze(2)).squeeze(2) * mask  # (B,T)
+    n_tok = int(mask.sum())
+    loss = nll.sum() / n_tok
+    if hard and model.training and out.sampled_logpi is not None:
+        reward = -(nll.sum(1) / mask.sum(1)).detach()  # (B,) mean log-likelihood per sentence
+        advantage = reward - state.baseline
+        state.baseline = tc.baseline_decay * state.baseline + (1 - tc.baseline_decay) * float(
+            reward.mean()
+        )
+        logpi = (out.sampled_logpi * mask).sum(1)  # (B,)
+        entropy = (out.soft_entropy * mask).sum() / n_tok
+        loss = loss - tc.reinforce_weight * (advantage * logpi).mean() / mask.sum(1).float().mean()
+        loss = loss - tc.entropy_weight * entropy
+    return loss, float(nll.detach().sum()) / n_tok, n_tok
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: Seq2Seq, data: list[tuple[list[int], list[int]]], batch_size: int, device: torch.device
+) -> float:
+    """Mean NLL per target token (teacher forced; argmax positions for hard attention)."""
+    model.eval()
+    total, count = 0.0, 0
+    for idx in corpus.bucket_batches([len(s) for s, _ in data], batch_size, seed=0, shuffle=False):
+        batch = batch_tensors([data[i] for i in idx], device)
+        _, nll, n = batch_loss(model, batch, TrainConfig(), 1.0, LoopState())
+        total, count = total + nll * n, count + n
+    model.train()
+    return total / max(count, 1)
+
+
+def tf_ratio_for(tc: TrainConfig, epoch: int) -> float:
+    if tc.epochs <= 1:
+        return tc.teacher_forcing
+    frac = min(epoch / (tc.epochs - 1), 1.0)
+    return tc.teacher_forcing + frac * (tc.teacher_forcing_min - tc.teacher_forcing)
+
+
+# ----------------------------------------------------------------------------- resume files
+
+
+def save_resume(
+    run_dir: Path,
+    model: Seq2Seq,
+    opt: torch.optim.Optimizer,
+    loop: LoopState,
+    best: dict[str, torch.Tensor],
+) -> None:
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors.update({f"best.{k}": v.cpu().contiguous() for k, v in best.items()})
+    for i, st in enumerate(opt.state_dict()["state"].values()):
+        for k, v in st.items():
+            tensors[f"opt.{i}.{k}"] = torch.as_tensor(v).detach().cpu().contiguous()
+    tensors["rng.torch"] = torch.get_rng_state()
+    meta = {"loop": json.dumps(asdict(loop))}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / f".{RESUME}.tmp"
+    save_file(tensors, str(tmp), metadata=meta)
+    os.replace(tmp, run_dir / RESUME)
+
+
+def load_resume(
+    run_dir: Path, model: Seq2Seq, opt: torch.optim.Optimizer
+) -> tuple[LoopState, dict[str, torch.Tensor]] | None:
+    path = run_dir / RESUME
+    if not path.is_file():
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as fh:
+        loop = LoopState(**json.loads(fh.metadata()["loop"]))
+    tensors = load_file(str(path))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    opt_state = opt.state_dict()
+    for i, pid in enumerate(opt_state["param_groups"][0]["params"]):
+        keys = [k for k in tensors if k.startswith(f"opt.{i}.")]
+        if keys:
+            opt_state["state"][pid] = {k.split(".", 2)[2]: tensors[k] for k in keys}
+    opt.load_state_dict(opt_state)
+    torch.set_rng_state(tensors["rng.torch"])
+    return loop, best
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def train_model(
+    model: Seq2Seq,
+    train: list,
+    valid: list,
+    tc: TrainConfig,
+    run_dir: Path,
+    device: torch.device,
+    save_every: int = 200,
+    max_steps: int = 0,
+    progress: bool = True,
+) -> LoopState:
+    """Train (resuming from run_dir if possible); leaves the best weights loaded in `model`."""
+    torch.manual_seed(tc.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    resumed = load_resume(run_dir, model, opt)
+    loop, best = resumed if resumed else (LoopState(), _copy_state(model))
+    model.train()
+    while not loop.done and loop.epoch < tc.epochs:
+        order = corpus.bucket_batches(
+            [len(s) for s, _ in train], tc.batch_size, seed=tc.seed * 1000 + loop.epoch
+        )
+        bar = tqdm(
+            total=len(order),
+            initial=loop.batch,
+            disable=not progress,
+            leave=False,
+            desc=f"epoch {loop.epoch + 1}/{tc.epochs}",
+            file=sys.stderr,
+            mininterval=0.1 if sys.stderr.isatty() else 20.0,
+        )
+        start = time.perf_counter() - loop.seconds
+        for idx in order[loop.batch :]:
+            loss, nll, n_tok = batch_loss(
+                model,
+                batch_tensors([train[i] for i in idx], device),
+                tc,
+                tf_ratio_for(tc, loop.epoch),
+                loop,
+            )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
+            opt.step()
+            loop.batch, loop.steps, loop.tokens = (
+                loop.batch + 1,
+                loop.steps + 1,
+                loop.tokens + n_tok,
+            )
+            loop.seconds = time.perf_counter() - start
+            bar.set_postfix(loss=f"{nll:.3f}", tok_s=f"{loop.tokens / loop.seconds:.0f}")
+            bar.update()
+            out_of_time = tc.max_minutes and loop.seconds > tc.max_minutes * 60
+            if loop.steps % save_every == 0 or out_of_time:
+                save_resume(run_dir, model, opt, loop, best)
+            if (max_steps and loop.steps >= max_steps) or out_of_time:
+                break
+        bar.close()
+        if max_steps and loop.steps >= max_steps and loop.batch < len(order):
+            save_resume(run_dir, model, opt, loop, best)
+            return loop
+        best = _end_epoch(model, valid, tc, loop, best, device, finished=loop.batch >= len(order))
+        save_resume(run_dir, model, opt, loop, best)
+    model.load_state_dict(best)
+    return loop
+
+
+def _end_epoch(
+    model: Seq2Seq,
+    valid: list,
+    tc: TrainConfig,
+    loop: LoopState,
+    best: dict[str, torch.Tensor],
+    device: torch.device,
+    finished: bool,
+) -> dict[str, torch.Tensor]:
+    val = evaluate_loss(model, valid, 128, device)
+    loop.history.append(
+        {
+            "epoch": loop.epoch + 1,
+            "valid_nll": val,
+            "seconds": loop.seconds,
+            "steps": loop.steps,
+            "partial": not finished,
+        }
+    )
+    print(
+        f"epoch {loop.epoch + 1}: valid nll {val:.4f} ppl {math.exp(val):.2f} "
+        f"({loop.seconds / 60:.1f} min)",
+        file=sys.stderr,
+        flush=True,
+    )
+    if val < loop.best_valid:
+        loop.best_valid, loop.best_epoch, loop.bad_epochs = val, loop.epoch + 1, 0
+        best = _copy_state(model)
+    else:
+        loop.bad_epochs += 1
+    loop.epoch, loop.batch = loop.epoch + 1, 0
+    out_of_time = tc.max_minutes and loop.seconds > tc.max_minutes * 60
+    loop.done = bool(loop.bad_epochs >= tc.patience or out_of_time or not finished)
+    return best
+
+
+def _copy_state(model: Seq2Seq) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m seq2seq_viz.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    corpus.add_data_args(p)
+    p.add_argument("--out", required=True, help="model folder to write (e.g. pretrained/NAME)")
+    p.add_argument("--run-dir", help="resume folder (default: runs/<name of --out>)")
+    m = p.add_argument_group("model")
+    m.add_argument("--cell", default="gru", choices=["rnn", "gru", "lstm"])
+    m.add_argument("--emb", type=int, default=128)
+    m.add_argument("--hidden", type=int, default=256)
+    m.add_argument("--enc-layers", type=int, default=1)
+    m.add_argument("--dec-layers", type=int, default=1)
+    m.add_argument("--unidirectional", action="store_true")
+    m.add_argument("--score", default="general", choices=["dot", "general", "concat"])
+    m.add_argument(
+        "--align", default="global", choices=["global", "local-m", "local-p", "hard", "none"]
+    )
+    m.add_argument("--window", type=int, default=3)
+    m.add_argument("--self-attn", action="store_true")
+    m.add_argument("--heads", type=int, default=4)
+    m.add_argument("--dropout", type=float, default=0.2)
+    m.add_argument("--untied", action="store_true", help="separate output matrix W_o")
+    m.add_argument("--init-from", help="start from this model folder's weights (same shapes)")
+    t = p.add_argument_group("training")
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--clip", type=float, default=1.0)
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--max-minutes", type=float, default=0.0)
+    t.add_argument("--patience", type=int, default=2)
+    t.add_argument("--tf", type=float, default=1.0, help="teacher forcing ratio at the start")
+    t.add_argument("--tf-min", type=float, default=None, help="ratio at the last epoch")
+    t.add_argument("--seed", type=int, default=1)
+    t.add_argument("--entropy-weight", type=float, default=0.01)
+    t.add_argument("--threads", type=int, default=0, help="torch threads (0 = CPU count)")
+    t.add_argument("--save-every", type=int, default=200)
+    t.add_argument("--max-steps", type=int, default=0, help="stop after N batches (testing)")
+    t.add_argument("--device", default=None)
+    t.add_argument("--quiet", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    device = pick_device(args.device)
+    data = corpus.load_for_training(args)
+    tc = TrainConfig(
+        batch_size=args.batch_size,
+        lr=args.lr,
+        clip=args.clip,
+        epochs=args.epochs,
+        max_minutes=args.max_minutes,
+        patience=args.patience,
+        teacher_forcing=args.tf,
+        teacher_forcing_min=args.tf if args.tf_min is None else args.tf_min,
+        seed=args.seed,
+        entropy_weight=args.entropy_weight,
+    )
+    cfg = ModelConfig(
+        src_vocab_size=len(data.src_vocab),
+        tgt_vocab_size=len(data.tgt_vocab),
+        emb_dim=args.emb,
+        hidden_dim=args.hidden,
+        cell=args.cell,
+        enc_layers=args.enc_layers,
+        dec_layers=args.dec_layers,
+        bidirectional=not args.unidirectional,
+        score=args.score,
+        align=args.align,
+        window=args.window,
+        self_attn=args.self_attn,
+        self_attn_heads=args.heads,
+        tie_output=not args.untied,
+        dropout=args.dropout,
+        max_src_len=max(40, data.max_len),
+        src_lang=data.src_lang,
+        tgt_lang=data.tgt_lang,
+        lowercase=data.lowercase,
+    )
+    torch.manual_seed(tc.seed)
+    model = build_model(cfg, device)
+    if args.init_from:
+        from .checkpoints import load_model
+
+        model.load_state_dict(load_model(args.init_from, device).model.state_dict())
+    out = Path(args.out)
+    run_dir = Path(args.run_dir or Path("runs") / out.name)
+    print(
+        f"{out.name}: {sum(p.numel() for p in model.parameters()):,} parameters, "
+        f"{len(data.train):,} training pairs, device {device}",
+        file=sys.stderr,
+        flush=True,
+    )
+    loop = train_model(
+        model,
+        data.train,
+        data.valid,
+        tc,
+        run_dir,
+        device,
+        args.save_every,
+        args.max_steps,
+        progress=not args.quiet,
+    )
+    if args.max_steps and not loop.done and loop.epoch < tc.epochs:
+        print(f"stopped after {loop.steps} steps (resumable from {run_dir})", file=sys.stderr)
+        return 0
+    meta = {
+        "training": {
+            "command": "python -m seq2seq_viz.train "
+            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "config": asdict(tc),
+            "seconds": round(loop.seconds, 1),
+            "tokens_per_second": round(loop.tokens / max(loop.seconds, 1e-9)),
+            "steps": loop.steps,
+            "epochs_run": loop.epoch,
+            "best_epoch": loop.best_epoch,
+            "best_valid_nll": loop.best_valid,
+            "history": loop.history,
+            "device": str(device),
+            "code_version": corpus.code_version(),
+        },
+        "data": data.provenance,
+    }
+    save_model(out, Translator(model.eval(), data.src_vocab, data.tgt_vocab, out.name), meta)
+    atomic_write_bytes(run_dir / "done.json", json.dumps({"out": str(out)}).encode())
+    print(f"saved {out} (best valid nll {loop.best_valid:.4f})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
