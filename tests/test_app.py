@@ -21,6 +21,7 @@ from seq2seq_viz.checkpoints import load_model, save_model
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.decode import Translator
 from seq2seq_viz.i18n import strings
+from seq2seq_viz.views.common import escape_markdown
 from tests.conftest import make_translator
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -127,7 +128,7 @@ def test_step_page_shows_the_traces_numbers(models_root: Path) -> None:
     tokens = _table(at, EN["col.id"])
     assert list(tokens[EN["col.id"]]) == [int(i) for i in trace.src_ids]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics[EN["step.output_word"]] == step.token
+    assert metrics[EN["step.output_word"]] == escape_markdown(step.token)
     assert metrics[EN["step.probability"]] == f"{np.exp(step.logp):.3f}"
     assert any(len(e.value) > 0 for e in at.latex)
     assert EN["attribution"] in [c.value for c in at.caption]

@@ -7,7 +7,6 @@ below. Markdown that includes user text goes through :func:`escape_markdown`.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,13 +18,15 @@ from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.controls import Controls
+from seq2seq_viz.views.safe import escape_markdown
 
 PRESENTATION_FONT = 20
 # Constant CSS (no user text): bigger type, no sidebar, full-width main block.
 PRESENTATION_CSS = """<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.2rem 2.5rem; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important;
+  padding: 4.2rem 2.5rem 1rem; }
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
 [data-testid="stMainBlockContainer"] label { font-size: 1.45rem !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 2.6rem !important; }
@@ -33,22 +34,27 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
   font-size: 2.0rem !important; }
 [data-testid="stMainBlockContainer"] .stButton button { font-size: 1.5rem; min-height: 3.2rem; }
 [data-testid="stMainBlockContainer"] .katex { font-size: 1.7em !important; }
-[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"],
+[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] p {
+  font-size: 2.4rem !important; }
 </style>"""
-# Constant CSS for every mode: formulas never push the page sideways.
+# Constant CSS for every mode (no user text): less empty space under the top navigation,
+# formulas never push the page sideways, and the step bar stays in view while scrolling.
 BASE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 4.2rem; }
 [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; }
+[data-testid="stLayoutWrapper"]:has(> .st-key-step_bar) { position: sticky; top: 3.75rem;
+  z-index: 50; background-color: BACKGROUND; border-bottom: 1px solid rgba(128, 128, 128, 0.3);
+  padding-bottom: 0.3rem; }
 </style>"""
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~&:\"'=^%@,;?/])")
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape every markdown, HTML and LaTeX special character (shown literally)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+BACKGROUNDS = {"light": "#ffffff", "dark": "#0e1117"}  # Streamlit's own theme backgrounds
 
 
 def apply_css(presentation: bool) -> None:
-    st.html(PRESENTATION_CSS if presentation else BASE_CSS)
+    theme = getattr(st.context.theme, "type", None) or "light"
+    st.html(BASE_CSS.replace("BACKGROUND", BACKGROUNDS.get(theme, BACKGROUNDS["light"])))
+    if presentation:
+        st.html(PRESENTATION_CSS)
 
 
 def plot_config(filename: str) -> dict[str, Any]:
@@ -62,7 +68,7 @@ def plot_config(filename: str) -> dict[str, Any]:
 def chart(fig: go.Figure, key: str, presentation: bool = False) -> None:
     """Draw a figure; in presentation mode with projector-sized type and height."""
     if presentation:
-        height = max(int(fig.layout.height or 380) * 1.3, 480)
+        height = max(int((fig.layout.height or 380) * 1.15), 420)
         fig.update_layout(
             font={"size": PRESENTATION_FONT},
             height=height,
@@ -143,6 +149,7 @@ def download_trace(
 
 
 def page_header(title_key: str, intro_key: str, c: Controls) -> None:
-    st.title(t(title_key))
+    """Title and introduction (in presentation mode the screen is kept for the figures)."""
     if not c.presentation:
+        st.title(t(title_key))
         st.caption(t(intro_key))

@@ -15,8 +15,9 @@ import streamlit as st
 
 from seq2seq_viz.checkpoints import DEFAULT_MODEL
 from seq2seq_viz.config import DecodeConfig
-from seq2seq_viz.i18n import LANGUAGES, language_from_locale, set_language, t
+from seq2seq_viz.i18n import LANGUAGES, get_language, language_from_locale, set_language, t
 from seq2seq_viz.views import state
+from seq2seq_viz.views.safe import escape_markdown
 
 CONTROLS = "_controls"
 LANG_NAMES = {"ko": "한국어", "en": "English"}
@@ -132,7 +133,19 @@ def _sentence_control() -> str:
         t("sidebar.sentence"), key="text", height=90, help=t("sidebar.sentence_help")
     )
     _sync_text_param(text)
+    note = _example_note(examples, text)
+    if note:
+        st.sidebar.caption("★ " + note)
     return text
+
+
+def _example_note(examples: list[dict[str, Any]], text: str) -> str | None:
+    """The teaching note of the example in the sentence box, if it is one (plain text)."""
+    for example in examples:
+        if example["kind"] == "teaching" and str(example["src"]).strip() == text.strip():
+            note = example.get(f"note_{get_language()}") or t(example.get("note", ""))
+            return escape_markdown(str(note)) if note else None
+    return None
 
 
 def _sync_text_param(text: str) -> None:

@@ -61,7 +61,7 @@ def source_section(trace: DecodeTrace) -> None:
             _token_table(trace),
             hide_index=True,
             width="stretch",
-            height=min(36 * (len(trace.src_tokens) + 1) + 3, 420),
+            height=min(35 * (len(trace.src_tokens) + 1) + 4, 390),
         )
     with right:
         chart(figures.encoder_states_figure(trace, labels=labels()), "encoder")
@@ -94,7 +94,8 @@ def step_view(trace: DecodeTrace, c: Controls, was_playing: bool) -> None:
     if was_playing:
         _advance_play(last)
     stages = stages_for(trace)
-    step = _step_controls(last, len(stages) if c.presentation else 1, was_playing)
+    with st.container(key="step_bar"):
+        step = _step_controls(last, len(stages) if c.presentation else 1, was_playing)
     decoder_stage(trace, step, state.get_translator(c.model).config.cell)
     if c.presentation:
         stage = min(int(st.session_state.get("stage", 0)), len(stages) - 1)

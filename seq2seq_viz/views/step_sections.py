@@ -13,7 +13,7 @@ import streamlit as st
 from seq2seq_viz import figures
 from seq2seq_viz.i18n import t
 from seq2seq_viz.trace import DecodeTrace, StepRecord
-from seq2seq_viz.views.common import chart, labels
+from seq2seq_viz.views.common import chart, escape_markdown, labels
 
 STAGES = ("scores", "softmax", "context", "output", "heatmap")
 SCORE_LATEX = {
@@ -33,10 +33,8 @@ ALIGN_LATEX = {
 }
 CONTEXT_LATEX = r"c_t = \sum_{i=1}^{S} a_{t,i}\, h_i"
 NONE_CONTEXT_LATEX = r"c_t = c = h_S \qquad \forall\, t"
-OUTPUT_LATEX = (
-    r"\tilde{h}_t = \tanh\!\big(W_c\,[\,c_t \,;\, s_t\,]\big), \qquad "
-    r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b\big)"
-)
+ATTN_HIDDEN_LATEX = r"\tilde{h}_t = \tanh\!\big(W_c\,[\,c_t \,;\, s_t\,]\big)"
+OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b\big)"
 DECODER_LATEX = (
     r"s_t = \mathrm{{{cell}}}\big(s_{{t-1}},\ [\,E\,y_{{t-1}} \,;\, "
     r"\tilde{{h}}_{{t-1}}\,]\big)"
@@ -59,7 +57,8 @@ def render_stage(stage: str, trace: DecodeTrace, t_: int, big: bool) -> None:
 
 
 def _two_columns(big: bool):
-    return (st.container(), st.container()) if big else st.columns([2, 3], gap="medium")
+    """Formula and explanation on the left, the figure on the right."""
+    return st.columns([2, 3] if not big else [2, 3.2], gap="medium")
 
 
 def decoder_stage(trace: DecodeTrace, t_: int, cell: str) -> None:
@@ -68,10 +67,10 @@ def decoder_stage(trace: DecodeTrace, t_: int, cell: str) -> None:
     st.latex(DECODER_LATEX.format(cell=cell.upper()))
     left, right = st.columns(2)
     fed = t("step.fed_forced") if trace.mode == "teacher" else t("step.fed_own")
-    left.metric(t("step.input_word"), step.input_token, help=fed)
+    left.metric(t("step.input_word"), escape_markdown(step.input_token), help=fed)
     right.metric(
         t("step.output_word"),
-        step.token,
+        escape_markdown(step.token),
         help=t("step.forced") if step.forced else t("step.chosen_help"),
     )
 
@@ -160,10 +159,11 @@ def output_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
     step = trace.steps[t_]
     left, right = _two_columns(big)
     with left:
+        st.latex(ATTN_HIDDEN_LATEX)
         st.latex(OUTPUT_LATEX)
         st.markdown(t("output.explain"))
         a, b = st.columns(2)
-        a.metric(t("step.output_word"), step.token)
+        a.metric(t("step.output_word"), escape_markdown(step.token))
         b.metric(
             t("step.probability"),
             f"{float(np.exp(step.logp)):.3f}",
