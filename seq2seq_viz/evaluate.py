@@ -154,6 +154,67 @@ def toy_metrics(
     }
 
 
+# ----------------------------------------------------------------------------- examples
+
+TEACHING = [
+    (
+        "the black cat is sleeping .",
+        "Adjective after the noun: black cat -> chat noir.",
+        "형용사가 명사 뒤로: black cat -> chat noir.",
+    ),
+    (
+        "i have a red car .",
+        "Colour adjectives follow the noun: red car -> voiture rouge.",
+        "색깔 형용사는 명사 뒤에 옵니다: red car -> voiture rouge.",
+    ),
+    (
+        "she lives in a big white house .",
+        "Both orders at once: grande comes before maison, blanche after it.",
+        "두 어순이 함께: grande는 maison 앞, blanche는 뒤에 옵니다.",
+    ),
+    (
+        "i love her .",
+        "The object pronoun moves before the verb: love her -> l'aime.",
+        "목적격 대명사가 동사 앞으로 이동: love her -> l'aime.",
+    ),
+    (
+        "tom gave me a book yesterday .",
+        "me moves before the verb: gave me -> m'a donné.",
+        "me가 동사 앞으로: gave me -> m'a donné.",
+    ),
+    (
+        "i don't like green apples .",
+        "Negation wraps the verb (ne ... pas) and the adjective follows the noun.",
+        "부정어가 동사를 감쌉니다 (ne ... pas). 형용사는 명사 뒤에 옵니다.",
+    ),
+    (
+        "i am cold .",
+        "A different construction: I am cold -> j'ai froid (I have cold).",
+        "다른 구문: I am cold -> j'ai froid (직역: 나는 추위를 가진다).",
+    ),
+]
+
+
+def write_examples(out_dir: Path, tr: Translator, data_path: str | None, n: int = 40) -> None:
+    """Test sentences stratified by length (with their references) and teaching examples."""
+    settings = dict(tr.meta["data"]["settings"], **({"data": data_path} if data_path else {}))
+    split, _, _ = corpus.load_split(settings)
+    groups = D.group_references(split.test)
+    rng = np.random.default_rng(0)
+    picked = []
+    for lo, hi in BUCKETS:
+        inside = [g for g in groups if lo <= len(tr.encode_text(g[0]).tokens) <= hi]
+        take = rng.choice(len(inside), size=min(n // len(BUCKETS), len(inside)), replace=False)
+        picked += [inside[i] for i in sorted(take)]
+    examples = {
+        "test": [{"src": src, "refs": refs} for src, refs in picked],
+        "teaching": [{"src": s, "note_en": en, "note_ko": ko} for s, en, ko in TEACHING],
+        "attribution": ATTRIBUTION,
+    }
+    text = json.dumps(examples, ensure_ascii=False, indent=1)
+    atomic_write_bytes(out_dir / "examples.json", text.encode("utf-8"))
+
+
 # ----------------------------------------------------------------------------- reports
 
 
@@ -184,7 +245,9 @@ def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Pat
         folder = folders.get(name, out_dir / name)
         if (folder / CONFIG).is_file():
             rows.append(model_row(name, read_config(folder), metrics, folder))
-    text = README_TEMPLATE.format(rows="\n".join(rows), attribution=ATTRIBUTION)
+    text = README_TEMPLATE.format(
+        rows="\n".join(rows), attribution=ATTRIBUTION, goals=goals_section(results["models"])
+    )
     atomic_write_bytes(out_dir / "README.md", text.encode("utf-8"))
     chart_rows = [
         {"model": n, **row}
@@ -199,6 +262,48 @@ def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Pat
         atomic_write_bytes(out_dir / "bleu_by_length.html", html.encode("utf-8"))
 
 
+def _bleu_long(metrics: dict[str, Any]) -> float | None:
+    rows = [
+        r for r in metrics.get("bleu_by_length", []) if r["bucket"] == bucket_name(*BUCKETS[-1])
+    ]
+    return rows[0]["bleu"] if rows else None
+
+
+def goals_section(models: dict[str, dict[str, Any]]) -> str:
+    """The issue's goals, checked against the numbers above (beam 5 overall, greedy by length)."""
+    real = {n: m for n, m in models.items() if "exact_match" not in m}
+    if "none" not in real:
+        return "Goals: not checked yet (the `none` model has not been evaluated)."
+    base, base_long = real["none"]["bleu_beam5"], _bleu_long(real["none"])
+    lines = [
+        "| model | BLEU beam 5 | vs none (goal +5) | BLEU 12+ tokens (greedy) | "
+        "vs none (goal +10) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, m in real.items():
+        if name == "none":
+            continue
+        long_ = _bleu_long(m)
+        d_all = m["bleu_beam5"] - base
+        d_long = None if long_ is None or base_long is None else long_ - base_long
+        lines.append(
+            f"| `{name}` | {m['bleu_beam5']:.2f} | {d_all:+.2f} "
+            f"{'met' if d_all >= 5 else 'MISSED'} | {long_} | "
+            + (
+                "n/a |"
+                if d_long is None
+                else f"{d_long:+.2f} {'met' if d_long >= 10 else 'MISSED'} |"
+            )
+        )
+    best = max(real.items(), key=lambda kv: kv[1]["bleu_beam5"])
+    verdict = "met" if best[1]["bleu_beam5"] >= 35 else "MISSED"
+    lines.append(
+        f"\nBest model: `{best[0]}` with {best[1]['bleu_beam5']:.2f} BLEU (goal 35+: "
+        f"{verdict}). `none` scores {base:.2f} overall and {base_long} on 12+ tokens."
+    )
+    return "\n".join(lines)
+
+
 README_TEMPLATE = """# Shipped models
 
 Every model here was trained by `seq2seq_viz.train` on the same split and evaluated by
@@ -211,6 +316,10 @@ teacher-forced attention against the known alignment.
 | model | BLEU greedy / beam 5 | other scores | training time | size | training command |
 | --- | --- | --- | --- | --- | --- |
 {rows}
+
+## Goals
+
+{goals}
 
 `bleu_by_length.html` is the interactive BLEU-by-source-length chart (it loads plotly.js from its
 CDN when opened in a browser; the app draws the same chart from `results.json`).
@@ -233,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out-dir", default="pretrained", help="where results.json etc. go")
     p.add_argument("--limit", type=int, default=0, help="evaluate on the first N test sources")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--examples", action="store_true", help="also write examples.json (first model)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads or torch.get_num_threads())
@@ -257,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         results["attribution"] = ATTRIBUTION
         atomic_write_bytes(path, json.dumps(results, ensure_ascii=False, indent=1).encode())
+    if args.examples:
+        write_examples(out_dir, load_model(args.models[0]), args.data)
     write_reports(out_dir, results, folders)
     return 0
 

@@ -118,12 +118,16 @@ class DecodeTrace:
         return [s.token for s in self.steps]
 
     def entropy(self) -> float:
-        """Mean entropy (nats) of the attention distributions over steps (0 for none/hard)."""
-        w = self.weights_matrix()
-        if w.size == 0:
+        """Mean entropy (nats) over steps of the distribution attention draws from: pi_t for
+        hard attention (its weights are one-hot), a_t renormalised for local-p; 0 for none."""
+        rows = [s.extras.get("soft_weights", s.weights) for s in self.steps]
+        if not rows:
             return 0.0
-        p = np.clip(w, 1e-12, 1.0)
-        return float(np.mean(-(w * np.log(p)).sum(axis=1)))
+        w = np.stack(rows).astype(np.float64)
+        total = w.sum(axis=1, keepdims=True)
+        p = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+        logs = np.log(np.where(p > 0, p, 1.0))
+        return float(np.mean(-(p * logs).sum(axis=1)))
 
     def to_json(self) -> str:
         return json.dumps(_encode(dataclasses.asdict(self)), ensure_ascii=False)

@@ -48,3 +48,13 @@ def test_json_and_pickle_round_trips():
         )
     with pytest.raises(ValueError, match="version"):
         DecodeTrace.from_json(trace.to_json().replace('"version": 1', '"version": 99'))
+
+
+def test_entropy_against_numpy():
+    tr = make_translator(seed=3, align="hard")
+    trace = tr.trace("the cat sleeps .", DecodeConfig(max_len=5))
+    soft = np.stack([s.extras["soft_weights"] for s in trace.steps]).astype(np.float64)
+    expect = np.mean([-(row[row > 0] * np.log(row[row > 0])).sum() for row in soft])
+    assert abs(trace.entropy() - expect) < 1e-6 and trace.entropy() > 0
+    uniform = make_translator(seed=3, align="none").trace("the cat sleeps .")
+    assert uniform.entropy() == 0.0

@@ -1,0 +1,89 @@
+"""Evaluation on a toy task trained for a few seconds: metrics, reports, goals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sacrebleu
+
+from seq2seq_viz.checkpoints import load_model, read_config
+from seq2seq_viz.evaluate import bleu, goals_section, main
+from seq2seq_viz.train import main as train_main
+
+
+def test_bleu_with_uneven_reference_counts_matches_sacrebleu():
+    hyps = ["le chat dort .", "il fait froid ."]
+    refs = [["le chat dort ."], ["il fait très froid .", "Il fait froid ."]]
+    streams = [["le chat dort .", "il fait très froid ."], [None, "il fait froid ."]]
+    expect = sacrebleu.corpus_bleu(hyps, streams).score
+    assert bleu(hyps, refs) == pytest.approx(expect, abs=0.01)  # case-insensitive
+    assert bleu(hyps, [[h] for h in hyps]) == 100.0
+
+
+def test_goals_are_checked_from_the_numbers():
+    models = {
+        "none": {"bleu_beam5": 20.0, "bleu_by_length": [{"bucket": "12+", "bleu": 5.0}]},
+        "soft": {"bleu_beam5": 36.0, "bleu_by_length": [{"bucket": "12+", "bleu": 16.0}]},
+        "weak": {"bleu_beam5": 22.0, "bleu_by_length": [{"bucket": "12+", "bleu": 9.0}]},
+    }
+    text = goals_section(models)
+    assert "| `soft` | 36.00 | +16.00 met | 16.0 | +11.00 met |" in text
+    assert "| `weak` | 22.00 | +2.00 MISSED | 9.0 | +4.00 MISSED |" in text
+    assert "goal 35+: met" in text
+
+
+def test_toy_evaluation_writes_metrics_and_reports(tmp_path):
+    folder = tmp_path / "models" / "toy-reverse"
+    train_main(
+        [
+            "--toy",
+            "reverse",
+            "--toy-size",
+            "3000",
+            "--emb",
+            "32",
+            "--hidden",
+            "64",
+            "--score",
+            "dot",
+            "--epochs",
+            "4",
+            "--batch-size",
+            "32",
+            "--lr",
+            "5e-3",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            str(folder),
+            "--run-dir",
+            str(tmp_path / "run"),
+        ]
+    )
+    assert (
+        main(
+            [
+                str(folder),
+                "--out-dir",
+                str(tmp_path / "models"),
+                "--limit",
+                "40",
+                "--threads",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    results = json.loads((tmp_path / "models" / "results.json").read_text())
+    m = results["models"]["toy-reverse"]
+    assert m["n_test"] == 40 and 0.5 <= m["exact_match"] <= 1.0
+    assert 0.0 <= m["aer"] < 0.3  # a reversal model attends to the mirrored position
+    assert m["bleu_greedy"] > 50 and m["ppl"] < 2.0
+    assert {r["bucket"] for r in m["bleu_by_length"]} <= {"1-4", "5-7", "8-11", "12+"}
+    assert read_config(folder)["metrics"]["aer"] == m["aer"]
+    load_model(folder)  # still loads: the weights' hash is untouched by adding metrics
+    readme = (tmp_path / "models" / "README.md").read_text()
+    assert "| `toy-reverse` |" in readme and "CC BY 2.0" in readme

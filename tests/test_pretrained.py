@@ -1,0 +1,63 @@
+"""Every shipped model loads and translates a few known sentences sensibly."""
+
+from __future__ import annotations
+
+import pytest
+
+from seq2seq_viz.checkpoints import DEFAULT_MODEL, PRETRAINED_DIR, list_models, load_model
+from seq2seq_viz.config import DecodeConfig
+
+MODELS = list_models()
+REAL = [m for m in MODELS if not m.startswith("toy-")]
+# (English source, a French word any sensible translation contains)
+KNOWN = [
+    ("I am cold.", "froid"),
+    ("Thank you very much.", "merci"),
+    ("I have a cat.", "chat"),
+    ("Where is the station?", "gare"),
+    ("I love you.", "aime"),
+]
+
+
+def test_the_default_model_is_shipped():
+    assert DEFAULT_MODEL in MODELS, f"{DEFAULT_MODEL} missing from {PRETRAINED_DIR}"
+
+
+def test_size_limits():
+    sizes = {m: (PRETRAINED_DIR / m / "model.safetensors").stat().st_size for m in MODELS}
+    assert all(size <= 8e6 for size in sizes.values()), sizes
+    total = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
+    assert total <= 60e6, total
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_models_translate_known_sentences(name):
+    tr = load_model(name)
+    hits = [word in tr.translate(src, beam_width=5) for src, word in KNOWN]
+    assert sum(hits) >= 4, [(s, tr.translate(s, beam_width=5)) for s, _ in KNOWN]
+    assert "froid" in tr.translate("I am cold.", beam_width=5)
+
+
+@pytest.mark.parametrize("name", [m for m in MODELS if m == "toy-reverse"])
+def test_reversal_model(name):
+    tr = load_model(name)
+    assert tr.translate("a b c d e") == "e d c b a"
+    assert tr.translate("q r s t") == "t s r q"
+
+
+@pytest.mark.parametrize("name", [m for m in MODELS if m == "toy-dates"])
+def test_dates_model(name):
+    tr = load_model(name)
+    for text, iso in [
+        ("March 3, 2021", "2021-03-03"),
+        ("25 December 1999", "1999-12-25"),
+        ("07/04/1976", "1976-07-04"),
+    ]:
+        assert tr.translate(text, beam_width=3) == iso
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_traces_with_a_beam(name):
+    tr = load_model(name)
+    trace = tr.trace("the black cat is sleeping .", DecodeConfig(beam_width=4, max_len=20))
+    assert trace.steps and trace.beam_nodes and trace.hypotheses
