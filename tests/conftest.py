@@ -34,9 +34,17 @@ def make_translator(seed: int = 0, **overrides) -> Translator:
     return Translator(model, src, tgt, name=f"tiny-{kwargs.get('align', 'global')}")
 
 
-@pytest.fixture
-def translator_factory():
-    return make_translator
+@pytest.fixture(scope="session")
+def toy_model_dir(tmp_path_factory):
+    """A sequence-reversal model trained for a few seconds by the real command line."""
+    from seq2seq_viz.train import main
+
+    root = tmp_path_factory.mktemp("toy")
+    args = "--toy reverse --toy-size 3000 --emb 32 --hidden 64 --score dot --epochs 4 "
+    args += "--batch-size 32 --lr 5e-3 --threads 1 --quiet"
+    out = root / "toy-reverse"
+    assert main([*args.split(), "--out", str(out), "--run-dir", str(root / "run")]) == 0
+    return out
 
 
 torch.set_num_threads(1)  # tiny tensors: threads only add overhead (and CI machines are shared)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import sacrebleu
 
 from seq2seq_viz.checkpoints import load_model, read_config
 from seq2seq_viz.evaluate import bleu, goals_section, main
-from seq2seq_viz.train import main as train_main
 
 
 def test_bleu_with_uneven_reference_counts_matches_sacrebleu():
@@ -33,35 +33,9 @@ def test_goals_are_checked_from_the_numbers():
     assert "goal 35+: met" in text
 
 
-def test_toy_evaluation_writes_metrics_and_reports(tmp_path):
+def test_toy_evaluation_writes_metrics_and_reports(toy_model_dir, tmp_path):
     folder = tmp_path / "models" / "toy-reverse"
-    train_main(
-        [
-            "--toy",
-            "reverse",
-            "--toy-size",
-            "3000",
-            "--emb",
-            "32",
-            "--hidden",
-            "64",
-            "--score",
-            "dot",
-            "--epochs",
-            "4",
-            "--batch-size",
-            "32",
-            "--lr",
-            "5e-3",
-            "--threads",
-            "1",
-            "--quiet",
-            "--out",
-            str(folder),
-            "--run-dir",
-            str(tmp_path / "run"),
-        ]
-    )
+    shutil.copytree(toy_model_dir, folder)
     assert (
         main(
             [

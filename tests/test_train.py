@@ -9,7 +9,7 @@ from seq2seq_viz.checkpoints import load_model
 from seq2seq_viz.config import ModelConfig, TrainConfig
 from seq2seq_viz.model import build_model
 from seq2seq_viz.text import Vocab
-from seq2seq_viz.train import evaluate_loss, main, train_model
+from seq2seq_viz.train import evaluate_loss, train_model
 
 CPU = torch.device("cpu")
 
@@ -51,34 +51,8 @@ def test_resume_after_interruption_gives_the_same_state(tmp_path):
         assert torch.equal(a, b), k
 
 
-def test_a_short_toy_run_learns_and_saves_a_loadable_model(tmp_path):
-    out = tmp_path / "toy"
-    args = [
-        "--toy",
-        "reverse",
-        "--toy-size",
-        "3000",
-        "--emb",
-        "32",
-        "--hidden",
-        "64",
-        "--score",
-        "dot",
-        "--epochs",
-        "4",
-        "--batch-size",
-        "32",
-        "--lr",
-        "5e-3",
-        "--threads",
-        "1",
-        "--quiet",
-        "--out",
-        str(out),
-        "--run-dir",
-        str(tmp_path / "run"),
-    ]
-    assert main(args) == 0
+def test_a_short_toy_run_learns_and_saves_a_loadable_model(toy_model_dir):
+    out = toy_model_dir
     tr = load_model(out)
     history = tr.meta["training"]["history"]
     assert history[-1]["valid_nll"] < 0.5 * history[0]["valid_nll"]
