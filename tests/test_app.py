@@ -256,8 +256,10 @@ def test_beam_page_tree_nbest_and_what_if(models_root: Path) -> None:
     at.switch_page("seq2seq_viz/views/beam_page.py").run()
     _ok(at)
     assert at.title[0].value == EN["beam.title"]
+    assert at.get("plotly_chart"), "no beam tree"
+    at.slider(key="beam_page_width").set_value(1).run()
     assert EN["beam.width_one"] in [i.value for i in at.info]
-    at.slider(key="beam_width").set_value(4).run()
+    at.slider(key="beam_page_width").set_value(4).run()
     _ok(at)
     trace = _reference_trace(models_root, beam_width=4)
     nbest = _table(at, EN["col.norm_score"])

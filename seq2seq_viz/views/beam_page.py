@@ -4,6 +4,8 @@ the model continue from that prefix."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from seq2seq_viz import figures
@@ -21,13 +23,16 @@ from seq2seq_viz.views.common import (
 )
 from seq2seq_viz.views.controls import Controls, beam_controls, current
 
+BEAM_PAGE_WIDTH = 5
+
 
 def render() -> None:
     c = current()
     page_header("beam.title", "beam.intro", c)
     with st.container(horizontal=True, gap="large"):
-        beam_controls(st)
-    if c.decode.beam_width == 1:
+        width = beam_controls(st, key="beam_page_width", default=BEAM_PAGE_WIDTH)
+    c = replace(c, decode=replace(c.decode, beam_width=width))
+    if width == 1:
         st.info(t("beam.width_one"))
     trace = fetch_trace(c)
     if trace is None or not trace.beam_nodes:

@@ -33,7 +33,7 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 {
   font-size: 2.0rem !important; }
 [data-testid="stMainBlockContainer"] .stButton button { font-size: 1.5rem; min-height: 3.2rem; }
-[data-testid="stMainBlockContainer"] .katex { font-size: 1.7em !important; }
+[data-testid="stMainBlockContainer"] .katex-display .katex { font-size: 1.6em !important; }
 [data-testid="stMainBlockContainer"] [data-testid="stMetricValue"],
 [data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] p {
   font-size: 2.4rem !important; }
@@ -74,6 +74,12 @@ def chart(fig: go.Figure, key: str, presentation: bool = False) -> None:
             height=height,
             title={"font": {"size": PRESENTATION_FONT + 6}},
         )
+        axis = {
+            "tickfont": {"size": PRESENTATION_FONT - 2},
+            "title": {"font": {"size": PRESENTATION_FONT}},
+        }
+        fig.update_xaxes(axis)
+        fig.update_yaxes(axis)
     st.plotly_chart(fig, key=key, config=plot_config(f"seq2seq-viz-{key}"), width="stretch")
 
 

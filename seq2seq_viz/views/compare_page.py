@@ -97,8 +97,8 @@ def heatmaps(runs: dict[str, tuple[DecodeTrace, ModelConfig]], step: int, big: b
     for i in range(0, len(shown), 1 if big else 2):
         for col, (name, trace) in zip(st.columns(1 if big else 2), shown[i : i + 2]):
             with col:
-                st.markdown(f"**{name}**")
-                fig = figures.heatmap_figure(trace, highlight=_at(trace, step), labels=labels())
+                lab = {**labels(), "heatmap_title": figures.plain(name)}
+                fig = figures.heatmap_figure(trace, highlight=_at(trace, step), labels=lab)
                 chart(fig, f"cmp_heat_{name}", big)
 
 
@@ -156,9 +156,13 @@ def local(runs: dict, step: int, big: bool) -> None:
     for i, name in enumerate(names):
         trace = runs[name][0]
         with cols[i % len(cols)]:
-            st.markdown(f"**{name}**")
+            lab = {
+                **labels(),
+                "weights_title": figures.plain(name),
+                "hard_title": figures.plain(name),
+            }
             chart(
-                figures.weights_figure(trace, _at(trace, step), labels=labels()),
+                figures.weights_figure(trace, _at(trace, step), labels=lab),
                 f"cmp_local_{name}",
                 big,
             )

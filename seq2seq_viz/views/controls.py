@@ -156,14 +156,15 @@ def _sync_text_param(text: str) -> None:
         del st.query_params["text"]
 
 
-def beam_controls(where: Any) -> None:
-    """Beam width and length penalty (shown in the sidebar, or on the beam page itself)."""
-    where.slider(
+def beam_controls(where: Any, key: str = "beam_width", default: int = 1) -> int:
+    """Beam width and length penalty: in the sidebar for the other pages (greedy by default),
+    on the beam page itself with its own width (5 by default). The penalty is shared."""
+    width = where.slider(
         t("decode.beam_width"),
         1,
         16,
-        1,
-        key="beam_width",
+        default,
+        key=key,
         persist_state="session",
         help=t("decode.beam_width_help"),
     )
@@ -177,6 +178,7 @@ def beam_controls(where: Any) -> None:
         persist_state="session",
         help=t("decode.length_penalty_help"),
     )
+    return int(width)
 
 
 def _decode_controls(show_beam: bool) -> DecodeConfig:

@@ -3,6 +3,7 @@ comes from, and when each attention variant helps, told with our models' own num
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -81,30 +82,58 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
 
 
 def model_card(name: str, card: dict[str, Any]) -> None:
+    """Summary line, headline scores and training time; the full tables in an expander."""
+    arch = card.get("model") or {}
     with st.container(border=True):
         st.subheader(name)
         error = state.model_error(name)
         if error:
             st.error(t("error.model", name=name, error=error))
-        arch, data, scores = st.columns(3)
-        with arch:
-            st.markdown(f"**{t('models.architecture')}**")
-            st.dataframe(
-                _pairs(card.get("model") or {}, ARCH_KEYS), hide_index=True, width="stretch"
-            )
-        with data:
-            st.markdown(f"**{t('models.data')}**")
-            st.dataframe(
-                _pairs(_data_facts(card.get("data") or {}), None), hide_index=True, width="stretch"
-            )
-        with scores:
-            st.markdown(f"**{t('models.scores')}**")
-            row = state.model_results(name)
-            if row:
-                st.dataframe(_pairs(row, SCORE_KEYS), hide_index=True, width="stretch")
-            else:
-                st.caption(t("results.not_evaluated"))
+        st.markdown(t("models.summary", **_summary_fields(arch)))
+        _headline_scores(state.model_results(name))
         _training(card.get("training") or {})
+        with st.expander(t("models.details")):
+            cols = st.columns(3)
+            tables = (
+                ("models.architecture", _pairs(arch, ARCH_KEYS)),
+                ("models.data", _pairs(_data_facts(card.get("data") or {}), None)),
+                ("models.scores", _pairs(state.model_results(name) or {}, SCORE_KEYS)),
+            )
+            for col, (title, table) in zip(cols, tables):
+                col.markdown(f"**{t(title)}**")
+                col.dataframe(table, hide_index=True, width="stretch")
+            if (card.get("training") or {}).get("command"):
+                st.code(str(card["training"]["command"]), language="bash", wrap_lines=True)
+
+
+def _summary_fields(arch: dict[str, Any]) -> dict[str, Any]:
+    align = arch.get("align", "?")
+    if arch.get("self_attn"):
+        align += f" + self-attention ({arch.get('self_attn_heads', '?')} heads)"
+    return {
+        "cell": str(arch.get("cell", "?")).upper(),
+        "layers": arch.get("enc_layers", "?"),
+        "direction": t("models.bi") if arch.get("bidirectional") else t("models.uni"),
+        "hidden": arch.get("hidden_dim", "?"),
+        "emb": arch.get("emb_dim", "?"),
+        "score": arch.get("score", "?") if arch.get("align") != "none" else "—",
+        "align": align,
+        "src": arch.get("src_lang", "?"),
+        "tgt": arch.get("tgt_lang", "?"),
+    }
+
+
+def _headline_scores(row: dict[str, Any] | None) -> None:
+    if not row:
+        st.caption(t("results.not_evaluated"))
+        return
+    keys = [
+        k
+        for k in ("bleu_greedy", "bleu_beam5", "chrf_greedy", "ppl", "exact_match", "aer")
+        if isinstance(row.get(k), (int, float))
+    ]
+    for col, key in zip(st.columns(max(len(keys), 1)), keys):
+        col.metric(t(f"metric.{key}"), f"{float(row[key]):.2f}")
 
 
 def _pairs(values: dict[str, Any], keys: tuple[str, ...] | None) -> dict[str, list[str]]:
@@ -120,6 +149,8 @@ def _fmt(value: Any) -> str:
 def _data_facts(data: dict[str, Any]) -> dict[str, Any]:
     settings, sizes = data.get("settings") or {}, data.get("sizes") or {}
     facts = {k: settings.get(k) for k in ("data", "toy", "src", "tgt", "max_len", "min_freq")}
+    if facts["data"]:
+        facts["data"] = Path(str(facts["data"])).name
     facts.update({f"{t('models.pairs')} ({k})": v for k, v in sizes.items()})
     return {k: v for k, v in facts.items() if v is not None}
 
@@ -136,8 +167,6 @@ def _training(training: dict[str, Any]) -> None:
                 device=training.get("device", "?"),
             )
         )
-    if training.get("command"):
-        st.code(str(training["command"]), language="bash", wrap_lines=True)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -25,6 +25,18 @@ from seq2seq_viz.trace import DecodeTrace
 
 ENV_VAR = "SEQ2SEQ_VIZ_MODELS"
 RESULTS, EXAMPLES = "results.json", "examples.json"
+ORDER = (
+    "soft-general",
+    "soft-dot",
+    "soft-concat",
+    "local-m",
+    "local-p",
+    "hard",
+    "self-attn",
+    "none",
+    "toy-reverse",
+    "toy-dates",
+)
 __all__ = ["CheckpointError", "EmptyInputError"]
 
 
@@ -33,8 +45,12 @@ def models_root() -> Path:
 
 
 def model_names() -> list[str]:
-    """Model folders found under the models root (shipped models first in training order)."""
-    return list_models(models_root())
+    """Model folders under the models root, shipped variants in teaching order, others after."""
+    return sorted(list_models(models_root()), key=_order)
+
+
+def _order(name: str) -> tuple[int, str]:
+    return (ORDER.index(name) if name in ORDER else len(ORDER), name)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -64,8 +64,8 @@ def _two_columns(big: bool):
 def decoder_stage(trace: DecodeTrace, t_: int, cell: str) -> None:
     """What goes into step t: the previous word (or <sos>) and the new decoder state s_t."""
     step = trace.steps[t_]
-    st.latex(DECODER_LATEX.format(cell=cell.upper()))
-    left, right = st.columns(2)
+    formula, left, right = st.columns([3, 1.4, 1.4], vertical_alignment="center")
+    formula.latex(DECODER_LATEX.format(cell=cell.upper()))
     fed = t("step.fed_forced") if trace.mode == "teacher" else t("step.fed_own")
     left.metric(t("step.input_word"), escape_markdown(step.input_token), help=fed)
     right.metric(
