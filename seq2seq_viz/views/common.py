@@ -18,9 +18,10 @@ from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.controls import Controls
+from seq2seq_viz.views.figure_cache import enlarge, figure
 from seq2seq_viz.views.safe import escape_markdown
+from seq2seq_viz.views.state import TraceKey
 
-PRESENTATION_FONT = 20
 # Constant CSS (no user text): bigger type, no sidebar, full-width main block.
 PRESENTATION_CSS = """<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
@@ -47,7 +48,7 @@ BASE_CSS = """<style>
   z-index: 50; background-color: BACKGROUND; border-bottom: 1px solid rgba(128, 128, 128, 0.3);
   padding-bottom: 0.3rem; }
 </style>"""
-BACKGROUNDS = {"light": "#ffffff", "dark": "#0e1117"}  # Streamlit's own theme backgrounds
+BACKGROUNDS = {"light": "#ffffff", "dark": "#171614"}  # the app background of each theme
 
 
 def apply_css(presentation: bool) -> None:
@@ -61,26 +62,31 @@ def plot_config(filename: str) -> dict[str, Any]:
     """Plotly toolbar: PNG export at twice the size, no plotly logo."""
     return {
         "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        "toImageButtonOptions": {
+            "format": "png",
+            "filename": f"seq2seq-viz-{filename}",
+            "scale": 2,
+        },
     }
 
 
 def chart(fig: go.Figure, key: str, presentation: bool = False) -> None:
-    """Draw a figure; in presentation mode with projector-sized type and height."""
-    if presentation:
-        height = max(int((fig.layout.height or 380) * 1.15), 420)
-        fig.update_layout(
-            font={"size": PRESENTATION_FONT},
-            height=height,
-            title={"font": {"size": PRESENTATION_FONT + 6}},
-        )
-        axis = {
-            "tickfont": {"size": PRESENTATION_FONT - 2},
-            "title": {"font": {"size": PRESENTATION_FONT}},
-        }
-        fig.update_xaxes(axis)
-        fig.update_yaxes(axis)
-    st.plotly_chart(fig, key=key, config=plot_config(f"seq2seq-viz-{key}"), width="stretch")
+    """Draw a freshly built figure; in presentation mode with projector-sized type."""
+    st.plotly_chart(
+        enlarge(fig) if presentation else fig, key=key, config=plot_config(key), width="stretch"
+    )
+
+
+def show(
+    kind: str,
+    trace_key: TraceKey,
+    t: int = 0,
+    presentation: bool = False,
+    trace: DecodeTrace | None = None,
+) -> None:
+    """Draw a cached figure of a trace (see figure_cache); `trace` is the trace of `trace_key`."""
+    fig = figure(kind, trace_key, t, presentation, trace)
+    st.plotly_chart(fig, key=kind, config=plot_config(kind), width="stretch")
 
 
 def labels() -> dict[str, str]:

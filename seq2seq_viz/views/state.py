@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,21 @@ def _trace(
     return _load(name, root).trace(text, decode, reference=reference, prefix=prefix)
 
 
+@dataclass(frozen=True)
+class TraceKey:
+    """What identifies a trace (hashable: it keys the figure cache)."""
+
+    model: str
+    text: str
+    decode: DecodeConfig
+    reference: str | None = None
+    prefix: tuple[str, ...] = ()
+
+
+def trace_for(key: TraceKey) -> DecodeTrace:
+    return get_trace(key.model, key.text, key.decode, key.reference, key.prefix)
+
+
 def get_trace(
     name: str,
     text: str,
@@ -134,8 +150,6 @@ def hard_samples(
 
 
 def _with(decode: DecodeConfig, **changes: Any) -> DecodeConfig:
-    from dataclasses import replace
-
     return replace(decode, **changes)
 
 

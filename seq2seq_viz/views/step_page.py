@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seq2seq_viz import figures
 from seq2seq_viz.i18n import t
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state, teacher
 from seq2seq_viz.views.common import (
-    chart,
     download_trace,
     fetch_trace,
-    labels,
     page_header,
+    show,
     show_translation,
 )
 from seq2seq_viz.views.controls import Controls, current
+from seq2seq_viz.views.state import TraceKey
 from seq2seq_viz.views.step_sections import decoder_stage, render_stage, stages_for
 
 PLAY_SECONDS = 1.5
@@ -35,12 +34,13 @@ def render() -> None:
     trace = fetch_trace(c, reference=reference)
     if trace is None:
         return
+    key = TraceKey(c.model, c.text, c.decode, reference)
     show_translation(trace, _tgt_lang(c))
     if not c.presentation:
-        source_section(trace)
-    _keep_step_in_range(trace, (c.model, c.text, c.decode, reference))
+        source_section(trace, key)
+    _keep_step_in_range(trace, key)
     playing = bool(st.session_state.get("playing"))
-    st.fragment(step_view, run_every=PLAY_SECONDS if playing else None)(trace, c, playing)
+    st.fragment(step_view, run_every=PLAY_SECONDS if playing else None)(trace, key, c, playing)
     if reference is not None:
         teacher.comparison(c, trace)
     if not c.presentation:
@@ -51,7 +51,7 @@ def _tgt_lang(c: Controls) -> str:
     return state.get_translator(c.model).config.tgt_lang
 
 
-def source_section(trace: DecodeTrace) -> None:
+def source_section(trace: DecodeTrace, key: TraceKey) -> None:
     """Tokens with their ids (unknown words flagged) beside the encoder states."""
     st.subheader(t("source.title"))
     left, right = st.columns([1, 2], gap="medium")
@@ -64,7 +64,7 @@ def source_section(trace: DecodeTrace) -> None:
             height=min(35 * (len(trace.src_tokens) + 1) + 4, 390),
         )
     with right:
-        chart(figures.encoder_states_figure(trace, labels=labels()), "encoder")
+        show("encoder", key, trace=trace)
 
 
 def _token_table(trace: DecodeTrace) -> dict[str, list]:
@@ -76,7 +76,7 @@ def _token_table(trace: DecodeTrace) -> dict[str, list]:
     }
 
 
-def _keep_step_in_range(trace: DecodeTrace, key: tuple) -> None:
+def _keep_step_in_range(trace: DecodeTrace, key: TraceKey) -> None:
     """A new sentence starts at step 0; a step from the URL or an old trace is clamped."""
     last = max(trace.n_steps - 1, 0)
     previous = st.session_state.get("_step_key")
@@ -88,7 +88,7 @@ def _keep_step_in_range(trace: DecodeTrace, key: tuple) -> None:
         st.session_state["step"] = last
 
 
-def step_view(trace: DecodeTrace, c: Controls, was_playing: bool) -> None:
+def step_view(trace: DecodeTrace, key: TraceKey, c: Controls, was_playing: bool) -> None:
     """Step controls and the current step's stages (a fragment: reruns alone)."""
     last = trace.n_steps - 1
     if was_playing:
@@ -100,10 +100,10 @@ def step_view(trace: DecodeTrace, c: Controls, was_playing: bool) -> None:
     if c.presentation:
         stage = min(int(st.session_state.get("stage", 0)), len(stages) - 1)
         st.caption(t("present.stage", n=stage + 1, total=len(stages)))
-        render_stage(stages[stage], trace, step, True)
+        render_stage(stages[stage], trace, key, step, True)
     else:
         for stage in stages:
-            render_stage(stage, trace, step, False)
+            render_stage(stage, trace, key, step, False)
 
 
 def _advance_play(last: int) -> None:

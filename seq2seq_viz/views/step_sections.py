@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from seq2seq_viz import figures
 from seq2seq_viz.i18n import t
 from seq2seq_viz.trace import DecodeTrace, StepRecord
-from seq2seq_viz.views.common import chart, escape_markdown, labels
+from seq2seq_viz.views.common import escape_markdown, show
+from seq2seq_viz.views.state import TraceKey
 
 STAGES = ("scores", "softmax", "context", "output", "heatmap")
 SCORE_LATEX = {
@@ -46,14 +46,15 @@ def stages_for(trace: DecodeTrace) -> tuple[str, ...]:
     return ("context", "output") if trace.align_name == "none" else STAGES
 
 
-def render_stage(stage: str, trace: DecodeTrace, t_: int, big: bool) -> None:
+def render_stage(stage: str, trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
+    """Draw one stage of step t_ (`key` identifies `trace` for the figure cache)."""
     {
         "scores": scores_stage,
         "softmax": softmax_stage,
         "context": context_stage,
         "output": output_stage,
         "heatmap": heatmap_stage,
-    }[stage](trace, t_, big)
+    }[stage](trace, key, t_, big)
 
 
 def _two_columns(big: bool):
@@ -75,17 +76,17 @@ def decoder_stage(trace: DecodeTrace, t_: int, cell: str) -> None:
     )
 
 
-def scores_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+def scores_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
     st.subheader(t("stage.scores"))
     left, right = _two_columns(big)
     with left:
         st.latex(SCORE_LATEX.get(trace.score_name, SCORE_LATEX["general"]))
         st.markdown(t(f"score.{trace.score_name}"))
     with right:
-        chart(figures.scores_figure(trace, t_, labels=labels()), "scores", big)
+        show("scores", key, t_, big, trace)
 
 
-def softmax_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+def softmax_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
     st.subheader(t("stage.softmax"))
     step = trace.steps[t_]
     left, right = _two_columns(big)
@@ -96,8 +97,7 @@ def softmax_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
         st.markdown(t(f"align.{trace.align_name}"))
         variant_note(trace, step)
     with right:
-        chart(figures.softmax_figure(trace, t_, labels=labels()), "softmax", big)
-        chart(figures.weights_figure(trace, t_, labels=labels()), "weights", big)
+        show("weights", key, t_, big, trace)
     with st.expander(t("step.numbers"), expanded=not big):
         st.dataframe(numbers_table(trace, step), hide_index=True, width="stretch")
 
@@ -140,7 +140,7 @@ def variant_note(trace: DecodeTrace, step: StepRecord) -> None:
         st.text(f"i* = {index}: {trace.src_tokens[index]}")
 
 
-def context_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+def context_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
     st.subheader(t("stage.context"))
     if trace.align_name == "none":
         st.latex(NONE_CONTEXT_LATEX)
@@ -151,10 +151,10 @@ def context_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
         st.latex(CONTEXT_LATEX)
         st.markdown(t("context.explain"))
     with right:
-        chart(figures.context_figure(trace, t_, labels=labels()), "context", big)
+        show("context", key, t_, big, trace)
 
 
-def output_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+def output_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
     st.subheader(t("stage.output"))
     step = trace.steps[t_]
     left, right = _two_columns(big)
@@ -172,11 +172,10 @@ def output_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
         if step.forced:
             st.caption(t("step.forced"))
     with right:
-        chart(figures.output_figure(trace, t_, labels=labels()), "output", big)
+        show("output", key, t_, big, trace)
 
 
-def heatmap_stage(trace: DecodeTrace, t_: int, big: bool) -> None:
+def heatmap_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
     st.subheader(t("stage.heatmap"))
     st.caption(t("heatmap.explain"))
-    fig = figures.heatmap_figure(trace, upto=t_, highlight=t_, labels=labels())
-    chart(fig, "heatmap", big)
+    show("heatmap", key, t_, big, trace)

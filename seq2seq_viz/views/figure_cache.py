@@ -1,0 +1,65 @@
+"""Built figures, cached per trace, step, language and size.
+
+Building a plotly figure costs 10-40 ms (plotly validates every property), more than slicing the
+cached trace, so the step page keeps the figures it built: going back to a step, replaying, or a
+second student opening the same example costs a dictionary lookup. Cached figures are shared
+between sessions and must never be mutated (``st.plotly_chart`` only reads them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from seq2seq_viz import figures
+from seq2seq_viz.i18n import figure_labels, get_language
+from seq2seq_viz.trace import DecodeTrace
+from seq2seq_viz.views import state
+from seq2seq_viz.views.state import TraceKey
+
+PRESENTATION_FONT = 20
+Builder = Callable[[DecodeTrace, int, dict], go.Figure]
+BUILDERS: dict[str, Builder] = {
+    "encoder": lambda tr, t, lab: figures.encoder_states_figure(tr, labels=lab),
+    "scores": lambda tr, t, lab: figures.scores_figure(tr, t, labels=lab),
+    "weights": lambda tr, t, lab: figures.weights_figure(tr, t, labels=lab),
+    "context": lambda tr, t, lab: figures.context_figure(tr, t, labels=lab),
+    "output": lambda tr, t, lab: figures.output_figure(tr, t, labels=lab),
+    "heatmap": lambda tr, t, lab: figures.heatmap_figure(tr, upto=t, highlight=t, labels=lab),
+}
+
+
+def enlarge(fig: go.Figure) -> go.Figure:
+    """Projector sizes: larger type everywhere, a little more height."""
+    height = max(int((fig.layout.height or 380) * 1.15), 420)
+    fig.update_layout(
+        font={"size": PRESENTATION_FONT},
+        height=height,
+        title={"font": {"size": PRESENTATION_FONT + 6}},
+    )
+    axis = {
+        "tickfont": {"size": PRESENTATION_FONT - 2},
+        "title": {"font": {"size": PRESENTATION_FONT}},
+    }
+    fig.update_xaxes(axis)
+    fig.update_yaxes(axis)
+    return fig
+
+
+@st.cache_resource(show_spinner=False, max_entries=160)
+def _build(
+    kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, _trace: DecodeTrace | None
+) -> go.Figure:
+    """(`_trace` is not part of the cache key: it is the trace `key` names, when at hand.)"""
+    fig = BUILDERS[kind](_trace or state.trace_for(key), t, figure_labels())
+    return enlarge(fig) if big else fig
+
+
+def figure(
+    kind: str, key: TraceKey, t: int = 0, big: bool = False, trace: DecodeTrace | None = None
+) -> go.Figure:
+    """The figure `kind` of the trace `key` at step `t` (shared: do not modify it).
+    Pass `trace` when it is already loaded, to skip fetching it again on a cache miss."""
+    return _build(kind, key, str(state.models_root()), t, get_language(), big, trace)
