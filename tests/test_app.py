@@ -214,11 +214,18 @@ def test_korean_from_the_browser_and_switching(models_root: Path) -> None:
     _ok(at)
     assert at.title[0].value == KO["step.title"]
     assert _table(at, KO["col.exp"]) is not None
-    at.sidebar.button_group[0].set_value("en").run() if at.sidebar.button_group else None
-    at.session_state["lang"] = "en"
-    at.run()
+    at.get("button_group")[0].set_value("English").run()
     _ok(at)
     assert at.title[0].value == EN["step.title"]
+
+
+def test_language_from_the_url(models_root: Path) -> None:
+    for value in ("ko", "한국어"):
+        at = _app(lang=value)
+        _ok(at)
+        assert at.title[0].value == KO["step.title"]
+    at = _app(lang="ko", present="true")
+    assert at.get("button_group")[0].value == "한국어"
 
 
 def test_presentation_mode_reveals_one_stage_per_click(models_root: Path) -> None:

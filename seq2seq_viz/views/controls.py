@@ -21,6 +21,7 @@ from seq2seq_viz.views.safe import escape_markdown
 
 CONTROLS = "_controls"
 LANG_NAMES = {"ko": "한국어", "en": "English"}
+LANG_CODES = {name: code for code, name in LANG_NAMES.items()}
 URL_TEXT_LIMIT = 200
 FALLBACK_TEACHING = [  # used until the evaluation writes examples.json
     {"src": "the black cat is sleeping .", "note": "example.note.adjective"},
@@ -57,20 +58,20 @@ def browser_language() -> str:
 def early_language() -> str:
     """The language of this run, known before its widget is drawn (labels need it first)."""
     for value in (st.session_state.get("lang"), st.query_params.get("lang")):
-        if value in LANGUAGES:
-            return str(value)
+        code = LANG_CODES.get(str(value), value)
+        if code in LANGUAGES:
+            return str(code)
     return browser_language()
 
 
 def language_control(where: Any) -> None:
     """The language switch (its value was already read by :func:`early_language`)."""
-    where.segmented_control(
+    where.segmented_control(  # options are the names: a bound widget puts its label in the URL
         "Language · 언어",
-        LANGUAGES,
-        default=browser_language(),
+        [LANG_NAMES[code] for code in LANGUAGES],
+        default=LANG_NAMES[early_language()],
         required=True,
         key="lang",
-        format_func=LANG_NAMES.get,
         bind="query-params",
         label_visibility="collapsed",
     )

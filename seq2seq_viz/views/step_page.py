@@ -62,6 +62,10 @@ def source_section(trace: DecodeTrace, key: TraceKey) -> None:
             hide_index=True,
             width="stretch",
             height=min(35 * (len(trace.src_tokens) + 1) + 4, 390),
+            column_config={
+                t("col.position"): st.column_config.NumberColumn(width="small"),
+                t("col.id"): st.column_config.NumberColumn(width="small"),
+            },
         )
     with right:
         show("encoder", key, trace=trace)

@@ -15,24 +15,26 @@ from seq2seq_viz.trace import DecodeTrace, StepRecord
 from seq2seq_viz.views.common import escape_markdown, show
 from seq2seq_viz.views.state import TraceKey
 
+OPEN_TABLE_TOKENS = 10  # longer sentences get the numbers table folded
 STAGES = ("scores", "softmax", "context", "output", "heatmap")
 SCORE_LATEX = {
     "dot": r"e_{t,i} = s_t^{\top} h_i",
     "general": r"e_{t,i} = s_t^{\top} W_a\, h_i",
     "concat": r"e_{t,i} = v_a^{\top} \tanh\!\big(W_a\,[\,s_t \,;\, h_i\,]\big)",
 }
-ALIGN_LATEX = {
+ALIGN_LATEX = {  # one formula per line: they must fit the narrow left column
     "global": r"a_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j=1}^{S} \exp(e_{t,j})}",
-    "local-m": r"p_t = t, \qquad a_{t,i} = \begin{cases} \dfrac{\exp(e_{t,i})}"
-    r"{\sum_{|j - p_t| \le D} \exp(e_{t,j})} & |i - p_t| \le D \\ 0 & |i - p_t| > D \end{cases}",
-    "local-p": r"p_t = (S-1)\,\sigma\!\big(v_p^{\top}\tanh(W_p\, s_t)\big), \qquad "
+    "local-m": r"\begin{gathered} p_t = t \\ a_{t,i} = \begin{cases} \dfrac{\exp(e_{t,i})}"
+    r"{\sum_{|j - p_t| \le D} \exp(e_{t,j})} & |i - p_t| \le D \\ 0 & |i - p_t| > D"
+    r"\end{cases} \end{gathered}",
+    "local-p": r"\begin{gathered} p_t = (S-1)\,\sigma\!\big(v_p^{\top}\tanh(W_p\, s_t)\big) \\ "
     r"a_{t,i} = \underset{|j - p_t| \le D}{\mathrm{softmax}}(e_t)_i \cdot "
-    r"\exp\!\Big(-\frac{(i-p_t)^2}{2\sigma^2}\Big), \quad \sigma = \frac{D}{2}",
-    "hard": r"\pi_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j} \exp(e_{t,j})}, \qquad "
-    r"i^{*} = \arg\max_i \pi_{t,i}, \qquad a_t = \mathrm{onehot}(i^{*})",
+    r"\exp\!\Big(-\frac{(i-p_t)^2}{2\sigma^2}\Big) \\ \sigma = D/2 \end{gathered}",
+    "hard": r"\begin{gathered} \pi_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j} \exp(e_{t,j})} \\ "
+    r"i^{*} = \arg\max_i \pi_{t,i}, \quad a_t = \mathrm{onehot}(i^{*}) \end{gathered}",
 }
 CONTEXT_LATEX = r"c_t = \sum_{i=1}^{S} a_{t,i}\, h_i"
-NONE_CONTEXT_LATEX = r"c_t = c = h_S \qquad \forall\, t"
+NONE_CONTEXT_LATEX = r"c_t = c \qquad \forall\, t"
 ATTN_HIDDEN_LATEX = r"\tilde{h}_t = \tanh\!\big(W_c\,[\,c_t \,;\, s_t\,]\big)"
 OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b\big)"
 DECODER_LATEX = (
@@ -98,7 +100,8 @@ def softmax_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None
         variant_note(trace, step)
     with right:
         show("weights", key, t_, big, trace)
-    with st.expander(t("step.numbers"), expanded=not big):
+    short = len(trace.src_tokens) <= OPEN_TABLE_TOKENS
+    with st.expander(t("step.numbers"), expanded=short and not big):
         st.dataframe(numbers_table(trace, step), hide_index=True, width="stretch")
 
 
