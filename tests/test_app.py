@@ -322,3 +322,17 @@ def test_download_button_holds_the_trace(models_root: Path) -> None:
     at = _app()
     _ok(at)
     assert at.get("download_button"), "no download button"
+
+
+def test_before_evaluation_scores_say_not_evaluated(tmp_path: Path, monkeypatch) -> None:
+    save_model(tmp_path / "soft-general", make_translator(seed=1))
+    monkeypatch.setenv("SEQ2SEQ_VIZ_MODELS", str(tmp_path))
+    at = _app()
+    _ok(at)
+    assert at.sidebar.selectbox(key="example").options  # built-in teaching examples
+    at.switch_page("seq2seq_viz/views/models_page.py").run()
+    _ok(at)
+    assert EN["results.not_evaluated"] in [i.value for i in at.info]
+    at.switch_page("seq2seq_viz/views/compare_page.py").run()
+    _ok(at)
+    assert set(_table(at, EN["col.model"])[EN["col.bleu_greedy"]]) == {EN["results.none"]}

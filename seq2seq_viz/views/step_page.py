@@ -35,14 +35,15 @@ def render() -> None:
     if trace is None:
         return
     key = TraceKey(c.model, c.text, c.decode, reference)
-    show_translation(trace, _tgt_lang(c))
+    free = trace if reference is None else fetch_trace(c, notices=False)
+    show_translation(free or trace, _tgt_lang(c))  # the model's own translation, not the forced
+    if reference is not None:
+        teacher.comparison(c, trace)
     if not c.presentation:
         source_section(trace, key)
     _keep_step_in_range(trace, key)
     playing = bool(st.session_state.get("playing"))
     st.fragment(step_view, run_every=PLAY_SECONDS if playing else None)(trace, key, c, playing)
-    if reference is not None:
-        teacher.comparison(c, trace)
     if not c.presentation:
         download_trace(c, c.model, c.decode, "download_step", reference)
 

@@ -15,7 +15,7 @@ def reference_controls(c: Controls) -> str | None:
     """The reference translation when teacher forcing is on (and not empty), else None."""
     if c.presentation and not st.session_state.get("teacher"):
         return None
-    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    left, right = st.columns([1.5, 3], vertical_alignment="bottom")
     on = left.toggle(
         t("teacher.switch"), key="teacher", persist_state="session", help=t("teacher.switch_help")
     )
