@@ -125,6 +125,13 @@ def test_insights_are_computed_from_the_results() -> None:
             assert strings(lang)[key].format(**fields)
 
 
+def test_one_evaluated_model_gets_its_length_trend() -> None:
+    results = {"soft-general": _results()["soft-general"]}
+    found = dict(insights({"soft-general": "global"}, {"soft-general": "general"}, results))
+    assert found["insight.length"]["bleu_short"] == 32.0
+    assert found["insight.length"]["bleu_long"] == 25.0
+
+
 def test_no_insights_before_evaluation() -> None:
     assert insights({"soft-general": "global"}, {"soft-general": "general"}, {}) == []
 

@@ -70,6 +70,29 @@ def attention_vs_none(groups: dict, results: Mapping[str, Row]) -> list[Insight]
     return out
 
 
+def length_trend(groups: dict, results: Mapping[str, Row]) -> list[Insight]:
+    """How the best attention model's BLEU changes from the shortest to the longest bucket."""
+    if not groups.get("global"):
+        return []
+    best = _best(groups["global"], results)
+    buckets = _buckets(results[best])
+    if len(buckets) < 2:
+        return []
+    first, last = buckets[0], buckets[-1]
+    return [
+        (
+            "insight.length",
+            {
+                "model": best,
+                "short": first["bucket"],
+                "long": last["bucket"],
+                "bleu_short": float(first["bleu"]),
+                "bleu_long": float(last["bleu"]),
+            },
+        )
+    ]
+
+
 def _versus(key: str, names: list[str], base: str, results: Mapping[str, Row]) -> list[Insight]:
     """One sentence per model in `names`, its BLEU next to the base model's."""
     out = []
@@ -122,7 +145,8 @@ def insights(
     """All comparisons the evaluated models allow. `kinds`: model -> global / local-m /
     local-p / hard / none / self-attn; `scores`: model -> dot / general / concat."""
     groups = _by_kind(kinds, results)
-    out = attention_vs_none(groups, results) + score_functions(groups, scores, results)
+    out = attention_vs_none(groups, results) or length_trend(groups, results)
+    out += score_functions(groups, scores, results)
     if groups.get("global"):
         base = _best(groups["global"], results)
         for kind in ("local-m", "local-p", "hard", "self-attn"):

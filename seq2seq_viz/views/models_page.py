@@ -51,7 +51,7 @@ def render() -> None:
     page_header("models.title", "models.intro", c)
     st.info(t("attribution"))
     extra = state.load_results().get("attribution")
-    if isinstance(extra, str) and extra.strip():
+    if isinstance(extra, str) and extra.strip() and extra.strip() != t("attribution"):
         st.caption(extra)
     cards = _cards(state.model_names())
     st.subheader(t("models.when"))
@@ -76,7 +76,7 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
     kinds = {n: kind_of(a.get("align", ""), bool(a.get("self_attn"))) for n, a in arch.items()}
     found = insights(kinds, {n: a.get("score", "") for n, a in arch.items()}, models)
     if not found:
-        st.info(t("results.not_evaluated"))
+        st.info(t("models.need_more") if models else t("results.not_evaluated"))
     for key, fields in found:
         st.markdown("- " + t(key, **fields))
 

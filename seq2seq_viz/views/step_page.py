@@ -55,7 +55,7 @@ def _tgt_lang(c: Controls) -> str:
 def source_section(trace: DecodeTrace, key: TraceKey) -> None:
     """Tokens with their ids (unknown words flagged) beside the encoder states."""
     st.subheader(t("source.title"))
-    left, right = st.columns([1, 2], gap="medium")
+    left, right = st.columns([1.3, 2], gap="medium")
     with left:
         st.caption(t("source.tokens_help"))
         st.dataframe(
