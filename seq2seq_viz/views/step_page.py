@@ -23,6 +23,7 @@ from seq2seq_viz.views.common import (
 from seq2seq_viz.views.controls import Controls, current
 from seq2seq_viz.views.state import TraceKey
 from seq2seq_viz.views.step_sections import decoder_stage, render_stage, stages_for
+from seq2seq_viz.views.timing import timed
 
 PLAY_SECONDS = 1.5
 
@@ -95,6 +96,11 @@ def _keep_step_in_range(trace: DecodeTrace, key: TraceKey) -> None:
 
 def step_view(trace: DecodeTrace, key: TraceKey, c: Controls, was_playing: bool) -> None:
     """Step controls and the current step's stages (a fragment: reruns alone)."""
+    with timed("step_view"):
+        _step_body(trace, key, c, was_playing)
+
+
+def _step_body(trace: DecodeTrace, key: TraceKey, c: Controls, was_playing: bool) -> None:
     last = trace.n_steps - 1
     if was_playing:
         _advance_play(last)
