@@ -42,7 +42,8 @@ def build_models_folder(root: Path, variants: dict[str, dict] | None = None) -> 
     root.mkdir(parents=True, exist_ok=True)
     variants = VARIANTS if variants is None else variants
     for name, overrides in variants.items():
-        save_model(root / name, make_translator(seed=pick_seed(overrides), **overrides), _meta(name))
+        translator = make_translator(seed=pick_seed(overrides), **overrides)
+        save_model(root / name, translator, _meta(name))
     _write_json(root / "results.json", _results(list(variants)))
     _write_json(root / "examples.json", _examples())
     return root
@@ -110,6 +111,12 @@ def _truncated_weights(folder: Path) -> None:
     (folder / WEIGHTS).write_bytes(data[: len(data) // 2])
 
 
+def _truncated_rehashed(folder: Path) -> None:
+    """Half a weights file whose hash was updated to match: the safetensors reader must fail."""
+    _truncated_weights(folder)
+    _rehash(folder)
+
+
 def _wrong_shapes(folder: Path) -> None:
     """Weights of a bigger model under the same names, with a matching hash: only the shape
     check can catch them."""
@@ -143,6 +150,7 @@ def _rehash(folder: Path) -> None:
 FAULTS: dict[str, Callable[[Path], None]] = {
     "broken-missing-weights": _missing_weights,
     "broken-truncated": _truncated_weights,
+    "broken-truncated-rehashed": _truncated_rehashed,
     "broken-shapes": _wrong_shapes,
     "broken-json": _bad_json,
     "broken-code": _code_in_config,
