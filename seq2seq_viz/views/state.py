@@ -79,7 +79,7 @@ def device_name(name: str) -> str:
     return str(get_translator(name).device)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=256)
 def _trace(
     name: str,
     root: str,
