@@ -99,7 +99,7 @@ def evaluate_model(
     result: dict[str, Any] = {"n_test": len(sources), "n_test_pairs": len(split.test)}
     for beam in (1, 5):
         toks, ent = translate_all(tr, sources, beam, progress=progress)
-        hyps = [detokenize(t, lang) for t in toks]
+        hyps = [detokenize(t, lang, keep_unk=False) for t in toks]  # <unk> never matches
         key = "greedy" if beam == 1 else "beam5"
         result[f"bleu_{key}"], result[f"chrf_{key}"] = bleu(hyps, refs), chrf(hyps, refs)
         if beam == 1:

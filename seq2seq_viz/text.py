@@ -104,11 +104,14 @@ _NO_SPACE_AFTER = {"(", "[", "{", "$", "-"}
 _FRENCH_SPACED = {"!", "?", ";", ":"}  # French typography: a space before these
 
 
-def detokenize(tokens: Sequence[str], lang: str = "fr") -> str:
-    """Join tokens into text (the inverse of `tokenize` for common cases; used for BLEU)."""
+def detokenize(tokens: Sequence[str], lang: str = "fr", keep_unk: bool = True) -> str:
+    """Join tokens into text (the inverse of `tokenize` for common cases). <pad>, <sos> and
+    <eos> are dropped; <unk> is kept (a reader should see that a word is unknown) unless
+    `keep_unk` is False, as for BLEU."""
+    drop = set(SPECIALS) - ({UNK} if keep_unk else set())
     if lang == "chars":
-        return "".join(t for t in tokens if t not in SPECIALS)
-    words = [t for t in tokens if t not in SPECIALS]
+        return "".join(t for t in tokens if t not in drop)
+    words = [t for t in tokens if t not in drop]
     out: list[str] = []
     quote_open = False
     for i, tok in enumerate(words):

@@ -61,6 +61,11 @@ def test_detokenize(lang, tokens, text):
     assert detokenize(tokens, lang) == text
 
 
+def test_detokenize_shows_unknown_words_except_for_scoring():
+    assert detokenize(["le", "<unk>", "dort", ".", "<eos>"], "fr") == "le <unk> dort."
+    assert detokenize(["le", "<unk>", "dort", "."], "fr", keep_unk=False) == "le dort."
+
+
 def test_vocab_build_limits_and_json_round_trip(tmp_path):
     sents = [["a", "b", "b", "c", "c", "c"], ["d"]]
     v = Vocab.build(sents, min_freq=2)
