@@ -156,41 +156,46 @@ def toy_metrics(
 
 # ----------------------------------------------------------------------------- examples
 
-TEACHING = [
+TEACHING = [  # notes describe the language, not any one model's output
     (
-        "the black cat is sleeping .",
-        "Adjective after the noun: black cat -> chat noir.",
-        "형용사가 명사 뒤로: black cat -> chat noir.",
+        "it is a difficult question .",
+        "Most French adjectives follow the noun: difficult question -> question difficile.",
+        "프랑스어 형용사는 대개 명사 뒤에 옵니다: difficult question -> question difficile.",
     ),
     (
-        "i have a red car .",
-        "Colour adjectives follow the noun: red car -> voiture rouge.",
-        "색깔 형용사는 명사 뒤에 옵니다: red car -> voiture rouge.",
+        "i know him .",
+        "Object pronouns move before the verb: know him -> le connais.",
+        "목적격 대명사는 동사 앞으로 이동합니다: know him -> le connais.",
     ),
     (
-        "she lives in a big white house .",
-        "Both orders at once: grande comes before maison, blanche after it.",
-        "두 어순이 함께: grande는 maison 앞, blanche는 뒤에 옵니다.",
+        "i gave him a book .",
+        "The indirect object moves before the verb: gave him -> lui ai donné.",
+        "간접 목적어가 동사 앞으로 이동합니다: gave him -> lui ai donné.",
     ),
     (
-        "i love her .",
-        "The object pronoun moves before the verb: love her -> l'aime.",
-        "목적격 대명사가 동사 앞으로 이동: love her -> l'aime.",
+        "tom has a black dog .",
+        "Colour adjectives follow the noun (chien noir). Compare greedy and beam search here.",
+        "색깔 형용사는 명사 뒤에 옵니다 (chien noir). 탐욕적 탐색과 빔 탐색을 비교해 보세요.",
     ),
     (
-        "tom gave me a book yesterday .",
-        "me moves before the verb: gave me -> m'a donné.",
-        "me가 동사 앞으로: gave me -> m'a donné.",
+        "we live in a small house .",
+        "A few short adjectives stay before the noun, as in English: petite maison.",
+        "몇몇 짧은 형용사는 영어처럼 명사 앞에 남습니다: petite maison.",
     ),
     (
         "i don't like green apples .",
-        "Negation wraps the verb (ne ... pas) and the adjective follows the noun.",
-        "부정어가 동사를 감쌉니다 (ne ... pas). 형용사는 명사 뒤에 옵니다.",
+        "Negation wraps the verb (ne ... pas) and the colour adjective follows the noun.",
+        "부정어가 동사를 감싸고 (ne ... pas), 색깔 형용사는 명사 뒤에 옵니다.",
     ),
     (
         "i am cold .",
-        "A different construction: I am cold -> j'ai froid (I have cold).",
+        "A different construction: I am cold -> j'ai froid (literally: I have cold).",
         "다른 구문: I am cold -> j'ai froid (직역: 나는 추위를 가진다).",
+    ),
+    (
+        "the black cat is sleeping .",
+        "A harder one: two reorderings at once (chat noir) and a verb form change (dort).",
+        "더 어려운 예: 어순 변화(chat noir)와 동사 형태 변화(dort)가 함께 일어납니다.",
     ),
 ]
 

@@ -24,11 +24,10 @@ LANG_NAMES = {"ko": "한국어", "en": "English"}
 LANG_CODES = {name: code for code, name in LANG_NAMES.items()}
 URL_TEXT_LIMIT = 200
 FALLBACK_TEACHING = [  # used until the evaluation writes examples.json
-    {"src": "the black cat is sleeping .", "note": "example.note.adjective"},
-    {"src": "i have a red car .", "note": "example.note.adjective"},
+    {"src": "it is a difficult question .", "note": "example.note.adjective"},
+    {"src": "tom has a black dog .", "note": "example.note.adjective"},
     {"src": "she is reading a very interesting book .", "note": "example.note.long"},
 ]
-DEFAULT_TEXT = FALLBACK_TEACHING[0]["src"]
 
 
 @dataclass(frozen=True)
@@ -118,9 +117,9 @@ def _pick_example() -> None:
 
 
 def _sentence_control() -> str:
+    examples = _examples()  # the first teaching example opens the app
     if "text" not in st.session_state:
-        st.session_state["text"] = str(st.query_params.get("text", DEFAULT_TEXT))
-    examples = _examples()
+        st.session_state["text"] = str(st.query_params.get("text", examples[0]["src"]))
     st.sidebar.selectbox(
         t("sidebar.examples"),
         range(len(examples)),
