@@ -12,18 +12,29 @@ COMMON=(--data "$DATA" --src en --tgt fr --max-len 15 --min-freq 2 --src-vocab-s
         --tgt-vocab-size 8000 --emb 128 --hidden 256 --batch-size 64 --epochs 2 --patience 2
         --max-minutes 40 --threads 1 --seed 1)
 mkdir -p logs
+evaluate() {  # name, extra evaluate args... (test-split scores into pretrained/results.json)
+  local name=$1; shift
+  if [ -f "runs/$name/evaluated" ] || [ ! -f "runs/$name/done.json" ]; then return; fi
+  $PY -m seq2seq_viz.evaluate "pretrained/$name" --threads 1 --quiet "$@" >> "logs/$name.log" 2>&1 \
+    && touch "runs/$name/evaluated"
+  echo "evaluated $name: $?"
+}
 train() {  # name, extra args...
   local name=$1; shift
-  if [ -f "runs/$name/done.json" ]; then echo "skip $name (done)"; return; fi
-  echo "train $name"
-  $PY -m seq2seq_viz.train "${COMMON[@]}" "$@" --out "pretrained/$name" > "logs/$name.log" 2>&1
-  echo "finished $name: $?"
+  if [ ! -f "runs/$name/done.json" ]; then
+    echo "train $name"
+    $PY -m seq2seq_viz.train "${COMMON[@]}" "$@" --out "pretrained/$name" > "logs/$name.log" 2>&1
+    echo "finished $name: $?"
+  fi
+  evaluate "$name" --data "$DATA" $([ "$name" = soft-general ] && echo --examples)
 }
 toy() {
   local name=$1; shift
-  if [ -f "runs/$name/done.json" ]; then echo "skip $name (done)"; return; fi
-  $PY -m seq2seq_viz.train "$@" --out "pretrained/$name" --threads 1 > "logs/$name.log" 2>&1
-  echo "finished $name: $?"
+  if [ ! -f "runs/$name/done.json" ]; then
+    $PY -m seq2seq_viz.train "$@" --out "pretrained/$name" --threads 1 > "logs/$name.log" 2>&1
+    echo "finished $name: $?"
+  fi
+  evaluate "$name"
 }
 train soft-general --score general --align global
 train none --align none
