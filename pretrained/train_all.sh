@@ -41,7 +41,7 @@ train none --align none
 toy toy-reverse --toy reverse --toy-size 20000 --emb 32 --hidden 64 --score dot --epochs 12
 toy toy-dates --toy dates --toy-size 30000 --emb 32 --hidden 64 --score general --epochs 12
 train local-p --score general --align local-p --window 3
-train hard --score general --align hard
+train hard --score general --align hard --hard-expected 0.5
 train self-attn --score general --align global --self-attn --heads 4
 train local-m --score general --align local-m --window 3
 train soft-dot --score dot --align global

@@ -17,7 +17,8 @@ Alignments::
              a_ti = softmax_window(e_t)_i * exp(-(i - p_t)^2 / (2 sigma^2)), sigma = D / 2,
              window = {i : |i - p_t| <= D}.  (Luong's form: not renormalised after the Gaussian.)
     hard:    pi_t = softmax(e_t); i* ~ Categorical(pi_t) when sampling (training with REINFORCE,
-             Xu et al. 2015) else argmax; a_t = one_hot(i*)
+             Xu et al. 2015) else argmax; a_t = one_hot(i*). In training, a share of the updates
+             use the expected context a_t = pi_t instead (Xu et al. 2015, section 4.1).
     none:    no alignment: c_t = c, the encoder's final state for every t (the classic
              fixed-vector bottleneck of Sutskever et al. 2014 / Cho et al. 2014)
 
@@ -85,6 +86,7 @@ class AlignInput(NamedTuple):
     query: Tensor  # (B,H)
     sample: bool
     generator: torch.Generator | None
+    expected: bool = False  # hard attention: use pi_t itself (the expected context)
 
 
 def masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:
@@ -129,6 +131,8 @@ def align_local_p(layer: Attention, x: AlignInput) -> Alignment:
 
 def align_hard(layer: Attention, x: AlignInput) -> Alignment:
     soft = masked_softmax(x.scores, x.mask)  # (B,S)
+    if x.expected:
+        return Alignment(soft, x.mask, soft_weights=soft)
     if x.sample:
         index = torch.multinomial(soft, 1, generator=x.generator).squeeze(1)  # (B,)
     else:
@@ -189,12 +193,13 @@ class Attention(nn.Module):
         summary: Tensor | None = None,
         sample: bool = False,
         generator: torch.Generator | None = None,
+        expected: bool = False,
     ) -> AttentionOutput:
         if self.align_name == "none":
             return self._no_attention(query, mask, summary)
         scores = SCORES[self.score_name](self, query, keys)  # (B,S)
         ali = ALIGNMENTS[self.align_name](
-            self, AlignInput(scores, mask, lengths, t, query, sample, generator)
+            self, AlignInput(scores, mask, lengths, t, query, sample, generator, expected)
         )
         context = torch.bmm(ali.weights.unsqueeze(1), keys).squeeze(1)  # (B,1,S)@(B,S,H)->(B,H)
         attn_pre = self.W_c(torch.cat([context, query], dim=1))  # (B,H)

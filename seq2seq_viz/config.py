@@ -114,6 +114,7 @@ class TrainConfig:
     seed: int = 1
     reinforce_weight: float = 1.0
     entropy_weight: float = 0.01
+    hard_expected: float = 0.0  # share of hard-attention updates made with the expected context
     baseline_decay: float = 0.9
     extra: dict[str, Any] = field(default_factory=dict)
 

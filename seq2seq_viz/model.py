@@ -139,6 +139,7 @@ class Decoder(nn.Module):
         sample: bool = False,
         generator: torch.Generator | None = None,
         project: bool = True,
+        expected: bool = False,
     ) -> StepOutput:
         """One decoder step for a batch: y_prev (B,), prev_attn_hidden (B,H)."""
         emb = self.drop(self.embed(y_prev))  # (B,E)
@@ -146,7 +147,15 @@ class Decoder(nn.Module):
         out, state = self.rnn(rnn_in, state)  # (B,1,H)
         dec_state = out.squeeze(1)  # (B,H) s_t
         attn = self.attention(
-            dec_state, enc.enc_states, enc.mask, enc.lengths, t, enc.summary, sample, generator
+            dec_state,
+            enc.enc_states,
+            enc.mask,
+            enc.lengths,
+            t,
+            enc.summary,
+            sample,
+            generator,
+            expected=expected,
         )
         logp = self.project(attn.attn_hidden) if project else None
         return StepOutput(logp, attn.attn_hidden, dec_state, state, attn)
@@ -187,8 +196,10 @@ class Seq2Seq(nn.Module):
         tf_ratio: float = 1.0,
         sample: bool = False,
         generator: torch.Generator | None = None,
+        expected: bool = False,
     ) -> ForwardOutput:
-        """Teacher-forced (with probability tf_ratio per step) forward over tgt_in (B,T)."""
+        """Teacher-forced (with probability tf_ratio per step) forward over tgt_in (B,T).
+        `expected`: hard attention uses its expected context pi_t (no sampling)."""
         enc = self.encode(src, lengths)
         B, T = tgt_in.shape
         state, attn_hidden = enc.init_state, self.initial_attn_hidden(B, src.device)
@@ -197,7 +208,15 @@ class Seq2Seq(nn.Module):
         project_each = tf_ratio < 1.0
         for t in range(T):
             out = self.decoder.step(
-                y_prev, attn_hidden, state, enc, t, sample, generator, project=project_each
+                y_prev,
+                attn_hidden,
+                state,
+                enc,
+                t,
+                sample,
+                generator,
+                project=project_each,
+                expected=expected,
             )
             state, attn_hidden = out.state, out.attn_hidden
             hiddens.append(attn_hidden)

@@ -169,3 +169,13 @@ def test_self_attention_equals_torch_sdpa():
     torch.testing.assert_close(y * real, ref * real, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(weights.sum(-1), torch.ones(B, heads, S))
     assert torch.all(weights[~mask[:, None, None, :].expand_as(weights)] == 0.0)
+
+
+def test_hard_expected_context_uses_the_soft_distribution():
+    att = layer("general", "hard")
+    q, k, mask = inputs(6)
+    soft = att(q, k, mask, LENGTHS, 0, expected=True)
+    glob = layer("general", "global")(q, k, mask, LENGTHS, 0)  # same seed: same W_a
+    torch.testing.assert_close(soft.weights, glob.weights)
+    torch.testing.assert_close(soft.context, glob.context)
+    assert soft.index is None  # nothing sampled: no REINFORCE term for this update

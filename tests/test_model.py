@@ -87,3 +87,16 @@ def test_overfitting_one_batch_reduces_the_loss(align):
         opt.step()
         losses.append(nll)
     assert losses[-1] < 0.3 * losses[0]
+
+
+def test_hard_training_mixes_expected_and_sampled_updates():
+    torch.manual_seed(0)
+    cfg = ModelConfig(src_vocab_size=14, tgt_vocab_size=12, emb_dim=6, hidden_dim=8, align="hard")
+    model = build_model(cfg).train()
+    gen = torch.Generator().manual_seed(0)
+    kinds = []
+    for _ in range(40):
+        loop = LoopState()
+        batch_loss(model, batch(), TrainConfig(hard_expected=0.5), 1.0, loop, gen)
+        kinds.append(loop.baseline != 0.0)  # the baseline moves only on sampled updates
+    assert 10 <= sum(kinds) <= 30
