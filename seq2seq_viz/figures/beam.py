@@ -1,0 +1,194 @@
+"""The beam-search tree: a tidy layout of every node, styled by status, with the best and the
+greedy paths drawn over it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from seq2seq_viz.trace import NODE_STATUSES, BeamNode, DecodeTrace
+
+from .common import GREY, ORANGE, PURPLE, STATUS_STYLE, _auto, _finish, _labels, _short, plain
+
+
+def _tree_nodes(trace: DecodeTrace) -> dict[int, BeamNode]:
+    """All beam nodes by id, after checking ids, parents and statuses."""
+    if not trace.beam_nodes:
+        raise ValueError("the trace has no beam-search tree (decode with beam search)")
+    nodes = {node.id: node for node in trace.beam_nodes}
+    if len(nodes) != len(trace.beam_nodes):
+        raise ValueError("beam_nodes has repeated ids")
+    for node in nodes.values():
+        if node.parent != -1 and node.parent not in nodes:
+            raise ValueError(f"beam node {node.id} has unknown parent {node.parent}")
+        if node.status not in NODE_STATUSES:
+            raise ValueError(f"beam node {node.id} has unknown status {node.status!r}")
+    return nodes
+
+
+def _children(nodes: Mapping[int, BeamNode]) -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {i: [] for i in nodes}
+    for node in sorted(nodes.values(), key=lambda nd: (nd.rank, nd.id)):
+        if node.parent in kids:
+            kids[node.parent].append(node.id)
+    return kids
+
+
+def tree_layout(nodes: Mapping[int, BeamNode], pruned_gap: float = 1.0) -> dict[int, float]:
+    """Tidy y positions: leaves in depth-first order, a parent at the mean of its children.
+
+    A leaf takes a slot of height 1 (``pruned_gap`` for a pruned leaf), so leaves never overlap
+    and a parent lies inside its own children's range: no two nodes of one step coincide.
+    """
+    kids, y = _children(nodes), {}
+    cursor = 0.0
+    roots = sorted(i for i, node in nodes.items() if node.parent not in nodes)
+    stack: list[tuple[int, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:  # iterative post-order, so deep trees cannot hit the recursion limit
+        i, expanded = stack.pop()
+        if not kids[i]:
+            size = pruned_gap if nodes[i].status == "pruned" else 1.0
+            y[i], cursor = cursor + size / 2, cursor + size
+        elif expanded:
+            y[i] = float(np.mean([y[k] for k in kids[i]]))
+        else:
+            stack.append((i, True))
+            stack.extend((k, False) for k in reversed(kids[i]))
+    return y
+
+
+def _path_to_root(nodes: Mapping[int, BeamNode], node_id: int) -> list[int]:
+    path = []
+    while node_id in nodes:
+        path.append(node_id)
+        node_id = nodes[node_id].parent
+    return path[::-1]
+
+
+def _greedy_path(nodes: Mapping[int, BeamNode], tokens: Sequence[str]) -> list[int]:
+    """Follow the greedy tokens from the root through the tree as far as the tree goes."""
+    kids = _children(nodes)
+    roots = [i for i, node in nodes.items() if node.parent == -1]
+    if not roots or not tokens:
+        return []
+    path = [roots[0]]
+    for token in tokens:
+        nxt = [k for k in kids[path[-1]] if nodes[k].token == token]
+        if not nxt:
+            break
+        path.append(nxt[0])
+    return path if len(path) > 1 else []
+
+
+def _path_trace(
+    nodes: Mapping[int, BeamNode],
+    y: Mapping[int, float],
+    path: Sequence[int],
+    name: str,
+    line: dict[str, Any],
+    **style: Any,
+) -> go.Scatter:
+    """A path through the tree (node ids, root first) drawn as a line without hover."""
+    x, ys = [nodes[i].step for i in path], [y[i] for i in path]
+    return go.Scatter(x=x, y=ys, mode="lines", name=name, line=line, hoverinfo="skip", **style)
+
+
+def _edges(nodes: Mapping[int, BeamNode], y: Mapping[int, float]) -> dict:
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for node in nodes.values():
+        if node.parent in nodes:
+            xs += [nodes[node.parent].step, node.step, None]
+            ys += [y[node.parent], y[node.id], None]
+    return {"x": xs, "y": ys}
+
+
+def _status_trace(
+    nodes: list[BeamNode],
+    y: Mapping[int, float],
+    status: str,
+    show_text: bool,
+    lab: Mapping[str, str],
+) -> go.Scatter:
+    colour, symbol = STATUS_STYLE[status]
+    data = [[plain(n.token), n.logp, n.score, n.norm_score, lab[status], n.rank] for n in nodes]
+    hover = "<br>".join(
+        f"{lab[key]}: %{{customdata[{i}]{fmt}}}"
+        for i, (key, fmt) in enumerate(
+            [
+                ("token", ""),
+                ("logp", ":.3f"),
+                ("cum_score", ":.3f"),
+                ("norm_score", ":.3f"),
+                ("status", ""),
+                ("rank", ""),
+            ]
+        )
+    )
+    return go.Scatter(
+        x=[n.step for n in nodes],
+        y=[y[n.id] for n in nodes],
+        customdata=data,
+        name=lab[status],
+        mode="markers+text" if show_text else "markers",
+        text=[plain(_short(n.token)) for n in nodes],
+        textposition="top center",
+        textfont={"size": 11},
+        marker={"color": colour, "symbol": symbol, "size": 10 if status != "pruned" else 8},
+        hovertemplate=hover + "<extra></extra>",
+    )
+
+
+def _add_paths(
+    fig: go.Figure,
+    trace: DecodeTrace,
+    nodes: Mapping[int, BeamNode],
+    y: Mapping[int, float],
+    lab: Mapping[str, str],
+) -> None:
+    """The best hypothesis's path (thick) and the greedy path (dashed), as far as visible."""
+    if trace.hypotheses:
+        every = _tree_nodes(trace)
+        best = [i for i in _path_to_root(every, trace.hypotheses[0].node_id) if i in nodes]
+        line = {"color": ORANGE, "width": 7}
+        fig.add_trace(_path_trace(nodes, y, best, lab["best_path"], line, opacity=0.6))
+    greedy = _greedy_path(nodes, trace.greedy_tokens)
+    if greedy:
+        line = {"color": PURPLE, "width": 2.5, "dash": "dash"}
+        fig.add_trace(_path_trace(nodes, y, greedy, lab["greedy_path"], line))
+
+
+def beam_tree_figure(
+    trace: DecodeTrace,
+    upto_step: int | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    height: int | None = None,
+    template: str | None = None,
+) -> go.Figure:
+    """The beam-search tree: x = output position, kept/pruned/finished styled apart,
+    best hypothesis thick, greedy path dashed; nodes after ``upto_step`` hidden.
+
+    The layout and axes come from the whole tree, so nodes stay put as ``upto_step`` grows.
+    Big trees (over 60 leaves) pack pruned leaves closer and drop their token text."""
+    lab, every = _labels(labels), _tree_nodes(trace)
+    nodes = {i: n for i, n in every.items() if upto_step is None or n.step <= upto_step}
+    big = sum(1 for kids in _children(every).values() if not kids) > 60
+    y = tree_layout(every, pruned_gap=0.45 if big else 1.0)
+    fig = go.Figure()
+    edges = _edges(nodes, y)
+    fig.add_scatter(
+        **edges, mode="lines", line={"color": GREY, "width": 1}, hoverinfo="skip", showlegend=False
+    )
+    _add_paths(fig, trace, nodes, y, lab)
+    for status in NODE_STATUSES:
+        group = [node for node in nodes.values() if node.status == status]
+        fig.add_trace(_status_trace(group, y, status, status != "pruned" or not big, lab))
+    last = max(node.step for node in every.values())
+    fig.update_xaxes(title={"text": lab["step"]}, dtick=1, range=[-1.5, last + 0.7], zeroline=False)
+    span = max(y.values()) + 0.5
+    fig.update_yaxes(visible=False, range=[span, -0.5])
+    return _finish(fig, lab["beam_title"], _auto(height, round(span), 22, 150, least=320), template)

@@ -1,0 +1,213 @@
+"""What every figure shares: labels, colours, escaping, token axes, layout and trace checks."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from seq2seq_viz.trace import DecodeTrace, StepRecord
+
+DEFAULT_LABELS: dict[str, str] = {
+    # axes and hover names
+    "source": "source token",
+    "target": "output token",
+    "hidden_dim": "hidden dimension",
+    "dims_shown": "hidden dimension (first {shown} of {total})",
+    "value": "value",
+    "step": "output position",
+    "score": "score eᵢ",
+    "weight": "weight aᵢ",
+    "probability": "probability",
+    "word": "word",
+    "query": "query token (row)",
+    "key": "key token (column)",
+    "unknown": "unknown word (not in the vocabulary)",
+    "unknown_suffix": " ⁇",
+    # legend entries
+    "attended": "attended",
+    "masked": "masked (weight 0)",
+    "gaussian": "Gaussian around pₜ",
+    "center": "centre pₜ",
+    "window": "window",
+    "soft_weights": "soft distribution",
+    "sampled": "sampled position",
+    "chosen": "chosen",
+    "not_in_topk": "(not in top-k)",
+    "empirical": "sample frequency",
+    "exp_part": "exp(eᵢ - max e)",
+    "share": "share of Σ (= aᵢ)",
+    "context_row": "cₜ = Σ",
+    "kept": "kept",
+    "pruned": "pruned",
+    "finished": "finished",
+    "best_path": "best hypothesis",
+    "greedy_path": "greedy path",
+    "logp": "log p(token)",
+    "cum_score": "score (sum of log p)",
+    "norm_score": "length-normalised score",
+    "status": "status",
+    "rank": "rank",
+    "token": "token",
+    "model": "model",
+    "bleu": "BLEU",
+    "sentences": "sentences",
+    "length_bucket": "source sentence length (words)",
+    # titles
+    "encoder_title": "Encoder states hᵢ (one row per source token)",
+    "scores_title": "Step {t}: raw scores eᵢ",
+    "weights_title": "Step {t}: attention weights aᵢ",
+    "hard_title": "Step {t}: soft distribution and the sampled position",
+    "context_title": "Step {t}: context cₜ = Σ aᵢ·hᵢ",
+    "output_title": "Step {t}: most likely next words",
+    "forced_note": " (forced: {token})",
+    "heatmap_title": "Attention weights: output tokens (rows) by source tokens (columns)",
+    "beam_title": "Beam-search tree",
+    "self_attn_title": "Encoder self-attention, head {head}",
+    "hard_samples_title": "Soft distribution vs. frequency in {n} hard samples",
+    "bleu_title": "BLEU by sentence length",
+    "softmax_title": "Step {t}: exp(eᵢ - max e), sum Σ = {total:.3f}",
+}
+
+BLUE, ORANGE, VERMILLION = "#0072B2", "#E69F00", "#D55E00"
+GREEN, PURPLE, SKY, GREY = "#009E73", "#CC79A7", "#56B4E9", "#999999"
+PALETTE = (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, "#F0E442", GREY)
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "hexagon")
+STATUS_STYLE = {"kept": (BLUE, "circle"), "pruned": (GREY, "x"), "finished": (GREEN, "star")}
+MAX_TOKEN_CHARS = 14
+
+
+def plain(s: object) -> str:
+    """Text shown literally by plotly: ``<``, ``>`` and ``&`` become HTML entities."""
+    return html.escape(str(s), quote=False)
+
+
+def _short(token: str, limit: int = MAX_TOKEN_CHARS) -> str:
+    return token if len(token) <= limit else token[: limit - 1] + "…"
+
+
+def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    return {**DEFAULT_LABELS, **(labels or {})}
+
+
+def _font_size(n: int) -> int:
+    """Tick font size for an axis of n categories."""
+    return 13 if n <= 15 else 11 if n <= 30 else 9
+
+
+def _token_axis(ticks: Sequence[str], title: str, *, horizontal: bool = True) -> dict[str, Any]:
+    """Axis dict for numeric positions 0..n-1 labelled with (already escaped) ticks."""
+    n = len(ticks)
+    axis: dict[str, Any] = {
+        "tickmode": "array",
+        "tickvals": list(range(n)),
+        "ticktext": list(ticks),
+        "tickfont": {"size": _font_size(n)},
+        "title": {"text": title},
+        "automargin": True,
+        "showgrid": False,
+        "zeroline": False,
+    }
+    if horizontal:
+        axis["tickangle"] = 0 if n <= 8 else -45 if n <= 20 else -90
+    return axis
+
+
+def _finish(fig: go.Figure, title: str, height: int, template: str | None) -> go.Figure:
+    fig.update_layout(
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.99,
+            "yref": "container",
+            "yanchor": "top",
+        },
+        height=height,
+        margin={"l": 10, "r": 10, "t": 72, "b": 10},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.01, "yanchor": "bottom"},
+    )
+    if template is not None:
+        fig.update_layout(template=template)
+    return fig
+
+
+def _check_source(trace: DecodeTrace) -> int:
+    """Number of source tokens S, after checking the source fields agree with each other."""
+    n = len(trace.src_tokens)
+    if n == 0:
+        raise ValueError("the trace has no source tokens")
+    enc = np.asarray(trace.enc_states)
+    if enc.ndim != 2 or enc.shape[0] != n:
+        raise ValueError(f"enc_states has shape {enc.shape} but the trace has {n} source tokens")
+    if len(trace.src_unknown) != n:
+        raise ValueError(f"src_unknown has length {len(trace.src_unknown)}, expected {n}")
+    return n
+
+
+def _get_step(trace: DecodeTrace, t: int) -> StepRecord:
+    """Step t of the trace, after checking t and the step's per-source arrays."""
+    n = _check_source(trace)
+    if not 0 <= t < trace.n_steps:
+        raise ValueError(f"step t={t} is out of range: the trace has {trace.n_steps} steps")
+    step = trace.steps[t]
+    for name in ("scores", "mask", "weights"):
+        size = len(getattr(step, name))
+        if size != n:
+            raise ValueError(f"step {t}: {name} has length {size} but there are {n} source tokens")
+    return step
+
+
+def _src_ticks(
+    trace: DecodeTrace, lab: Mapping[str, str], mask: np.ndarray | None = None
+) -> list[str]:
+    """Source tick labels, shortened, escaped, unknown words suffixed, masked ones greyed."""
+    marks = [lab["unknown_suffix"] if unk else "" for unk in trace.src_unknown]
+    ticks = [plain(_short(tok)) + mark for tok, mark in zip(trace.src_tokens, marks, strict=True)]
+    if mask is None:
+        return ticks
+    grey = f'<span style="color:{GREY}">{{}}</span>'
+    return [tick if keep else grey.format(tick) for tick, keep in zip(ticks, mask, strict=True)]
+
+
+def _src_hover(trace: DecodeTrace, lab: Mapping[str, str]) -> list[str]:
+    """Full source tokens for hover text, with the unknown-word note."""
+    notes = [f" ({lab['unknown']})" if unk else "" for unk in trace.src_unknown]
+    return [plain(tok) + note for tok, note in zip(trace.src_tokens, notes, strict=True)]
+
+
+def _extra_vector(step: StepRecord, key: str, n: int) -> np.ndarray:
+    values = np.asarray(step.extras[key], dtype=np.float64)
+    if values.shape != (n,):
+        raise ValueError(
+            f"step {step.t}: extras[{key!r}] has shape {values.shape}, expected ({n},)"
+        )
+    return values
+
+
+def _window(step: StepRecord, n: int) -> tuple[float, float] | None:
+    """The step's local window [lo, hi] as cell edges clipped to the source, or None."""
+    if "window" not in step.extras:
+        return None
+    lo, hi = (float(v) for v in step.extras["window"])
+    return max(lo, 0.0) - 0.5, min(hi, n - 1.0) + 0.5
+
+
+def _auto(height: int | None, rows: int, per_row: int, extra: int, least: int = 300) -> int:
+    return height if height is not None else max(least, rows * per_row + extra)
+
+
+def _source_xaxis(
+    fig: go.Figure,
+    trace: DecodeTrace,
+    lab: Mapping[str, str],
+    mask: np.ndarray | None = None,
+    title: str | None = None,
+) -> None:
+    """Source tokens along x, one column per position (masked ones greyed when given)."""
+    ticks = _src_ticks(trace, lab, mask)
+    axis = _token_axis(ticks, lab["source"] if title is None else title)
+    fig.update_xaxes(axis, range=[-0.5, len(ticks) - 0.5])

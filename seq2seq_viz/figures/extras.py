@@ -1,0 +1,99 @@
+"""Figures of data beyond one trace: hard-attention samples and BLEU by sentence length."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .common import BLUE, ORANGE, PALETTE, SYMBOLS, _finish, _labels, _short, _token_axis, plain
+
+
+def hard_samples_figure(
+    soft_weights: np.ndarray,
+    samples: Sequence[int],
+    tokens: Sequence[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    height: int | None = None,
+    template: str | None = None,
+) -> go.Figure:
+    """Grouped bars: the soft distribution vs. how often each position was drawn in samples."""
+    lab, soft = _labels(labels), np.asarray(soft_weights, dtype=np.float64)
+    n = len(tokens)
+    if soft.shape != (n,) or n == 0:
+        raise ValueError(f"soft_weights has shape {soft.shape} but there are {n} tokens")
+    picks = np.asarray(samples, dtype=np.int64)
+    if picks.size == 0 or picks.min() < 0 or picks.max() >= n:
+        raise ValueError(f"samples must be a non-empty list of positions in 0..{n - 1}")
+    freq = np.bincount(picks, minlength=n) / picks.size
+    fig = go.Figure()
+    for name, values, colour in (("soft_weights", soft, BLUE), ("empirical", freq, ORANGE)):
+        fig.add_bar(
+            x=list(range(n)),
+            y=values,
+            name=lab[name],
+            marker_color=colour,
+            customdata=[plain(tok) for tok in tokens],
+            hovertemplate=f"%{{customdata}}<br>{lab[name]}: %{{y:.3f}}<extra></extra>",
+        )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(_token_axis([plain(_short(tok)) for tok in tokens], lab["source"]))
+    fig.update_yaxes(title={"text": lab["probability"]})
+    title = lab["hard_samples_title"].format(n=picks.size)
+    return _finish(fig, title, height or 380, template)
+
+
+def _bleu_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], dict]:
+    """Models and buckets in order of first appearance, and (model, bucket) -> row."""
+    if not rows:
+        raise ValueError("bleu_by_length_figure needs at least one row")
+    table: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for row in rows:
+        missing = {"model", "bucket", "bleu", "n"} - set(row)
+        if missing:
+            raise ValueError(f"a BLEU row lacks {sorted(missing)}: {dict(row)}")
+        key = (str(row["model"]), str(row["bucket"]))
+        if key in table:
+            raise ValueError(f"repeated BLEU row for model {key[0]!r}, bucket {key[1]!r}")
+        table[key] = row
+    models = list(dict.fromkeys(k[0] for k in table))
+    buckets = list(dict.fromkeys(k[1] for k in table))
+    return models, buckets, table
+
+
+def bleu_by_length_figure(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    labels: Mapping[str, str] | None = None,
+    height: int | None = None,
+    template: str | None = None,
+) -> go.Figure:
+    """BLEU per sentence-length bucket, one line per model (after Bahdanau et al. 2015, fig. 2)."""
+    lab = _labels(labels)
+    models, buckets, table = _bleu_table(rows)
+    ticks = [plain(b) for b in buckets]
+    fig = go.Figure()
+    for m, model in enumerate(models):
+        found = [table.get((model, b)) for b in buckets]
+        fig.add_scatter(
+            x=ticks,
+            y=[None if r is None else float(r["bleu"]) for r in found],
+            customdata=[None if r is None else int(r["n"]) for r in found],
+            name=plain(model),
+            mode="lines+markers",
+            line={"color": PALETTE[m % len(PALETTE)], "width": 2.5},
+            marker={"symbol": SYMBOLS[m % len(SYMBOLS)], "size": 9},
+            hovertemplate=f"{lab['model']}: {plain(model)}<br>{lab['length_bucket']}: %{{x}}"
+            f"<br>{lab['bleu']}: %{{y:.2f}}<br>{lab['sentences']}: %{{customdata}}<extra></extra>",
+        )
+    fig.update_xaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=ticks,
+        title={"text": lab["length_bucket"]},
+    )
+    fig.update_yaxes(title={"text": lab["bleu"]}, rangemode="tozero")
+    return _finish(fig, lab["bleu_title"], height or 400, template)
