@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import data as D
+from . import toy
 from .text import Vocab
 
 EncodedPair = tuple[list[int], list[int]]
@@ -39,7 +40,7 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
         "--data", help="tab-separated parallel file (.gz or plain), or a Multi30k folder"
     )
     g.add_argument("--format", default="tsv", choices=["tsv", "multi30k"])
-    g.add_argument("--toy", choices=sorted(D.TOY_TASKS), help="generate a toy task instead")
+    g.add_argument("--toy", choices=sorted(toy.TOY_TASKS), help="generate a toy task instead")
     g.add_argument("--toy-size", type=int, default=20000)
     g.add_argument("--src", default="en", help="source language (column/suffix)")
     g.add_argument("--tgt", default="fr", help="target language")
@@ -110,7 +111,7 @@ def load_split(settings: dict[str, Any]) -> tuple[D.Split, dict[str, Any], list 
 
 
 def _toy_split(s: dict[str, Any]) -> tuple[D.Split, dict[str, Any], list]:
-    examples = D.TOY_TASKS[s["toy"]](s["toy_size"], seed=s["split_seed"])
+    examples = toy.TOY_TASKS[s["toy"]](s["toy_size"], seed=s["split_seed"])
     n_test = min(s["n_test"], len(examples) // 10)
     n_valid = min(s["n_valid"], len(examples) // 10)
     case = (

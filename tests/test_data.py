@@ -1,4 +1,5 @@
-"""Tests for seq2seq_viz.data: reading, tokenizing, splits, toy tasks, AER, batching."""
+"""Tests for seq2seq_viz.data (reading, tokenizing, splits, batching) and seq2seq_viz.toy
+(toy tasks, AER)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from seq2seq_viz import data
+from seq2seq_viz import data, toy
 from seq2seq_viz.text import tokenize
 
 LINES = ["Run!\tCours !", "Run!\tCourez !", "bad line", "Hello.\tBonjour.\tattribution", ""]
@@ -122,9 +123,9 @@ def test_group_references_keeps_first_order():
     assert data.group_references(pairs) == [("A.", ["x", "z"]), ("B.", ["y"])]
 
 
-@pytest.mark.parametrize("name", sorted(data.TOY_TASKS))
+@pytest.mark.parametrize("name", sorted(toy.TOY_TASKS))
 def test_toy_tasks_are_deterministic(name):
-    make = data.TOY_TASKS[name]
+    make = toy.TOY_TASKS[name]
     assert make(50, seed=3) == make(50, seed=3)
     assert make(50, seed=3) != make(50, seed=4)
     for ex in make(50, seed=3):
@@ -133,7 +134,7 @@ def test_toy_tasks_are_deterministic(name):
 
 
 def test_reversal_alignment():
-    for ex in data.make_reversal(100, seed=0, min_len=2, max_len=6, alphabet="0123456789"):
+    for ex in toy.make_reversal(100, seed=0, min_len=2, max_len=6, alphabet="0123456789"):
         assert 2 <= len(ex.src) <= 6 and ex.tgt == ex.src[::-1]
         assert all(ex.tgt[j] == ex.src[i] for j, links in enumerate(ex.alignment) for i in links)
 
@@ -161,13 +162,13 @@ def _parse(text: str, fmt: str) -> dt.date:
     return dt.datetime.strptime(text, STRPTIME[fmt]).date()
 
 
-@pytest.mark.parametrize("fmt", data.DATE_FORMATS)
+@pytest.mark.parametrize("fmt", toy.DATE_FORMATS)
 def test_dates_parse_back(fmt):
-    assert len(data.DATE_FORMATS) >= 6 and set(STRPTIME) == set(data.DATE_FORMATS)
+    assert len(toy.DATE_FORMATS) >= 6 and set(STRPTIME) == set(toy.DATE_FORMATS)
     for d in DATES:
-        text, ex = data.date_example(d, fmt)
+        text, ex = toy.date_example(d, fmt)
         assert _parse(text, fmt) == d == dt.date.fromisoformat("".join(ex.tgt))
-        assert data.tokenize_date(text) == ex.src
+        assert toy.tokenize_date(text) == ex.src
         if "{Weekday}" in fmt:
             assert ex.src[0] == d.strftime("%A")
 
@@ -176,15 +177,15 @@ def _field_ok(token: str, char_index: int, d: dt.date) -> bool:
     if char_index < 4:
         return d.isoformat()[:4].endswith(token) and len(token) in (2, 4)
     if char_index in (5, 6):
-        named = token.isalpha() and data.MONTHS[d.month - 1].lower().startswith(token.lower())
+        named = token.isalpha() and toy.MONTHS[d.month - 1].lower().startswith(token.lower())
         return named or token.isdigit() and int(token) == d.month
     return int(re.sub(r"\D", "", token)) == d.day
 
 
-@pytest.mark.parametrize("fmt", data.DATE_FORMATS)
+@pytest.mark.parametrize("fmt", toy.DATE_FORMATS)
 def test_dates_gold_alignment(fmt):
     for d in DATES:
-        _, ex = data.date_example(d, fmt)
+        _, ex = toy.date_example(d, fmt)
         for j, links in enumerate(ex.alignment):
             if ex.tgt[j] == "-":
                 assert links == [] and j in (4, 7)
@@ -193,11 +194,11 @@ def test_dates_gold_alignment(fmt):
 
 
 def test_make_dates_covers_formats_and_years():
-    examples = data.make_dates(400, seed=0)
+    examples = toy.make_dates(400, seed=0)
     years = {int("".join(ex.tgt[:4])) for ex in examples}
-    assert min(years) >= data.MIN_YEAR and max(years) <= data.MAX_YEAR
+    assert min(years) >= toy.MIN_YEAR and max(years) <= toy.MAX_YEAR
     assert len({tuple(len(links) > 0 for links in ex.alignment) for ex in examples}) == 1
-    assert data.expand_year(49) == 2049 and data.expand_year(50) == 1950
+    assert toy.expand_year(49) == 2049 and toy.expand_year(50) == 1950
 
 
 def _onehot(picks: list[int], size: int) -> np.ndarray:
@@ -210,21 +211,21 @@ def test_alignment_error_rate():
     gold = [[2], [1], [], [0]]
     perfect = _onehot([2, 1, 0, 0], 3)
     wrong = _onehot([0, 0, 2, 1], 3)
-    assert data.alignment_error_rate(perfect, gold) == 0.0
-    assert data.alignment_error_rate(wrong, gold) == 1.0
+    assert toy.alignment_error_rate(perfect, gold) == 0.0
+    assert toy.alignment_error_rate(wrong, gold) == 1.0
     half = _onehot([2, 0, 0, 1], 3)
-    assert data.alignment_error_rate(half, gold) == pytest.approx(1 - 2 * 1 / 6)
+    assert toy.alignment_error_rate(half, gold) == pytest.approx(1 - 2 * 1 / 6)
     eos_row = np.vstack([perfect, np.ones((1, 3)) / 3])  # an extra <eos> row is ignored
-    assert data.alignment_error_rate(eos_row, gold) == 0.0
+    assert toy.alignment_error_rate(eos_row, gold) == 0.0
     with pytest.raises(ValueError):
-        data.alignment_error_rate(perfect[:2], gold)
-    assert np.isnan(data.alignment_error_rate(perfect, [[], [], [], []]))
+        toy.alignment_error_rate(perfect[:2], gold)
+    assert np.isnan(toy.alignment_error_rate(perfect, [[], [], [], []]))
 
 
 def test_toy_gold_alignment_scores_zero():
-    for ex in data.make_dates(20, seed=1) + data.make_reversal(20, seed=1):
+    for ex in toy.make_dates(20, seed=1) + toy.make_reversal(20, seed=1):
         picks = [links[0] if links else 0 for links in ex.alignment]
-        assert data.alignment_error_rate(_onehot(picks, len(ex.src)), ex.alignment) == 0.0
+        assert toy.alignment_error_rate(_onehot(picks, len(ex.src)), ex.alignment) == 0.0
 
 
 @pytest.mark.parametrize("shuffle", [True, False])

@@ -11,6 +11,7 @@ NO_UI = {
     "model",
     "decode",
     "data",
+    "toy",
     "checkpoints",
     "train",
     "evaluate",

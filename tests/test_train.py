@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from seq2seq_viz import data as D
+from seq2seq_viz import toy
 from seq2seq_viz.checkpoints import load_model
 from seq2seq_viz.config import ModelConfig, TrainConfig
 from seq2seq_viz.model import build_model
@@ -15,7 +15,7 @@ CPU = torch.device("cpu")
 
 
 def toy_data(n: int = 600, seed: int = 0):
-    examples = D.make_reversal(n, seed=seed, min_len=3, max_len=6)
+    examples = toy.make_reversal(n, seed=seed, min_len=3, max_len=6)
     vocab = Vocab.build([e.src for e in examples], min_freq=1)
     pairs = [(vocab.encode(e.src), vocab.encode(e.tgt)) for e in examples]
     return vocab, pairs[:500], pairs[500:]
@@ -56,7 +56,7 @@ def test_a_short_toy_run_learns_and_saves_a_loadable_model(toy_model_dir):
     tr = load_model(out)
     history = tr.meta["training"]["history"]
     assert history[-1]["valid_nll"] < 0.5 * history[0]["valid_nll"]
-    examples = D.make_reversal(50, seed=12345, min_len=3, max_len=6)
+    examples = toy.make_reversal(50, seed=12345, min_len=3, max_len=6)
     correct = sum(tr.trace(" ".join(e.src)).output_tokens == e.tgt for e in examples)
     assert correct >= 30, correct  # chance is ~0 for 3-6 random letters out of 20
     untrained_loss = evaluate_loss(tiny_model(toy_data()[0]), toy_data()[2], 32, CPU)
