@@ -110,7 +110,8 @@ def evaluate_model(
                 for s, h, r in list(zip(sources, hyps, refs))[:10]
             ]
             if gold is not None:
-                result.update(toy_metrics(tr, sources, toks, groups, gold[: len(sources)]))
+                gold_groups = gold_for_groups(split.test, gold, sources)
+                result.update(toy_metrics(tr, sources, toks, groups, gold_groups))
     test_pairs = [(tr.src_vocab.encode(p.src), tr.tgt_vocab.encode(p.tgt)) for p in split.test]
     result["ppl"] = round(math.exp(evaluate_loss(tr.model, test_pairs, 128, tr.device)), 3)
     tr.model.eval()
@@ -134,6 +135,13 @@ def by_length(
                 }
             )
     return rows
+
+
+def gold_for_groups(pairs: list, gold: list, sources: list[str]) -> list:
+    """The true alignment of each (deduplicated) test source: `gold` is per pair, and repeated
+    sources collapse into one group, so match by source rather than by position."""
+    by_source = {D.source_key(p.src_text): g for p, g in zip(pairs, gold)}
+    return [by_source[D.source_key(s)] for s in sources]
 
 
 def toy_metrics(

@@ -61,3 +61,17 @@ def test_toy_evaluation_writes_metrics_and_reports(toy_model_dir, tmp_path):
     load_model(folder)  # still loads: the weights' hash is untouched by adding metrics
     readme = (tmp_path / "models" / "README.md").read_text()
     assert "| `toy-reverse` |" in readme and "CC BY 2.0" in readme
+
+
+def test_gold_alignments_follow_their_source_when_duplicates_collapse():
+    from seq2seq_viz.data import TokenizedPair, group_references
+    from seq2seq_viz.evaluate import gold_for_groups
+
+    pairs = [
+        TokenizedPair(s, t, tuple(s.split()), tuple(t.split()))
+        for s, t in [("a b", "b a"), ("c d e", "e d c"), ("a b", "b a"), ("f g", "g f")]
+    ]
+    gold = [[[1], [0]], [[2], [1], [0]], [[1], [0]], [[1], [0]]]
+    sources = [src for src, _ in group_references(pairs)]
+    assert sources == ["a b", "c d e", "f g"]
+    assert gold_for_groups(pairs, gold, sources) == [gold[0], gold[1], gold[3]]
