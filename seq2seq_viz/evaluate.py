@@ -246,8 +246,24 @@ def model_row(name: str, config: dict[str, Any], metrics: dict[str, Any], folder
     )
     minutes = training.get("seconds", 0) / 60
     return (
-        f"| `{name}` | {scores} | {extra} | {minutes:.1f} min | {size_mb:.1f} MB | "
-        f"`{training.get('command', '?')}` |"
+        f"| `{name}` | {data_summary(config.get('data', {}))} | {scores} | {extra} | "
+        f"{minutes:.1f} min | {size_mb:.1f} MB | `{training.get('command', '?')}` |"
+    )
+
+
+def data_summary(data: dict[str, Any]) -> str:
+    """Which data a model saw: corpus or toy task, direction, split sizes, the split's hash."""
+    settings, sizes = data.get("settings", {}), data.get("sizes", {})
+    split = (
+        f"{sizes.get('train', '?'):,} / {sizes.get('valid', '?'):,} / {sizes.get('test', '?'):,}"
+    )
+    if settings.get("toy"):
+        return f"toy task `{settings['toy']}` (seed {settings.get('split_seed')}), {split} pairs"
+    corpus_name = Path(str(settings.get("data", "?"))).name
+    test_hash = data.get("hashes", {}).get("test", "")[:12]
+    return (
+        f"{corpus_name} {settings.get('src')}→{settings.get('tgt')}, pairs ≤ "
+        f"{settings.get('max_len')} tokens, train/valid/test {split}, test sha256 {test_hash}"
     )
 
 
@@ -319,15 +335,16 @@ def goals_section(models: dict[str, dict[str, Any]]) -> str:
 
 README_TEMPLATE = """# Shipped models
 
-Every model here was trained by `seq2seq_viz.train` on the same split and evaluated by
-`seq2seq_viz.evaluate` (this file and `results.json` are written by it: do not edit by hand).
+Every model here was trained by `seq2seq_viz.train` and evaluated by `seq2seq_viz.evaluate` (this
+file and `results.json` are written by it: do not edit by hand). All Tatoeba models share one
+split (same settings, same hashes) and the same budget: 2 epochs.
 BLEU is sacrebleu corpus BLEU, multi-reference (all translations of a test source), 13a
 tokenisation, case-insensitive (the models are lowercased); greedy / beam 5. chrF is beam 5.
 Toy tasks report exact-match accuracy of the greedy output and the alignment error rate of the
 teacher-forced attention against the known alignment.
 
-| model | BLEU greedy / beam 5 | other scores | training time | size | training command |
-| --- | --- | --- | --- | --- | --- |
+| model | data | BLEU greedy / beam 5 | other scores | training time | size | training command |
+| --- | --- | --- | --- | --- | --- | --- |
 {rows}
 
 ## Goals
