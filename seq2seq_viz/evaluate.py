@@ -261,9 +261,12 @@ def data_summary(data: dict[str, Any]) -> str:
         return f"toy task `{settings['toy']}` (seed {settings.get('split_seed')}), {split} pairs"
     corpus_name = Path(str(settings.get("data", "?"))).name
     test_hash = data.get("hashes", {}).get("test", "")[:12]
+    stats = data.get("stats", {})
     return (
         f"{corpus_name} {settings.get('src')}→{settings.get('tgt')}, pairs ≤ "
-        f"{settings.get('max_len')} tokens, train/valid/test {split}, test sha256 {test_hash}"
+        f"{settings.get('max_len')} tokens ({stats.get('coverage', 0):.1%} of the corpus; 95% "
+        f"of sources ≤ {stats.get('src_len_95')}, of targets ≤ {stats.get('tgt_len_95')}), "
+        f"train/valid/test {split}, test sha256 {test_hash}"
     )
 
 
