@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -40,9 +41,13 @@ CHROMIUM_ARGS = [
 ]
 APP_ROOT = '[data-testid="stApp"]'
 READY = f'{APP_ROOT}[data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
-# Counts runs that finished (script state leaving "running" for "notRunning"), from page load on.
+# Counts runs that finished (script state leaving "running" for "notRunning"), from page load on,
+# and messages the page sent to the server (a widget change is one: proof that a click landed).
 RUN_COUNTER_JS = """
 window.__runsFinished = 0;
+window.__sent = 0;
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) { window.__sent += 1; return send.call(this, data); };
 new MutationObserver((records) => {
   for (const r of records) {
     const now = r.target.getAttribute('data-test-script-state');
@@ -51,7 +56,12 @@ new MutationObserver((records) => {
 }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
                       attributeFilter: ['data-test-script-state']});
 """
+SETTLED_JS = """() =>
+  !document.querySelector('[data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]')
+  && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+       .every((chart) => chart.querySelector('svg.main-svg'))"""
 TIMEOUT_MS = 60_000
+SENT_TIMEOUT_MS = 5_000
 
 
 @dataclass
@@ -106,9 +116,7 @@ def app_command(port: int, watch: bool = True) -> list[str]:
     ] + ([] if watch else ["--server.fileWatcherType", "none"])
 
 
-def spawn_app(
-    models_root: Path | None, log_path: Path | None = None, watch: bool = True
-) -> App:
+def spawn_app(models_root: Path | None, log_path: Path | None = None, watch: bool = True) -> App:
     """Start the app (models from `models_root`, else the default pretrained/); don't wait."""
     env = dict(os.environ)
     if models_root is not None:
@@ -140,9 +148,7 @@ def wait_healthy(app: App, timeout: float = 60.0) -> None:
     raise TimeoutError(f"streamlit did not become healthy within {timeout:.0f} s")
 
 
-def start_app(
-    models_root: Path | None, log_path: Path | None = None, watch: bool = True
-) -> App:
+def start_app(models_root: Path | None, log_path: Path | None = None, watch: bool = True) -> App:
     app = spawn_app(models_root, log_path, watch)
     try:
         wait_healthy(app)
@@ -190,12 +196,9 @@ def wait_ready(page: Page, timeout: float = TIMEOUT_MS) -> None:
 
 
 def wait_charts(page: Page, timeout: float = TIMEOUT_MS) -> None:
-    """Every plotly chart on the page has drawn its SVG."""
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-                 .every((c) => c.querySelector('svg.main-svg'))""",
-        timeout=timeout,
-    )
+    """Every element is drawn: no skeleton left (Streamlit shows one while an element's code
+    is still loading, e.g. the first chart or metric) and every plotly chart has its SVG."""
+    page.wait_for_function(SETTLED_JS, timeout=timeout)
 
 
 def open_app(page: Page, url: str) -> None:
@@ -206,13 +209,46 @@ def open_app(page: Page, url: str) -> None:
     wait_charts(page)
 
 
-def rerun(page: Page, action: Callable[[], object], runs: int = 1) -> None:
-    """Do `action` (a click, a key press) and wait for the `runs` runs it starts to finish."""
+def rerun(page: Page, action: Callable[[], object], tries: int = 3) -> None:
+    """Do `action` (a click, a key press) and wait for the run it starts to finish.
+
+    A click can land in the instant the frontend swaps a finished run's elements in and be
+    lost; then nothing is sent to the server. So: if the page sent nothing within a few
+    seconds, the action is done again (it never is when the first one reached the server)."""
     before = runs_finished(page)
-    action()
-    page.wait_for_function(
-        f"window.__runsFinished >= {before + runs}",
-        timeout=TIMEOUT_MS,
-    )
+    for attempt in range(tries):
+        sent = int(page.evaluate("window.__sent"))
+        action()
+        try:
+            page.wait_for_function(f"window.__sent > {sent}", timeout=SENT_TIMEOUT_MS)
+            break
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+    page.wait_for_function(f"window.__runsFinished > {before}", timeout=TIMEOUT_MS)
     wait_ready(page)
     wait_charts(page)
+
+
+def next_frame(page: Page) -> None:
+    """Wait for the browser to paint twice (layout after a resize has settled)."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def full_screenshot(page: Page, path: Path, max_height: int = 8000) -> Path:
+    """A screenshot of the whole page. Streamlit scrolls inside its main block, so the viewport
+    is made as tall as the content (same width: charts keep their layout), then restored."""
+    size = page.viewport_size or {"width": 1400, "height": 900}
+    height = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+             '[data-testid="stMain"], [data-testid="stSidebarContent"]')]
+             .map((e) => e.scrollHeight), window.innerHeight)"""
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": size["width"], "height": min(int(height), max_height)})
+    next_frame(page)
+    wait_charts(page)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    next_frame(page)
+    return path

@@ -1,0 +1,188 @@
+"""Every page in real headless Chromium: type, step, play, beam tree and a forced word, models
+and variants, languages, presentation mode. Assertions are on what the page shows.
+
+Screenshots of every page in both languages go to ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import expect
+
+from seq2seq_viz.i18n import strings
+from tests.e2e import harness, ui
+from tests.e2e.conftest import BROKEN, SHOTS, Session
+
+pytestmark = pytest.mark.e2e
+EN, KO = strings("en"), strings("ko")
+PAGES = {"step": "", "beam": "beam", "compare": "compare", "models": "models"}
+LOCALES = {"en": "en-US", "ko": "ko-KR"}
+TITLES = {"step": "step.title", "beam": "beam.title", "compare": "compare.title"}
+
+
+def prefix(text: str) -> str:
+    """The fixed start of a translated string (before its first {field} or $formula$)."""
+    return re.split(r"[{$]", text)[0].strip()
+
+
+def test_type_a_sentence_and_step_forward_and_back(session: Session) -> None:
+    page = session.open()
+    assert ui.title(page) == EN["step.title"]
+    ui.type_sentence(page, "you are happy .")
+    assert "text=you+are+happy" in page.url
+    assert EN["output.translation"] in ui.main_text(page)
+    assert ui.slider_value(ui.slider(page, "step")) == 0
+    fed_in, output = prefix(EN["step.input_word"]), prefix(EN["step.output_word"])
+    assert ui.metric(page, fed_in) == "<sos>"
+    first_output = ui.metric(page, output)
+    ui.click(page, "step_next")
+    assert ui.slider_value(ui.slider(page, "step")) == 1 and "step=1" in page.url
+    assert ui.metric(page, fed_in) == first_output, "step 1 is fed step 0's output"
+    ui.click(page, "step_next")
+    assert ui.slider_value(ui.slider(page, "step")) == 2
+    ui.click(page, "step_prev")
+    assert ui.slider_value(ui.slider(page, "step")) == 1
+    for stage in ("stage.scores", "stage.softmax", "stage.context", "stage.output"):
+        expect(page.get_by_text(EN[stage])).to_be_visible()
+    assert not ui.exceptions(page) and not session.dialogs
+
+
+def test_play_runs_to_the_last_step_and_stops(session: Session) -> None:
+    page = session.open()
+    last = ui.slider_max(ui.slider(page, "step"))
+    assert last >= 2
+    ui.toggle(page, "playing")
+    page.wait_for_function(
+        f"""() => document.querySelector('.st-key-step input[type="range"]')?.value == '{last}'
+                  && !document.querySelector('.st-key-playing input').checked""",
+        timeout=harness.TIMEOUT_MS + 2_000 * last,
+    )
+    harness.wait_ready(page)
+    assert ui.slider_value(ui.slider(page, "step")) == last and not ui.is_on(page, "playing")
+
+
+def test_beam_tree_and_forcing_a_word(session: Session) -> None:
+    page = session.open("beam")
+    assert ui.title(page) == EN["beam.title"]
+    width = ui.main_slider(page, EN["decode.beam_width"])
+    if ui.slider_value(width) != 1:
+        ui.nudge_slider(page, width, "Home")
+    assert EN["beam.width_one"] in ui.alerts(page, "Info")
+    ui.nudge_slider(page, width)
+    ui.nudge_slider(page, width)
+    assert ui.slider_value(width) == 3
+    assert EN["beam.width_one"] not in ui.alerts(page, "Info")
+    tree = ui.keyed(page, "beam_tree")
+    expect(tree.locator("g.scatterlayer path.point").first).to_be_attached()
+    expect(page.get_by_text(EN["beam.nbest"])).to_be_visible()
+    word = ui.choose_first(page, "whatif_word")
+    text = ui.main_text(page)
+    assert EN["whatif.result"] in text and word
+    assert not ui.exceptions(page)
+    session.screenshot("beam-forced-en")
+
+
+def test_switching_model_and_variant(session: Session) -> None:
+    page = session.open()
+    ui.choose(page, "model", "local-p")
+    assert "model=local-p" in page.url
+    assert any(a.startswith(prefix(EN["note.local-p"])) for a in ui.alerts(page, "Info"))
+    ui.choose(page, "model", "hard")
+    assert any(a.startswith(prefix(EN["note.hard"])) for a in ui.alerts(page, "Info"))
+    ui.choose(page, "model", "none")
+    assert any(a.startswith(prefix(EN["note.none"])) for a in ui.alerts(page, "Warning"))
+    expect(page.get_by_text(EN["stage.scores"])).to_have_count(0)
+    ui.choose(page, "model", BROKEN)
+    assert any(BROKEN in e for e in ui.alerts(page, "Error"))
+    ui.choose(page, "model", "soft-general")
+    assert not ui.alerts(page, "Error")
+    expect(page.get_by_text(EN["stage.scores"])).to_be_visible()
+
+
+def test_compare_page_tabs(session: Session) -> None:
+    page = session.open("compare")
+    assert ui.title(page) == EN["compare.title"]
+    assert any(BROKEN in e for e in ui.alerts(page, "Error")), "the broken model is named"
+    charts = {
+        "compare.tab_heatmaps": "cmp_heat_soft-general",
+        "compare.tab_hard": "cmp_hard",
+        "compare.tab_local": "cmp_local_local-p",
+        "compare.tab_self": "cmp_self",
+        "compare.tab_bleu": "cmp_bleu",
+    }
+    for tab, key in charts.items():
+        page.get_by_role("tab", name=EN[tab]).click()
+        expect(ui.keyed(page, key).locator("svg.main-svg").first).to_be_visible()
+    page.get_by_role("tab", name=EN["compare.tab_none"]).click()
+    expect(page.get_by_text(prefix(EN["compare.none_explain"]))).to_be_visible()
+    ui.nudge_slider(page, ui.slider(page, "cmp_step"))
+    assert ui.slider_value(ui.slider(page, "cmp_step")) == 1
+    assert not ui.exceptions(page)
+
+
+def test_models_page_cards(session: Session) -> None:
+    page = session.open("models")
+    headings = page.locator("h3").all_inner_texts()
+    for name in ("soft-general", "none", "local-m", "local-p", "hard", "self-attn"):
+        assert any(name in h for h in headings), (name, headings)
+    assert any(BROKEN in e for e in ui.alerts(page, "Error"))
+
+
+def test_switching_language(session: Session) -> None:
+    page = session.open()
+    ui.segment(page, "lang", "한국어")
+    assert ui.title(page) == KO["step.title"]
+    expect(page.get_by_role("link", name=KO["nav.beam"])).to_be_visible()
+    ui.segment(page, "lang", "English")
+    assert ui.title(page) == EN["step.title"]
+
+
+def test_language_survives_in_a_link(session: Session) -> None:
+    page = session.open()
+    ui.segment(page, "lang", "한국어")
+    session.open(page.url.split("/", 3)[3])
+    assert ui.title(page) == KO["step.title"], page.url
+
+
+def test_korean_browser_gets_korean(new_session: Callable[[str], Session]) -> None:
+    page = new_session("ko-KR").open()
+    assert ui.title(page) == KO["step.title"]
+    expect(page.get_by_role("link", name=KO["nav.compare"])).to_be_visible()
+
+
+def test_navigation_links(session: Session) -> None:
+    page = session.open()
+    harness.rerun(page, page.get_by_role("link", name=EN["nav.beam"]).click)
+    assert ui.title(page) == EN["beam.title"] and "/beam" in page.url
+    harness.rerun(page, page.get_by_role("link", name=EN["nav.compare"]).click)
+    assert ui.title(page) == EN["compare.title"]
+
+
+def test_presentation_mode(session: Session) -> None:
+    page = session.open()
+    ui.toggle(page, "present")
+    assert "present=true" in page.url
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+    stage = prefix(EN["present.stage"].replace("{n}", "1").replace("{total}", "5"))
+    expect(page.get_by_text(stage, exact=False)).to_be_visible()
+    ui.click(page, "step_next")
+    expect(page.get_by_text(EN["stage.softmax"])).to_be_visible()
+    expect(page.get_by_text(EN["stage.scores"])).to_have_count(0)
+    session.screenshot("presentation-en")
+    ui.click(page, "exit_present")
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_screenshot_every_page(new_session: Callable[[str], Session], name: str, lang: str) -> None:
+    session = new_session(LOCALES[lang])
+    page = session.open(PAGES[name])
+    if name in TITLES:
+        assert ui.title(page) == strings(lang)[TITLES[name]]
+    assert not ui.exceptions(page)
+    path = session.screenshot(f"{name}-{lang}")
+    assert path.stat().st_size > 10_000 and path.parent == SHOTS
