@@ -56,8 +56,11 @@ new MutationObserver((records) => {
 }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
                       attributeFilter: ['data-test-script-state']});
 """
-SETTLED_JS = """() =>
-  !document.querySelector('[data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]')
+SKELETONS = (
+    '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]'
+)
+SETTLED_JS = f"""() =>
+  !document.querySelector('{SKELETONS}')
   && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
        .every((chart) => chart.querySelector('svg.main-svg'))"""
 TIMEOUT_MS = 60_000
