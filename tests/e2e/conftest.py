@@ -38,8 +38,10 @@ def app(e2e_models: Path) -> Iterator[harness.App]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module. Not for the session: a running sync Playwright owns the
+    thread's event loop, and other test files start their own."""
     with sync_playwright() as pw:
         chromium = harness.launch_chromium(pw)
         yield chromium
