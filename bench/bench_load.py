@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -64,6 +65,9 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     first_pages: int = 0
+
+    def requests(self) -> int:
+        return sum(len(v) for v in self.latencies.values())
 
     def add(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -187,6 +191,11 @@ class MemoryProbe:
         self.path = Path(f"/proc/{pid}/status")
         self.samples: list[float] = []
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the app process has used so far."""
+        fields = self.path.with_name("stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def read(self, field_name: str = "VmRSS") -> float:
         for line in self.path.read_text().splitlines():
             if line.startswith(field_name + ":"):
@@ -206,7 +215,7 @@ def inputs_for(model: str) -> list[str]:
 async def drive(url: str, pid: int, models: list[str], args: argparse.Namespace) -> dict:
     stats, probe, stop = Stats(), MemoryProbe(pid), asyncio.Event()
     sampler = asyncio.create_task(probe.sample(stop))
-    idle = probe.read()
+    idle, cpu_app, cpu_bench = probe.read(), probe.cpu_seconds(), time.process_time()
     deadline = time.monotonic() + args.seconds
     clients = [
         Client(url, models[i % len(models)], inputs_for(models[i % len(models)]), stats)
@@ -214,12 +223,18 @@ async def drive(url: str, pid: int, models: list[str], args: argparse.Namespace)
     ]
     tasks = [asyncio.create_task(c.run(deadline, args.think)) for c in clients]
     warm = await _after_first_pages(stats, args.clients, probe, deadline)
+    cpu_warm, requests_warm = probe.cpu_seconds(), stats.requests()
     done = await asyncio.gather(*tasks, return_exceptions=True)
     stats.errors += [f"client failed: {e!r}" for e in done if isinstance(e, BaseException)]
     stop.set()
     await sampler
     end = probe.read()
-    return report(stats, idle, warm, end, probe.read("VmHWM"), args)
+    result = report(stats, idle, warm, end, probe.read("VmHWM"), args)
+    result["cpu_app_s"] = probe.cpu_seconds() - cpu_app
+    after = max(stats.requests() - requests_warm, 1)
+    result["cpu_per_request_s"] = (probe.cpu_seconds() - cpu_warm) / after
+    result["cpu_clients_s"] = time.process_time() - cpu_bench
+    return result
 
 
 async def _after_first_pages(stats: Stats, n: int, probe: MemoryProbe, deadline: float) -> float:
@@ -278,6 +293,11 @@ def print_table(result: dict) -> None:
     for name, value, check in goals:
         verdict = "" if check is None else ("yes" if check() else "NO")
         print(f"{name:<24}{value:>22}  {verdict}")
+    print(
+        f"CPU used: app {result['cpu_app_s']:.0f} s, these clients {result['cpu_clients_s']:.0f} s"
+        f" (in {result['seconds']:.0f} s on {os.cpu_count()} cores, shared with anything else);"
+        f" app CPU per request after the first pages: {result['cpu_per_request_s']:.2f} s"
+    )
     for sample in result["error_samples"]:
         print("error:", sample)
 
@@ -293,6 +313,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between clicks")
     parser.add_argument("--models-root", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        help="a Streamlit option for the app, e.g. --option=--runner.postScriptGC=false",
+    )
     args = parser.parse_args()
     if not 1 <= args.clients <= 100 or not 1 <= args.seconds <= 600:
         parser.error("keep it bounded: 1-100 clients, 1-600 seconds")
@@ -307,7 +333,9 @@ def main() -> None:
     print(f"models ({len(models)}): {', '.join(models)}")
     log = harness.REPO / "artifacts" / "bench-load-app.log"
     log.parent.mkdir(exist_ok=True)
-    with harness.running_app(args.models_root, log) as app:
+    if args.option:
+        print("streamlit options:", " ".join(args.option))
+    with harness.running_app(args.models_root, log, options=tuple(args.option)) as app:
         coro = drive(app.url, app.proc.pid, models, args)
         result = asyncio.run(asyncio.wait_for(coro, args.seconds + 300))
     print_table(result)

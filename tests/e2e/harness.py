@@ -99,27 +99,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def app_command(port: int, watch: bool = True) -> list[str]:
+def app_command(port: int, watch: bool = True, options: tuple[str, ...] = ()) -> list[str]:
     """The documented ``streamlit run`` command on 127.0.0.1:`port`; `watch=False` turns off
-    Streamlit's file watcher (tests edit no source, and the watcher costs CPU on 2 cores)."""
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(REPO / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ] + ([] if watch else ["--server.fileWatcherType", "none"])
+    Streamlit's file watcher (tests edit no source, and the watcher costs CPU on 2 cores);
+    `options` are more ``--section.name=value`` flags (benchmarks compare settings with them)."""
+    return (
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
+        + ([] if watch else ["--server.fileWatcherType", "none"])
+        + list(options)
+    )
 
 
-def spawn_app(models_root: Path | None, log_path: Path | None = None, watch: bool = True) -> App:
+def spawn_app(
+    models_root: Path | None,
+    log_path: Path | None = None,
+    watch: bool = True,
+    options: tuple[str, ...] = (),
+) -> App:
     """Start the app (models from `models_root`, else the default pretrained/); don't wait."""
     env = dict(os.environ)
     if models_root is not None:
@@ -127,7 +137,7 @@ def spawn_app(models_root: Path | None, log_path: Path | None = None, watch: boo
     port = free_port()
     log = open(log_path, "wb") if log_path else None  # noqa: SIM115 (closed by App.stop)
     proc = subprocess.Popen(
-        app_command(port, watch),
+        app_command(port, watch, options),
         cwd=REPO,
         env=env,
         stdout=log or subprocess.DEVNULL,
@@ -151,8 +161,13 @@ def wait_healthy(app: App, timeout: float = 60.0) -> None:
     raise TimeoutError(f"streamlit did not become healthy within {timeout:.0f} s")
 
 
-def start_app(models_root: Path | None, log_path: Path | None = None, watch: bool = True) -> App:
-    app = spawn_app(models_root, log_path, watch)
+def start_app(
+    models_root: Path | None,
+    log_path: Path | None = None,
+    watch: bool = True,
+    options: tuple[str, ...] = (),
+) -> App:
+    app = spawn_app(models_root, log_path, watch, options)
     try:
         wait_healthy(app)
     except BaseException:
@@ -163,9 +178,12 @@ def start_app(models_root: Path | None, log_path: Path | None = None, watch: boo
 
 @contextmanager
 def running_app(
-    models_root: Path | None, log_path: Path | None = None, watch: bool = True
+    models_root: Path | None,
+    log_path: Path | None = None,
+    watch: bool = True,
+    options: tuple[str, ...] = (),
 ) -> Iterator[App]:
-    app = start_app(models_root, log_path, watch)
+    app = start_app(models_root, log_path, watch, options)
     try:
         yield app
     finally:
