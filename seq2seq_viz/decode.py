@@ -266,7 +266,9 @@ class Translator:
             trace.hypotheses = hyps[: decode.n_best]
             best = tuple(hyps[0].token_ids) + (EOS_ID,) if hyps else ()
             trace.mode = "beam"
-            trace.steps = self._record(enc, decode, forced=best, stop_after_forced=True)
+            trace.steps = self._record(
+                enc, decode, forced=best, stop_after_forced=True, imposed=len(prefix_ids)
+            )
         else:
             trace.mode, trace.steps = ("forced" if prefix_ids else "greedy"), greedy
         trace.output_tokens = [s.token for s in trace.steps if s.token_id != EOS_ID]
@@ -309,8 +311,12 @@ class Translator:
         decode: DecodeConfig,
         forced: tuple[int, ...] = (),
         stop_after_forced: bool = False,
+        imposed: int | None = None,
     ) -> list[StepRecord]:
-        """Run the decoder one step at a time for one sentence, recording every quantity."""
+        """Run the decoder one step at a time for one sentence, recording every quantity.
+        The first `imposed` of the `forced` tokens (default: all) are marked as forced by the
+        user or a reference; the rest replay the model's own choices (a beam's best path)."""
+        imposed = len(forced) if imposed is None else imposed
         gen = torch.Generator(device=self.device).manual_seed(decode.seed)
         state, attn_hidden = enc.init_state, self.model.initial_attn_hidden(1, self.device)
         y_prev, records = SOS_ID, []
@@ -322,14 +328,20 @@ class Translator:
             )
             state, attn_hidden = out.state, out.attn_hidden
             token = forced[t] if t < len(forced) else None
-            records.append(self._step_record(t, y_prev, out, token, decode.top_k))
+            records.append(self._step_record(t, y_prev, out, token, decode.top_k, t < imposed))
             y_prev = records[-1].token_id
             if y_prev == EOS_ID:
                 break
         return records
 
     def _step_record(
-        self, t: int, y_prev: int, out: StepOutput, forced: int | None, top_k: int
+        self,
+        t: int,
+        y_prev: int,
+        out: StepOutput,
+        forced: int | None,
+        top_k: int,
+        imposed: bool,
     ) -> StepRecord:
         logp = out.logp[0].float()
         logp[list(BANNED_IDS)] = float("-inf")
@@ -365,6 +377,6 @@ class Translator:
             token=itos[token] if token != EOS_ID else EOS,
             token_id=token,
             logp=float(logp[token]),
-            forced=forced is not None,
+            forced=imposed,
             extras=extras,
         )

@@ -158,6 +158,9 @@ def test_teacher_forced_and_forced_prefix_traces():
     assert forced.steps[2].input_token == "es" and not forced.steps[2].forced
     beam = tr.trace(SENTENCE, DecodeConfig(beam_width=3, max_len=6), prefix=["tu"])
     assert all(h.tokens[:1] == ["tu"] for h in beam.hypotheses)
+    assert [s.forced for s in beam.steps] == [True] + [False] * (len(beam.steps) - 1)
+    plain_beam = tr.trace(SENTENCE, DecodeConfig(beam_width=3, max_len=6))
+    assert not any(s.forced for s in plain_beam.steps)  # a replayed best path is not forced
 
 
 def test_unknown_words_keep_their_surface_form_and_empty_input_fails_clearly():
