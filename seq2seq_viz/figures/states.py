@@ -105,7 +105,7 @@ def context_figure(
     gap = np.full((1, dims), np.nan)
     z = np.vstack([rows[:, :dims], gap, total[None, :dims]])  # (S + 2, dims)
     pairs = zip(_src_ticks(trace, lab), trace.steps[t].weights, strict=True)
-    ticks = [*(f"{tick} · {a:.2f}" for tick, a in pairs), "", plain(lab["context_row"])]  # a_i·h_i
+    ticks = [*(f"{tick} · {a:.2f}" for tick, a in pairs), "", lab["context_row"]]  # a_i·h_i
     names = [*_src_hover(trace, lab), "", lab["context_row"]]
     xtitle = lab["dims_shown"].format(shown=dims, total=rows.shape[1])
     fig = _vector_rows_figure(z, names, ticks, xtitle, lab, hoverongaps=False)
