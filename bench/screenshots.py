@@ -27,7 +27,7 @@ from seq2seq_viz.i18n import strings  # noqa: E402
 from tests.e2e import harness, ui  # noqa: E402
 
 REPO = harness.REPO
-SENTENCE = "the black cat is sleeping ."
+SENTENCE = "it is a difficult question ."  # the app's first teaching example
 VIEWPORT = {"width": 1400, "height": 900}
 MAX_BYTES = 300_000
 EN = strings("en")

@@ -111,8 +111,8 @@ def _token_axis(ticks: Sequence[str], title: str, *, horizontal: bool = True) ->
         "showgrid": False,
         "zeroline": False,
     }
-    if horizontal:
-        axis["tickangle"] = 0 if n <= 8 else -45 if n <= 20 else -90
+    if horizontal and n > 8:  # up to 8, plotly's default turns labels only if they collide
+        axis["tickangle"] = -45 if n <= 20 else -90
     return axis
 
 
