@@ -23,6 +23,7 @@ from seq2seq_viz.decode import Translator
 from seq2seq_viz.i18n import strings
 from seq2seq_viz.views.common import escape_markdown
 from tests.conftest import make_translator
+from tests.tiny_models import fake_examples, fake_results
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEXT = "the cat sleeps ."
@@ -35,30 +36,6 @@ VARIANTS = {
     "self-attn": {"self_attn": True},
 }
 EN, KO = strings("en"), strings("ko")
-
-
-def _results() -> dict:
-    rows = [{"bucket": "1-5", "bleu": 30.0, "n": 10}, {"bucket": "6-10", "bleu": 20.0, "n": 8}]
-    models = {
-        name: {
-            "bleu_greedy": 20.0 - i,
-            "bleu_beam5": 21.0 - i,
-            "chrf_greedy": 40.0,
-            "ppl": 9.5,
-            "entropy": 0.5 + i / 10,
-            "n_test": 18,
-            "bleu_by_length": rows,
-        }
-        for i, name in enumerate(VARIANTS)
-    }
-    return {"models": models, "attribution": "Tatoeba, CC BY 2.0"}
-
-
-def _examples() -> dict:
-    return {
-        "test": [{"src": "you are happy .", "refs": ["tu es heureux ."]}],
-        "teaching": [{"src": TEXT, "note_en": "a note", "note_ko": "메모"}],
-    }
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +60,8 @@ def models_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (broken / "model.safetensors").write_bytes(b"not weights")
     (root / "badjson").mkdir()
     (root / "badjson" / "config.json").write_text("{ not json", encoding="utf-8")
-    (root / "results.json").write_text(json.dumps(_results()), encoding="utf-8")
-    (root / "examples.json").write_text(json.dumps(_examples()), encoding="utf-8")
+    (root / "results.json").write_text(json.dumps(fake_results(list(VARIANTS))), encoding="utf-8")
+    (root / "examples.json").write_text(json.dumps(fake_examples()), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEQ2SEQ_VIZ_MODELS", str(root))
         yield root

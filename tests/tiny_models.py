@@ -44,8 +44,8 @@ def build_models_folder(root: Path, variants: dict[str, dict] | None = None) -> 
     for name, overrides in variants.items():
         translator = make_translator(seed=pick_seed(overrides), **overrides)
         save_model(root / name, translator, _meta(name))
-    _write_json(root / "results.json", _results(list(variants)))
-    _write_json(root / "examples.json", _examples())
+    _write_json(root / "results.json", fake_results(list(variants)))
+    _write_json(root / "examples.json", fake_examples())
     return root
 
 
@@ -75,7 +75,8 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
-def _results(names: list[str]) -> dict:
+def fake_results(names: list[str]) -> dict:
+    """A results.json with made-up scores for `names` (the app only displays them)."""
     buckets = [{"bucket": "1-5", "bleu": 30.0, "n": 10}, {"bucket": "6-10", "bleu": 20.0, "n": 8}]
     rows = {
         name: {
@@ -92,7 +93,7 @@ def _results(names: list[str]) -> dict:
     return {"models": rows, "attribution": "Tatoeba, CC BY 2.0"}
 
 
-def _examples() -> dict:
+def fake_examples() -> dict:
     return {
         "test": [{"src": "you are happy .", "refs": ["tu es heureux ."]}],
         "teaching": [{"src": TEXT, "note_en": "a note", "note_ko": "메모"}],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
@@ -186,3 +187,23 @@ def test_screenshot_every_page(new_session: Callable[[str], Session], name: str,
     assert not ui.exceptions(page)
     path = session.screenshot(f"{name}-{lang}")
     assert path.stat().st_size > 10_000 and path.parent == SHOTS
+
+
+def test_a_link_with_a_step_reopens_that_step(session: Session) -> None:
+    page = session.open("?" + urlencode({"step": 2, "text": "the cat sleeps ."}))
+    assert ui.slider_value(ui.slider(page, "step")) == 2
+    ui.click(page, "step_next")
+    assert ui.slider_value(ui.slider(page, "step")) == 3 and "step=3" in page.url
+
+
+@pytest.mark.parametrize("text", [("the cat sleeps . " * 7).strip(), "<b>x</b> $\\frac{a}{b}$"])
+def test_nothing_scrolls_sideways(session: Session, text: str) -> None:
+    """28 tokens (more than the 25 the layout must fit) or markup: the main column never
+    scrolls sideways."""
+    page = session.open("?" + urlencode({"text": text}))
+    widths = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=stMain]');"
+        " return [m.scrollWidth, m.clientWidth]; }"
+    )
+    assert widths[0] <= widths[1], widths
+    assert not ui.exceptions(page) and not session.dialogs
