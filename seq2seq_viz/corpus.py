@@ -165,12 +165,6 @@ def load_for_training(args: argparse.Namespace) -> PreparedData:
     )
 
 
-def bucket_batches(
-    lengths: list[int], batch_size: int, seed: int, shuffle: bool = True
-) -> list[list[int]]:
-    return D.bucket_batches(lengths, batch_size, seed=seed, shuffle=shuffle)
-
-
 def code_version() -> str:
     """The git commit of the code that trained a model (or 'unknown')."""
     try:

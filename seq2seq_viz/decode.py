@@ -20,7 +20,18 @@ from torch import Tensor
 
 from .config import DecodeConfig, ModelConfig
 from .model import EncoderOutput, Seq2Seq, StepOutput
-from .text import EOS, EOS_ID, PAD_ID, SOS, SOS_ID, EncodedText, Vocab, encode_text, tokenize
+from .text import (
+    EOS,
+    EOS_ID,
+    PAD_ID,
+    SOS,
+    SOS_ID,
+    EncodedText,
+    Vocab,
+    detokenize,
+    encode_text,
+    tokenize,
+)
 from .trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
 
 BANNED_IDS = (PAD_ID, SOS_ID)  # never emitted
@@ -227,10 +238,20 @@ class Translator:
         return self.model.encode(src, torch.tensor([len(source.ids)], device=self.device))
 
     def translate(self, text: str, beam_width: int = 1, **kwargs: Any) -> str:
-        from .text import detokenize
+        tokens = self.best_tokens(text, DecodeConfig(beam_width=beam_width, **kwargs))
+        return detokenize(tokens, self.config.tgt_lang)
 
-        trace = self.trace(text, DecodeConfig(beam_width=beam_width, **kwargs))
-        return detokenize(trace.output_tokens, self.config.tgt_lang)
+    @torch.inference_mode()
+    def best_tokens(self, text: str, decode: DecodeConfig) -> list[str]:
+        """The output of `trace(text, decode)` without recording it: one search, no greedy
+        comparison pass and no replay (what translation and evaluation need)."""
+        if decode.sample_hard:  # sampled hard attention is decoded by the recorder
+            return self.trace(text, decode).output_tokens
+        stepper = ModelStepper(self.model, self.encode(self.encode_text(text)))
+        _, hyps = beam_search(
+            stepper, self.tgt_vocab.itos, decode.beam_width, decode.max_len, decode.length_penalty
+        )
+        return hyps[0].tokens if hyps else []
 
     @torch.inference_mode()
     def trace(

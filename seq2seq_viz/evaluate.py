@@ -62,7 +62,8 @@ def chrf(hyps: list[str], refs: list[list[str]]) -> float:
 def translate_all(
     tr: Translator, sources: list[str], beam: int, max_len: int = 40, progress: bool = True
 ) -> tuple[list[list[str]], list[float]]:
-    """Output tokens and attention entropy for every source sentence."""
+    """Output tokens for every source sentence, and (greedy only, else empty) the attention
+    entropy of each, which needs the recorded trace."""
     outs, entropies = [], []
     cfg = DecodeConfig(beam_width=beam, max_len=max_len, n_best=1, top_k=1)
     for src in tqdm(
@@ -73,6 +74,9 @@ def translate_all(
         file=sys.stderr,
         mininterval=5,
     ):
+        if beam > 1:
+            outs.append(tr.best_tokens(src, cfg))
+            continue
         trace = tr.trace(src, cfg)
         outs.append(trace.output_tokens)
         entropies.append(trace.entropy())
@@ -214,9 +218,10 @@ def write_examples(out_dir: Path, tr: Translator, data_path: str | None, n: int 
     split, _, _ = corpus.load_split(settings)
     groups = D.group_references(split.test)
     rng = np.random.default_rng(0)
+    lengths = [len(tr.encode_text(src).tokens) for src, _ in groups]  # tokenise each once
     picked = []
     for lo, hi in BUCKETS:
-        inside = [g for g in groups if lo <= len(tr.encode_text(g[0]).tokens) <= hi]
+        inside = [g for g, n in zip(groups, lengths) if lo <= n <= hi]
         take = rng.choice(len(inside), size=min(n // len(BUCKETS), len(inside)), replace=False)
         picked += [inside[i] for i in sorted(take)]
     examples = {

@@ -26,15 +26,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from . import corpus
-from .checkpoints import atomic_write_bytes, save_model
+from .checkpoints import atomic_write_bytes, load_model, save_model
 from .config import ModelConfig, TrainConfig
+from .data import bucket_batches
 from .decode import Translator
 from .model import Seq2Seq, build_model, pick_device
-from .text import PAD_ID
+from .text import EOS_ID, PAD_ID, SOS_ID
 
 RESUME = "resume.safetensors"
 
@@ -60,8 +62,6 @@ def batch_tensors(
     pairs: list[tuple[list[int], list[int]]], device: torch.device
 ) -> tuple[torch.Tensor, ...]:
     """(src ids, tgt ids) pairs -> src (B,S), lengths (B,), tgt_in (B,T), tgt_out (B,T)."""
-    from .text import EOS_ID, SOS_ID
-
     B, S = len(pairs), max(len(s) for s, _ in pairs)
     T = max(len(t) for _, t in pairs) + 1
     src = torch.full((B, S), PAD_ID, dtype=torch.long)
@@ -120,7 +120,7 @@ def evaluate_loss(
     """Mean NLL per target token (teacher forced; argmax positions for hard attention)."""
     model.eval()
     total, count = 0.0, 0
-    for idx in corpus.bucket_batches([len(s) for s, _ in data], batch_size, seed=0, shuffle=False):
+    for idx in bucket_batches([len(s) for s, _ in data], batch_size, seed=0, shuffle=False):
         batch = batch_tensors([data[i] for i in idx], device)
         _, nll, n = batch_loss(model, batch, TrainConfig(), 1.0, LoopState())
         total, count = total + nll * n, count + n
@@ -164,8 +164,6 @@ def load_resume(
     path = run_dir / RESUME
     if not path.is_file():
         return None
-    from safetensors import safe_open
-
     with safe_open(str(path), "pt") as fh:
         loop = LoopState(**json.loads(fh.metadata()["loop"]))
     tensors = load_file(str(path))
@@ -202,7 +200,7 @@ def train_model(
     loop, best = resumed if resumed else (LoopState(), _copy_state(model))
     model.train()
     while not loop.done and loop.epoch < tc.epochs:
-        order = corpus.bucket_batches(
+        order = bucket_batches(
             [len(s) for s, _ in train], tc.batch_size, seed=tc.seed * 1000 + loop.epoch
         )
         bar = tqdm(
@@ -386,8 +384,6 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(tc.seed)
     model = build_model(cfg, device)
     if args.init_from:
-        from .checkpoints import load_model
-
         model.load_state_dict(load_model(args.init_from, device).model.state_dict())
     out = Path(args.out)
     run_dir = Path(args.run_dir or Path("runs") / out.name)

@@ -189,3 +189,14 @@ def test_hard_attention_sampling_is_seeded():
     ]
     for s in a.steps:
         assert s.weights.sum() == 1.0 and s.weights[s.extras["sampled_index"]] == 1.0
+
+
+@pytest.mark.parametrize("align", ["global", "local-p", "hard", "none"])
+@pytest.mark.parametrize("width", [1, 4])
+def test_best_tokens_equal_the_traced_output(align, width):
+    tr = make_translator(seed=6, align=align)
+    decode = DecodeConfig(beam_width=width, max_len=10)
+    for text in (SENTENCE, "i am cold .", "you are happy"):
+        assert tr.best_tokens(text, decode) == tr.trace(text, decode).output_tokens
+    sampled = DecodeConfig(sample_hard=True, seed=3, max_len=10)
+    assert tr.best_tokens(SENTENCE, sampled) == tr.trace(SENTENCE, sampled).output_tokens

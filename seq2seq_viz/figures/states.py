@@ -19,7 +19,6 @@ from .common import (
     _src_hover,
     _src_ticks,
     _token_axis,
-    plain,
 )
 
 
