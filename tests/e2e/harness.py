@@ -65,6 +65,7 @@ SETTLED_JS = f"""() =>
        .every((chart) => chart.querySelector('svg.main-svg'))"""
 TIMEOUT_MS = 60_000
 SENT_TIMEOUT_MS = 5_000
+RUN_COUNT_TIMEOUT_MS = 20_000  # then rerun() falls back on the app's idle state
 
 
 @dataclass
@@ -246,7 +247,14 @@ def rerun(page: Page, action: Callable[[], object], tries: int = 3) -> None:
         except PlaywrightTimeout:
             if attempt == tries - 1:
                 raise
-    page.wait_for_function(f"window.__runsFinished > {before}", timeout=TIMEOUT_MS)
+    try:
+        page.wait_for_function(f"window.__runsFinished > {before}", timeout=RUN_COUNT_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        # The counter watches the script-state attribute; a run whose running -> notRunning
+        # transition the observer never saw leaves it unchanged although the run is done (seen
+        # once in CI: the page was fully drawn). Fall back on the idle state itself; the
+        # caller's assertions on what is shown then decide.
+        pass
     wait_ready(page)
     wait_charts(page)
 
