@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from seq2seq_viz.i18n import set_language, t
-from seq2seq_viz.views import controls
+from seq2seq_viz.views import controls, state
 from seq2seq_viz.views.common import apply_css
 
 st.set_page_config(
@@ -55,3 +55,5 @@ page.run()
 if not current.presentation:
     st.divider()
     st.caption(t("attribution"))
+controls.sidebar_footer(current.model)
+state.warm_up(current.model)  # no-op once loaded; else loads it while the browser draws

@@ -40,7 +40,7 @@ _LAZY = {
     "list_models": "checkpoints",
     "CheckpointError": "checkpoints",
     "Translator": "decode",
-    "EmptyInputError": "decode",
+    "EmptyInputError": "text",
 }
 
 

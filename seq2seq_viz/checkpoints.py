@@ -3,6 +3,10 @@ vocabularies, training provenance, metrics, and the sha256 of the weights file).
 
 Loading checks the JSON, the weights' hash, and every tensor's name and shape before use, and
 raises `CheckpointError` naming the folder and what is wrong.
+
+Listing folders, reading configs and hashing files need no torch: the app's first page is drawn
+from them (and a precomputed trace) while torch is still being imported, so torch, safetensors'
+torch API and the model code are imported inside the functions that build or save a model.
 """
 
 from __future__ import annotations
@@ -12,16 +16,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+if TYPE_CHECKING:
+    import torch
 
-from .config import ModelConfig
-from .decode import Translator
-from .model import build_model, pick_device
-from .text import Vocab
+    from .decode import Translator
 
 FORMAT = "seq2seq-viz/1"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -59,6 +59,8 @@ def save_model(
     half: bool = True,
 ) -> Path:
     """Save weights (fp16 by default) and config.json; returns the folder."""
+    from safetensors.torch import save_file
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     state = {
@@ -101,6 +103,11 @@ def load_model(
     root: str | Path | None = None,
 ) -> Translator:
     """Load a model folder, or a pretrained model by name from `root` (default pretrained/)."""
+    from .config import ModelConfig
+    from .decode import Translator
+    from .model import build_model, pick_device
+    from .text import Vocab
+
     folder = resolve(name_or_path, root)
     config = read_config(folder)
     try:
@@ -121,14 +128,10 @@ def load_model(
 def _load_weights(
     folder: Path, config: dict[str, Any], expected: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    path = folder / WEIGHTS
-    if not path.is_file():
-        raise CheckpointError(f"{folder}: {WEIGHTS} is missing")
-    if config.get("weights_sha256") != sha256_file(path):
-        raise CheckpointError(
-            f"{folder}: {WEIGHTS} does not match the hash in {CONFIG} "
-            "(truncated, corrupt or replaced)"
-        )
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = verified_weights(folder, config)
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
@@ -146,6 +149,19 @@ def _load_weights(
                 f"needs {tuple(expected[key].shape)}"
             )
     return {k: v.to(expected[k].dtype) for k, v in state.items()}
+
+
+def verified_weights(folder: Path, config: dict[str, Any]) -> Path:
+    """The weights file, after checking it exists and matches the hash recorded in `config`."""
+    path = Path(folder) / WEIGHTS
+    if not path.is_file():
+        raise CheckpointError(f"{folder}: {WEIGHTS} is missing")
+    if config.get("weights_sha256") != sha256_file(path):
+        raise CheckpointError(
+            f"{folder}: {WEIGHTS} does not match the hash in {CONFIG} "
+            "(truncated, corrupt or replaced)"
+        )
+    return path
 
 
 def resolve(name_or_path: str | Path, root: str | Path | None = None) -> Path:

@@ -26,6 +26,7 @@ from .text import (
     PAD_ID,
     SOS,
     SOS_ID,
+    EmptyInputError,
     EncodedText,
     Vocab,
     detokenize,
@@ -35,10 +36,6 @@ from .text import (
 from .trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
 
 BANNED_IDS = (PAD_ID, SOS_ID)  # never emitted
-
-
-class EmptyInputError(ValueError):
-    """The text has no tokens after normalisation."""
 
 
 def length_penalty(n: int, alpha: float) -> float:

@@ -196,6 +196,10 @@ class Vocab:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+class EmptyInputError(ValueError):
+    """The text has no tokens after normalisation."""
+
+
 @dataclass(frozen=True)
 class EncodedText:
     """A sentence ready for the encoder, with what the app needs to show about it."""

@@ -129,12 +129,20 @@ class DecodeTrace:
         logs = np.log(np.where(p > 0, p, 1.0))
         return float(np.mean(-(p * logs).sum(axis=1)))
 
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready nested dicts and lists (arrays keep their dtype and shape)."""
+        return _encode(dataclasses.asdict(self))
+
     def to_json(self) -> str:
-        return json.dumps(_encode(dataclasses.asdict(self)), ensure_ascii=False)
+        return json.dumps(self.to_data(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> DecodeTrace:
-        data = _decode(json.loads(text))
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, raw: dict[str, Any]) -> DecodeTrace:
+        data = _decode(raw)
         if data.get("version") != TRACE_VERSION:
             raise ValueError(f"unsupported trace version {data.get('version')!r}")
         data["steps"] = [StepRecord(**s) for s in data["steps"]]

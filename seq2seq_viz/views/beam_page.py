@@ -37,7 +37,7 @@ def render() -> None:
     trace = fetch_trace(c)
     if trace is None or not trace.beam_nodes:
         return
-    lang = state.get_translator(c.model).config.tgt_lang
+    lang = state.model_config(c.model).tgt_lang
     _outputs(trace, lang)
     _tree(trace, c.presentation)
     st.subheader(t("beam.nbest"))

@@ -59,7 +59,7 @@ def _runs(c: Controls) -> dict[str, tuple[DecodeTrace, ModelConfig]]:
         trace = fetch_trace(c, model=name, notices=not runs)
         if trace is None:
             return {}
-        runs[name] = (trace, state.get_translator(name).config)
+        runs[name] = (trace, state.model_config(name))
     if not runs:
         st.info(t("compare.no_models"))
     return runs

@@ -217,19 +217,21 @@ def sidebar(page_path: str) -> Controls:
     )
     if not presentation:
         language_control(top)
-    _device_caption(model)
-    st.sidebar.caption(t("attribution"))
     controls = Controls(lang, model, text, decode, bool(presentation))
     st.session_state[CONTROLS] = controls
     return controls
 
 
-def _device_caption(model: str | None) -> None:
-    if model is None or state.model_error(model):
-        return
-    device = state.device_name(model)
-    kind = "GPU" if device.startswith("cuda") else "CPU"
-    st.sidebar.caption(t("sidebar.device", kind=kind, device=device))
+def sidebar_footer(model: str | None) -> None:
+    """The device and the data attribution, drawn after the page: only then is it known
+    whether this run needed the model (a precomputed opening page does not)."""
+    if model is not None and state.is_loaded(model) and not state.model_error(model):
+        device = state.device_name(model)
+        kind = "GPU" if device.startswith("cuda") else "CPU"
+        st.sidebar.caption(t("sidebar.device", kind=kind, device=device))
+    elif model is not None and not state.is_loaded(model):
+        st.sidebar.caption(t("sidebar.device_loading"))
+    st.sidebar.caption(t("attribution"))
 
 
 def presentation_bar() -> None:

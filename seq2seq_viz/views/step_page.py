@@ -50,7 +50,7 @@ def render() -> None:
 
 
 def _tgt_lang(c: Controls) -> str:
-    return state.get_translator(c.model).config.tgt_lang
+    return state.model_config(c.model).tgt_lang
 
 
 def source_section(trace: DecodeTrace, key: TraceKey) -> None:
@@ -107,7 +107,7 @@ def _step_body(trace: DecodeTrace, key: TraceKey, c: Controls, was_playing: bool
     stages = stages_for(trace)
     with st.container(key="step_bar"):
         step = _step_controls(last, len(stages) if c.presentation else 1, was_playing)
-    decoder_stage(trace, step, state.get_translator(c.model).config.cell)
+    decoder_stage(trace, step, state.model_config(c.model).cell)
     if c.presentation:
         stage = min(int(st.session_state.get("stage", 0)), len(stages) - 1)
         st.caption(t("present.stage", n=stage + 1, total=len(stages)))
