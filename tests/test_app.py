@@ -313,3 +313,29 @@ def test_before_evaluation_scores_say_not_evaluated(tmp_path: Path, monkeypatch)
     at.switch_page("seq2seq_viz/views/compare_page.py").run()
     _ok(at)
     assert set(_table(at, EN["col.model"])[EN["col.bleu_greedy"]]) == {EN["results.none"]}
+
+
+def test_cached_figures_draw_like_fresh_ones(models_root: Path) -> None:
+    """The step page's charts (drawn from the figure cache, whose figures keep their dict) carry
+    exactly the spec a freshly built figure of the same trace would, on the first draw and when
+    drawn again from the cache."""
+    import plotly.io
+
+    from seq2seq_viz import figures
+    from seq2seq_viz.i18n import figure_labels
+
+    trace = _reference_trace(models_root)
+    fresh = {
+        "scores": figures.scores_figure(trace, 0, labels=figure_labels()),
+        "weights": figures.weights_figure(trace, 0, labels=figure_labels()),
+        "heatmap": figures.heatmap_figure(trace, upto=0, highlight=0, labels=figure_labels()),
+    }
+    for _ in range(2):
+        at = _app()
+        _ok(at)
+        specs = {
+            chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec)
+            for chart in at.get("plotly_chart")
+        }
+        for kind, fig in fresh.items():
+            assert specs[kind] == json.loads(plotly.io.to_json(fig.to_dict(), validate=False))

@@ -401,3 +401,30 @@ def test_default_labels_list_every_key_used() -> None:
     source = "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.py")))
     used = set(re.findall(r"lab\[[\"'](\w+)[\"']\]", source))
     assert used and used <= set(figures.DEFAULT_LABELS)
+
+
+def test_path_memo_keeps_figures_identical(trace: DecodeTrace, monkeypatch) -> None:
+    """figures.common remembers plotly's property-path parses; every figure must come out the
+    same as with plotly's own parser (including after the memo has seen the paths)."""
+    import plotly.basedatatypes as bdt
+    from plotly.graph_objects import Figure
+
+    memo = bdt._str_to_dict_path_full
+    assert hasattr(memo, "cache_info"), "the memo is not installed"
+
+    def build_all() -> list[str]:
+        built = [
+            figures.encoder_states_figure(trace),
+            figures.scores_figure(trace, 1),
+            figures.weights_figure(trace, 1),
+            figures.context_figure(trace, 1),
+            figures.output_figure(trace, 1),
+            figures.heatmap_figure(trace, upto=1, highlight=1),
+            figures.beam_tree_figure(trace),
+        ]
+        return [fig.to_json() for fig in built if isinstance(fig, Figure)]
+
+    with_memo = build_all()
+    assert memo.cache_info().hits > 0
+    monkeypatch.setattr(bdt, "_str_to_dict_path_full", memo.__wrapped__)
+    assert build_all() == with_memo

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import plotly.basedatatypes
 import plotly.graph_objects as go
 
 from seq2seq_viz.trace import DecodeTrace, StepRecord
+
+# plotly parses a property path string ("xaxis.title.text", "tickfont_size") again on every
+# access, update and check: a third of a figure's build time here (py-spy under bench_load.py).
+# The parse is a pure function of the string, so it is remembered; figures are unchanged
+# (tests/test_figures.py::test_path_memo_keeps_figures_identical).
+if not hasattr(plotly.basedatatypes._str_to_dict_path_full, "cache_info"):
+    plotly.basedatatypes._str_to_dict_path_full = functools.lru_cache(maxsize=4096)(
+        plotly.basedatatypes._str_to_dict_path_full
+    )
 
 DEFAULT_LABELS: dict[str, str] = {
     # axes and hover names

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from seq2seq_viz import figures
@@ -19,6 +20,11 @@ from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.state import TraceKey
 
+# Streamlit draws charts in its own theme, which replaces plotly's template: the step page drawn
+# with plotly's template set to "none" is pixel-identical in Chromium, while every new figure
+# skips deep-copying plotly's default template (a tenth of the server's CPU under
+# bench/bench_load.py) and its spec is about 10 KB smaller. The app process only.
+pio.templates.default = "none"
 PRESENTATION_FONT = 20
 Builder = Callable[[DecodeTrace, int, dict], go.Figure]
 BUILDERS: dict[str, Builder] = {
@@ -48,13 +54,23 @@ def enlarge(fig: go.Figure) -> go.Figure:
     return fig
 
 
-@st.cache_resource(show_spinner=False, max_entries=160)
+@st.cache_resource(show_spinner=False, max_entries=1000)  # ~50 KB each (figure + its dict)
 def _build(
     kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, _trace: DecodeTrace | None
 ) -> go.Figure:
     """(`_trace` is not part of the cache key: it is the trace `key` names, when at hand.)"""
     fig = BUILDERS[kind](_trace or state.trace_for(key), t, figure_labels())
-    return enlarge(fig) if big else fig
+    return _plain_once(enlarge(fig) if big else fig)
+
+
+def _plain_once(fig: go.Figure) -> go.Figure:
+    """Make `fig.to_dict()` return one dict computed now. st.plotly_chart calls it on every
+    draw, and plotly deep-copies the whole figure each time: a fifth of the server's CPU per
+    step under bench/bench_load.py. Cached figures are never modified, so the dict stays true
+    (tests/test_app.py::test_cached_figures_draw_like_fresh_ones)."""
+    plain = fig.to_dict()
+    object.__setattr__(fig, "to_dict", lambda: plain)
+    return fig
 
 
 def figure(
