@@ -1,6 +1,6 @@
 """Decoding benchmark (not a test): batched vs naive beam search, and trace times.
 
-    python bench/bench_decode.py [--model soft-general] [--repeats 20]
+    python bench/bench_decode.py [--model soft-concat] [--repeats 20]
 
 Prints, measured side by side in one run on this machine:
 - beam search with all live hypotheses batched in one decoder call per step vs a naive loop that
@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from seq2seq_viz.checkpoints import list_models, load_model  # noqa: E402
+from seq2seq_viz.checkpoints import DEFAULT_MODEL, list_models, load_model  # noqa: E402
 from seq2seq_viz.config import DecodeConfig  # noqa: E402
 from seq2seq_viz.decode import ModelStepper, beam_search, expand_encoder  # noqa: E402
 
@@ -75,7 +75,7 @@ def main() -> None:
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    name = args.model or ("soft-general" if "soft-general" in list_models() else list_models()[0])
+    name = args.model or (DEFAULT_MODEL if DEFAULT_MODEL in list_models() else list_models()[0])
     tr = load_model(name)
     enc = tr.encode(tr.encode_text(SENTENCE))
     itos = tr.tgt_vocab.itos

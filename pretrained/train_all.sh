@@ -46,3 +46,5 @@ train self-attn --score general --align global --self-attn --heads 4
 train local-m --score general --align local-m --window 3
 train soft-dot --score dot --align global
 train soft-concat --score concat --align global
+# The default model's trace of the opening sentence, so the app's first page needs no torch.
+$PY -m seq2seq_viz.precomputed pretrained/soft-concat >> logs/soft-concat.log 2>&1

@@ -4,7 +4,7 @@ The Python API (the app uses the same)::
 
     import seq2seq_viz as sv
     tr = sv.load_model("soft-general")            # a shipped model, or a folder path
-    tr.translate("I am cold.")                    # greedy -> "j'ai froid."
+    tr.translate("I am cold.")                    # greedy decoding -> the French text
     trace = tr.trace("I am cold.", sv.DecodeConfig(beam_width=5))
     trace.weights_matrix()                        # (T, S) numpy attention weights
     trace.steps[0].scores, trace.steps[0].context # every recorded quantity, as numpy

@@ -140,11 +140,15 @@ def test_the_opening_page_is_drawn_without_torch_then_the_model_loads():
         import sys, time
         from streamlit.testing.v1 import AppTest
         from seq2seq_viz.views import state
-        state.WARM_UP_DELAY = 0.0
+        warm_up, asked = state.warm_up, []
+        state.warm_up = asked.append  # held back until torch's absence is checked
         at = AppTest.from_file({str(REPO / "app.py")!r}, default_timeout=120)
         at.run()
         assert not at.exception, at.exception
         assert "torch" not in sys.modules and "spacy" not in sys.modules
+        assert asked == [{DEFAULT_MODEL!r}], asked
+        state.WARM_UP_DELAY = 0.0
+        warm_up(*asked)
         shown = [str(m.value) for m in at.markdown if "→" in str(m.value)][0]
         print("LOADING" if any("background" in str(c.value) for c in at.sidebar.caption) else "")
         deadline = time.monotonic() + 90
