@@ -144,12 +144,16 @@ def _model_config(folder: str, mtime: float) -> ModelConfig:
 
 def model_config(name: str) -> ModelConfig:
     """`name`'s architecture from its config.json (no torch; raises CheckpointError)."""
+    return _model_config(*_config_file(name))
+
+
+def _config_file(name: str) -> tuple[str, float]:
+    """`name`'s folder and its config.json's mtime (the key of the caches that read it)."""
     folder = models_root() / name
     try:
-        mtime = (folder / "config.json").stat().st_mtime
+        return str(folder), (folder / "config.json").stat().st_mtime
     except OSError as err:
         raise CheckpointError(f"{folder}: config.json is missing") from err
-    return _model_config(str(folder), mtime)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -273,12 +277,7 @@ def _card(folder: str, mtime: float) -> dict[str, Any]:
 
 def model_card(name: str) -> dict[str, Any]:
     """The parts of a model's config.json a model card shows (raises CheckpointError)."""
-    folder = models_root() / name
-    try:
-        mtime = (folder / "config.json").stat().st_mtime
-    except OSError as err:
-        raise CheckpointError(f"{folder}: config.json is missing") from err
-    return _card(str(folder), mtime)
+    return _card(*_config_file(name))
 
 
 def is_toy(name: str) -> bool:
