@@ -1,6 +1,6 @@
 """Decoding benchmark (not a test): batched vs naive beam search, and trace times.
 
-    python bench/bench_decode.py [--model soft-concat] [--repeats 20]
+    python bench/bench_decode.py [--model soft-dot] [--repeats 20]
 
 Prints, measured side by side in one run on this machine:
 - beam search with all live hypotheses batched in one decoder call per step vs a naive loop that

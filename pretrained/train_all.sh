@@ -3,14 +3,14 @@
 # Usage: bash pretrained/train_all.sh [DATA_FILE]
 # One job at a time with one thread: on our 2-core machine two parallel jobs were
 # 2.5x slower in total, and two threads stall whenever anything else runs. Every model gets the same
-# budget: 2 epochs over the same split (a 40-minute cap is only a safety net).
+# budget: 3 epochs over the same split (a 45-minute cap is only a safety net).
 set -u
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/data/tatoeba-eng-fra/eng-fra.txt.gz}
 PY=${PYTHON:-python}
 COMMON=(--data "$DATA" --src en --tgt fr --max-len 15 --min-freq 2 --src-vocab-size 8000
-        --tgt-vocab-size 8000 --emb 128 --hidden 256 --batch-size 64 --epochs 2 --patience 2
-        --max-minutes 40 --threads 1 --seed 1)
+        --tgt-vocab-size 8000 --emb 128 --hidden 256 --batch-size 64 --epochs 3 --patience 2
+        --max-minutes 45 --threads 1 --seed 1)
 mkdir -p logs
 evaluate() {  # name, extra evaluate args... (test-split scores into pretrained/results.json)
   local name=$1; shift
@@ -47,4 +47,5 @@ train local-m --score general --align local-m --window 3
 train soft-dot --score dot --align global
 train soft-concat --score concat --align global
 # The default model's trace of the opening sentence, so the app's first page needs no torch.
-$PY -m seq2seq_viz.precomputed pretrained/soft-concat >> logs/soft-concat.log 2>&1
+DEFAULT=$($PY -c "from seq2seq_viz.checkpoints import DEFAULT_MODEL; print(DEFAULT_MODEL)")
+$PY -m seq2seq_viz.precomputed "pretrained/$DEFAULT" >> "logs/$DEFAULT.log" 2>&1

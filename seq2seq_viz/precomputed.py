@@ -4,7 +4,7 @@ Importing torch and spaCy and loading a model take most of a cold start (py-spy:
 the first 4.3 s script run on our 2-core CPU). The opening sentence is always the same, so the
 default model's trace of it is computed once, by that model, and stored next to its weights::
 
-    python -m seq2seq_viz.precomputed pretrained/soft-concat [--examples pretrained/examples.json]
+    python -m seq2seq_viz.precomputed pretrained/soft-dot [--examples pretrained/examples.json]
 
 A stored trace is used only for exactly the same text and `DecodeConfig`, and only while the
 weights file still has the hash it was computed with (so a retrained or damaged model never shows

@@ -9,13 +9,13 @@ from seq2seq_viz.config import DecodeConfig
 
 MODELS = list_models()
 REAL = [m for m in MODELS if not m.startswith("toy-")]
-# (English source, a French word any sensible translation contains)
+# (English source, French words one of which any sensible translation contains)
 KNOWN = [
-    ("I am cold.", "froid"),
-    ("Thank you very much.", "merci"),
-    ("I have a cat.", "chat"),
-    ("Where is the station?", "gare"),
-    ("I love you.", "aime"),
+    ("I am cold.", ("froid",)),
+    ("Thank you very much.", ("merci",)),
+    ("I have a cat.", ("chat",)),
+    ("Where is the station?", ("gare",)),
+    ("I love you.", ("aime", "adore")),  # je t'aime / je vous adore are both right
 ]
 
 
@@ -33,14 +33,15 @@ def test_size_limits():
 # Known misses of shipped models, kept visible: a strict xfail fails the run once the model
 # gets it right (then delete the entry), and every other model must pass.
 COLD_MISSES = {
-    "soft-dot": "after its 2-epoch budget it says 'je suis rhume.' (a cold, the illness)",
+    "hard": "after its 3-epoch budget it says 'je suis <unk>.'",
+    "soft-concat": "after its 3-epoch budget it says 'je suis <unk>.'",
 }
 
 
 @pytest.mark.parametrize("name", REAL)
 def test_real_models_translate_known_sentences(name):
     tr = load_model(name)
-    hits = [word in tr.translate(src, beam_width=5) for src, word in KNOWN]
+    hits = [any(w in tr.translate(src, beam_width=5) for w in words) for src, words in KNOWN]
     assert sum(hits) >= 4, [(s, tr.translate(s, beam_width=5)) for s, _ in KNOWN]
 
 
