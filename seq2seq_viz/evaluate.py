@@ -277,13 +277,24 @@ def data_summary(data: dict[str, Any]) -> str:
 
 def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Path]) -> None:
     """The model table (README.md) and the BLEU-by-length chart, from results and configs."""
-    rows = []
+    rows, epochs = [], set()
     for name, metrics in results["models"].items():
         folder = folders.get(name, out_dir / name)
         if (folder / CONFIG).is_file():
-            rows.append(model_row(name, read_config(folder), metrics, folder))
+            config = read_config(folder)
+            rows.append(model_row(name, config, metrics, folder))
+            if not (config.get("data") or {}).get("settings", {}).get("toy"):
+                epochs.add((config.get("training") or {}).get("config", {}).get("epochs"))
+    budget = (
+        f"the same budget: {epochs.pop()} epochs"
+        if len(epochs) == 1
+        else f"budgets of {sorted(epochs, key=str)} epochs"
+    )
     text = README_TEMPLATE.format(
-        rows="\n".join(rows), attribution=ATTRIBUTION, goals=goals_section(results["models"])
+        rows="\n".join(rows),
+        attribution=ATTRIBUTION,
+        goals=goals_section(results["models"]),
+        budget=budget,
     )
     atomic_write_bytes(out_dir / "README.md", text.encode("utf-8"))
     chart_rows = [
@@ -345,7 +356,7 @@ README_TEMPLATE = """# Shipped models
 
 Every model here was trained by `seq2seq_viz.train` and evaluated by `seq2seq_viz.evaluate` (this
 file and `results.json` are written by it: do not edit by hand). All Tatoeba models share one
-split (same settings, same hashes) and the same budget: 2 epochs.
+split (same settings, same hashes) and {budget}.
 BLEU is sacrebleu corpus BLEU, multi-reference (all translations of a test source), 13a
 tokenisation, case-insensitive (the models are lowercased); greedy / beam 5. chrF is beam 5.
 Toy tasks report exact-match accuracy of the greedy output and the alignment error rate of the
