@@ -283,6 +283,9 @@ def test_a_broken_model_names_itself_and_the_others_keep_working(models_root: Pa
     at = _app(model="broken")
     _ok(at)
     assert any("broken" in e.value for e in at.error)
+    captions = [c.value for c in at.sidebar.caption]
+    assert EN["sidebar.device_loading"] not in captions  # it will never load
+    assert not any(c.startswith("Running on") for c in captions)
     at.sidebar.selectbox(key="model").select("soft-general").run()
     _ok(at)
     assert _table(at, EN["col.exp"]) is not None

@@ -224,12 +224,13 @@ def sidebar(page_path: str) -> Controls:
 
 def sidebar_footer(model: str | None) -> None:
     """The device and the data attribution, drawn after the page: only then is it known
-    whether this run needed the model (a precomputed opening page does not)."""
-    if model is not None and state.is_loaded(model) and not state.model_error(model):
+    whether this run needed the model (a precomputed opening page does not). A model that
+    failed to load gets neither caption: the page names the error."""
+    if model is not None and state.is_loaded(model):
         device = state.device_name(model)
         kind = "GPU" if device.startswith("cuda") else "CPU"
         st.sidebar.caption(t("sidebar.device", kind=kind, device=device))
-    elif model is not None and not state.is_loaded(model):
+    elif model is not None and state.drawn_ahead(model):
         st.sidebar.caption(t("sidebar.device_loading"))
     st.sidebar.caption(t("attribution"))
 

@@ -68,6 +68,7 @@ _MODELS: dict[tuple[str, str], Translator] = {}
 _MODEL_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _LOCKS_LOCK = threading.Lock()
 _WARMING: set[tuple[str, str]] = set()
+_DRAWN_AHEAD: set[tuple[str, str]] = set()  # models some page was drawn for from a stored trace
 
 
 def _load(name: str, root: str) -> Translator:
@@ -91,6 +92,12 @@ def get_translator(name: str) -> Translator:
 
 def is_loaded(name: str) -> bool:
     return (name, str(models_root())) in _MODELS
+
+
+def drawn_ahead(name: str) -> bool:
+    """True while `name` is not loaded but a page showed its precomputed trace."""
+    key = (name, str(models_root()))
+    return key in _DRAWN_AHEAD and key not in _MODELS
 
 
 WARM_UP_DELAY = 2.0  # seconds; see warm_up
@@ -168,6 +175,7 @@ def _trace(
     if reference is None and not prefix and (name, root) not in _MODELS:
         stored = precomputed.lookup(Path(root) / name, text, decode)
         if stored is not None:
+            _DRAWN_AHEAD.add((name, root))
             return stored
     return _load(name, root).trace(text, decode, reference=reference, prefix=prefix)
 
