@@ -104,19 +104,23 @@ WARM_UP_DELAY = 2.0  # seconds; see warm_up
 
 
 def warm_up(name: str | None) -> None:
-    """Load `name` and its tokenizer in a daemon thread, once per process, unless loaded.
+    """Load `name` and its tokenizer in a background thread, once per process, unless loaded.
 
     It starts `WARM_UP_DELAY` seconds after the page was sent: importing torch holds the GIL
     and a core for about 2 s, and started at once it slowed the server's delivery of the first
     page (bench/bench_cold_start.py: fully drawn at 6.6 s instead of 5.2 s). A user who acts
-    sooner simply waits for the load, as without the warm-up."""
+    sooner simply waits for the load, as without the warm-up. The thread is not a daemon: a
+    daemon thread still inside torch when the interpreter exits aborts the process ("terminate
+    called without an active exception", exit 134, seen at the end of a pytest run), so an exit
+    waits for the load instead (at most the delay plus a few seconds)."""
     key = (name, str(models_root()))
     with _LOCKS_LOCK:
         if name is None or key in _MODELS or key in _WARMING:
             return
         _WARMING.add(key)
     timer = threading.Timer(WARM_UP_DELAY, _warm, args=key)
-    timer.name, timer.daemon = f"warm-up {name}", True
+    # Explicitly not a daemon: a new thread inherits daemon=True from the script thread.
+    timer.name, timer.daemon = f"warm-up {name}", False
     timer.start()
 
 
