@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,40 @@ def test_t_formats_and_falls_back() -> None:
     assert i18n.figure_labels()["beam_title"] == "빔 탐색 트리"
     i18n.set_language("xx")
     assert i18n.get_language() == "en"
+
+
+def _in_new_thread() -> tuple[str, str]:
+    """get_language() and t('step.next') as a thread that never called set_language sees them
+    (Streamlit runs every rerun, and every fragment rerun, in such a thread)."""
+    seen: list[tuple[str, str]] = []
+    worker = threading.Thread(
+        target=lambda: seen.append((i18n.get_language(), i18n.t("step.next")))
+    )
+    worker.start()
+    worker.join()
+    return seen[0]
+
+
+def test_a_new_thread_asks_the_language_source() -> None:
+    saved = list(i18n._source)
+    try:
+        i18n.set_language("ko")
+        i18n.set_language_source(None)
+        assert _in_new_thread() == ("en", strings("en")["step.next"]), "the bug without a source"
+        i18n.set_language_source(lambda: "ko")
+        assert _in_new_thread() == ("ko", "다음 ▶")
+        i18n.set_language_source(lambda: None)  # no session: the context variable decides
+        assert i18n.get_language() == "ko" and _in_new_thread()[0] == "en"
+    finally:
+        i18n._source[:] = saved
+        i18n.set_language("en")
+
+
+def test_the_app_registers_the_session_language_as_the_source() -> None:
+    from seq2seq_viz.views import controls
+
+    assert i18n._source == [controls.session_language]
+    assert controls.session_language() is None  # outside a Streamlit session
 
 
 def _results() -> dict:

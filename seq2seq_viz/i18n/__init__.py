@@ -1,14 +1,19 @@
 """Translated strings: ``t(key, **fmt)`` looks a key up in the current language (Korean or
 English), falling back to English and then to the key itself, so a missing string never crashes.
 
-The language is held in a :class:`contextvars.ContextVar`, so each Streamlit session (each script
-run has its own thread) sees its own choice. Nothing here imports streamlit.
+The language is held in a :class:`contextvars.ContextVar`, so each thread sees its own choice.
+A Streamlit app also registers a *language source* (:func:`set_language_source`): a function
+that reads the session's chosen language. Streamlit runs every rerun, and every fragment rerun,
+in a new thread that never ran the code calling :func:`set_language`; the source makes those
+runs use the session's language too (a step-fragment rerun fell back to English). Outside a
+session the source returns None and the context variable decides. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -18,6 +23,7 @@ DEFAULT_LANGUAGE = "en"
 FIGURE_PREFIX = "fig."
 _HERE = Path(__file__).resolve().parent
 _current: ContextVar[str] = ContextVar("seq2seq_viz_language", default=DEFAULT_LANGUAGE)
+_source: list[Callable[[], str | None]] = []  # at most one: the app's session language
 
 
 @cache
@@ -33,7 +39,19 @@ def set_language(lang: str) -> None:
     _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
 
+def set_language_source(source: Callable[[], str | None] | None) -> None:
+    """Ask `source` first for the language (None: no source). It returns a code of
+    :data:`LANGUAGES`, or None where it has no answer (e.g. outside a Streamlit session)."""
+    _source.clear()
+    if source is not None:
+        _source.append(source)
+
+
 def get_language() -> str:
+    if _source:
+        lang = _source[0]()
+        if lang in LANGUAGES:
+            return str(lang)
     return _current.get()
 
 

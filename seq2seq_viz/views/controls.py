@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from seq2seq_viz.checkpoints import DEFAULT_MODEL
 from seq2seq_viz.config import DecodeConfig
-from seq2seq_viz.i18n import LANGUAGES, get_language, language_from_locale, set_language, t
+from seq2seq_viz.i18n import (
+    LANGUAGES,
+    get_language,
+    language_from_locale,
+    set_language,
+    set_language_source,
+    t,
+)
 from seq2seq_viz.views import state
 from seq2seq_viz.views.safe import escape_markdown
 
@@ -61,6 +69,17 @@ def early_language() -> str:
         if code in LANGUAGES:
             return str(code)
     return browser_language()
+
+
+def session_language() -> str | None:
+    """The language every run of this session uses, fragment reruns included (a fragment runs
+    in a thread that never ran :func:`sidebar`); None outside a Streamlit session."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return early_language()
+
+
+set_language_source(session_language)
 
 
 def language_control(where: Any) -> None:
