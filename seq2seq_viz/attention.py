@@ -25,6 +25,16 @@ Alignments::
 Then c_t = sum_i a_ti h_i and the attentional state h~_t = tanh(W_c [c_t; s_t]).
 S in the local formulas is each sentence's own length; positions are 0-based.
 
+Steering (a :class:`Steer`, for teaching; never used in training)::
+
+    temperature T_a: every softmax above reads e_t / T_a instead of e_t (T_a = 1: unchanged;
+                     T_a -> 0: towards a one-hot choice; T_a large: towards uniform)
+    blocked:         the user's masked source positions join the mask (weight exactly 0; the
+                     softmax renormalises over the others)
+    weights:         a_t given by the user replaces the model's a_t at this step (masked and
+                     blocked positions set to 0, then renormalised to sum 1); c_t and h~_t
+                     are computed from it as usual
+
 Self-attention over the encoder states (Vaswani et al. 2017), one block with n heads::
 
     X = H_enc + P (sinusoidal positions); Q = X W_Q, K = X W_K, V = X W_V  split into n heads
@@ -151,6 +161,23 @@ ALIGNMENTS: dict[str, Callable[[Attention, AlignInput], Alignment]] = {
 # ----------------------------------------------------------------------------- the layer
 
 
+class Steer(NamedTuple):
+    """A user's changes to one attention step (see the module docstring)."""
+
+    weights: Tensor | None = None  # (B,S) a_t to use instead of the model's
+    blocked: Tensor | None = None  # (B,S) bool, True = masked out by the user
+    temperature: float = 1.0  # T_a: a_t = softmax(e_t / T_a)
+
+
+def override_weights(given: Tensor, mask: Tensor) -> Tensor:
+    """The user's a_t (B,S) with disallowed positions set to 0, renormalised to sum 1."""
+    kept = given.to(torch.float32).masked_fill(~mask, 0.0)  # (B,S)
+    total = kept.sum(dim=1, keepdim=True)  # (B,1)
+    if bool((total <= 0).any()):
+        raise ValueError("the given attention weights put no weight on an allowed position")
+    return kept / total
+
+
 class AttentionOutput(NamedTuple):
     scores: Tensor  # (B,S) raw e_t (zeros for "none")
     mask: Tensor  # (B,S) bool: positions that may receive weight
@@ -163,6 +190,7 @@ class AttentionOutput(NamedTuple):
     window: Tensor | None = None
     gaussian: Tensor | None = None
     index: Tensor | None = None
+    own_weights: Tensor | None = None  # (B,S) the model's a_t when a Steer replaced it
 
 
 class Attention(nn.Module):
@@ -194,19 +222,29 @@ class Attention(nn.Module):
         sample: bool = False,
         generator: torch.Generator | None = None,
         expected: bool = False,
+        steer: Steer | None = None,
     ) -> AttentionOutput:
         if self.align_name == "none":
             return self._no_attention(query, mask, summary)
         scores = SCORES[self.score_name](self, query, keys)  # (B,S)
+        align_scores, align_mask = scores, mask
+        if steer is not None:
+            align_scores = scores / steer.temperature if steer.temperature != 1.0 else scores
+            align_mask = mask if steer.blocked is None else mask & ~steer.blocked  # (B,S)
         ali = ALIGNMENTS[self.align_name](
-            self, AlignInput(scores, mask, lengths, t, query, sample, generator, expected)
+            self,
+            AlignInput(align_scores, align_mask, lengths, t, query, sample, generator, expected),
         )
-        context = torch.bmm(ali.weights.unsqueeze(1), keys).squeeze(1)  # (B,1,S)@(B,S,H)->(B,H)
+        weights, out_mask, own = ali.weights, ali.mask, None
+        if steer is not None and steer.weights is not None:
+            out_mask, own = align_mask, ali.weights  # real, not blocked (a window no longer binds)
+            weights = override_weights(steer.weights, out_mask)  # (B,S)
+        context = torch.bmm(weights.unsqueeze(1), keys).squeeze(1)  # (B,1,S)@(B,S,H)->(B,H)
         attn_pre = self.W_c(torch.cat([context, query], dim=1))  # (B,H)
         return AttentionOutput(
             scores,
-            ali.mask,
-            ali.weights,
+            out_mask,
+            weights,
             context,
             attn_pre,
             torch.tanh(attn_pre),
@@ -215,6 +253,7 @@ class Attention(nn.Module):
             ali.window,
             ali.gaussian,
             ali.index,
+            own,
         )
 
     def _no_attention(self, query: Tensor, mask: Tensor, summary: Tensor | None) -> AttentionOutput:

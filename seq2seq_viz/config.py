@@ -7,6 +7,7 @@ from `config.json` alone); `DecodeConfig` determines a decoding run (so it can k
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -76,9 +77,21 @@ class ModelConfig:
         return cls(**data)
 
 
+Override = tuple[tuple[int, tuple[float, ...]], ...]  # ((step, weights), ...) sorted by step
+
+
 @dataclass(frozen=True)
 class DecodeConfig:
-    """How to decode: greedy is beam search of width 1 (tested equal)."""
+    """How to decode: greedy is beam search of width 1 (tested equal).
+
+    Steering and sampling (all off by default, and then decoding is unchanged):
+    ``attention_override`` {step: a_t} replaces the attention weights at those decoder steps;
+    ``masked_positions`` are source positions no step may attend to; ``attn_temperature`` T_a
+    divides the attention scores before their softmax; ``n_samples`` > 0 draws that many
+    translations (seeds seed, seed+1, ...) from p_T(y) proportional to p(y)^(1/T), restricted
+    to the ``sample_top_k`` most likely words (0: all) and then to the nucleus ``sample_top_p``,
+    renormalised; ``sample_temperature`` 0 takes the argmax (greedy). A dict or list given for
+    the override or the mask is stored as a sorted tuple (the config stays hashable)."""
 
     beam_width: int = 1
     max_len: int = 30
@@ -87,6 +100,13 @@ class DecodeConfig:
     top_k: int = 10  # how many output words each step records
     sample_hard: bool = False  # hard attention: sample a position instead of the argmax
     seed: int = 0
+    attention_override: Override = ()
+    masked_positions: tuple[int, ...] = ()
+    attn_temperature: float = 1.0
+    n_samples: int = 0
+    sample_temperature: float = 1.0
+    sample_top_k: int = 0
+    sample_top_p: float = 1.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.beam_width <= 16:
@@ -97,6 +117,54 @@ class DecodeConfig:
             raise ValueError("length_penalty must be >= 0")
         if self.n_best < 1 or self.top_k < 1:
             raise ValueError("n_best and top_k must be >= 1")
+        object.__setattr__(self, "attention_override", _override(self.attention_override))
+        object.__setattr__(self, "masked_positions", _positions(self.masked_positions))
+        _check_sampling(self)
+
+    @property
+    def steered(self) -> bool:
+        """True when the attention is changed by an override, a mask or a temperature."""
+        return bool(self.attention_override or self.masked_positions) or (
+            self.attn_temperature != 1.0
+        )
+
+
+def _override(raw: Any) -> Override:
+    items = raw.items() if isinstance(raw, dict) else raw
+    out = []
+    for step, weights in items:
+        w = tuple(float(x) for x in weights)
+        if isinstance(step, bool) or int(step) != step or step < 0:
+            raise ValueError(f"attention_override: step must be an integer >= 0, got {step!r}")
+        if not w or any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
+            raise ValueError(
+                f"attention_override at step {step}: weights must be finite, >= 0 and not all 0"
+            )
+        out.append((int(step), w))
+    steps = [s for s, _ in out]
+    if len(set(steps)) != len(steps):
+        raise ValueError("attention_override: a step is given twice")
+    return tuple(sorted(out))
+
+
+def _positions(raw: Any) -> tuple[int, ...]:
+    out = sorted({int(i) for i in raw})
+    if any(i < 0 for i in out) or any(int(i) != i for i in raw):
+        raise ValueError(f"masked_positions must be integers >= 0, got {raw!r}")
+    return tuple(out)
+
+
+def _check_sampling(cfg: DecodeConfig) -> None:
+    if not (math.isfinite(cfg.attn_temperature) and 0 < cfg.attn_temperature <= 1000):
+        raise ValueError(f"attn_temperature must be in (0, 1000], got {cfg.attn_temperature}")
+    if not 0 <= cfg.n_samples <= 100:
+        raise ValueError(f"n_samples must be in 0..100, got {cfg.n_samples}")
+    if not (math.isfinite(cfg.sample_temperature) and 0 <= cfg.sample_temperature <= 1000):
+        raise ValueError(f"sample_temperature must be in [0, 1000], got {cfg.sample_temperature}")
+    if cfg.sample_top_k < 0:
+        raise ValueError(f"sample_top_k must be >= 0 (0: no limit), got {cfg.sample_top_k}")
+    if not (0 < cfg.sample_top_p <= 1):
+        raise ValueError(f"sample_top_p must be in (0, 1], got {cfg.sample_top_p}")
 
 
 @dataclass(frozen=True)

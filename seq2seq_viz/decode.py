@@ -20,6 +20,7 @@ from torch import Tensor
 
 from .config import DecodeConfig, ModelConfig
 from .model import EncoderOutput, Seq2Seq, StepOutput
+from .steer import SteerPlan, TokenSampler
 from .text import (
     EOS,
     EOS_ID,
@@ -33,7 +34,7 @@ from .text import (
     encode_text,
     tokenize,
 )
-from .trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
+from .trace import BeamNode, DecodeTrace, Hypothesis, Sample, StepRecord
 
 BANNED_IDS = (PAD_ID, SOS_ID)  # never emitted
 
@@ -161,16 +162,17 @@ def path_to_root(nodes: list[BeamNode], node_id: int) -> list[int]:
 class ModelStepper:
     """Batched stepper: all live hypotheses of one sentence go through the decoder together."""
 
-    def __init__(self, model: Seq2Seq, enc: EncoderOutput) -> None:
-        self.model, self.enc = model, enc
+    def __init__(self, model: Seq2Seq, enc: EncoderOutput, plan: SteerPlan | None = None) -> None:
+        self.model, self.enc, self.plan = model, enc, plan
         self.state = enc.init_state
         self.attn_hidden = model.initial_attn_hidden(1, enc.enc_states.device)
 
     @torch.inference_mode()
     def step(self, tokens: Tensor, t: int) -> Tensor:
         enc = expand_encoder(self.enc, tokens.size(0))
+        steer = None if self.plan is None else self.plan.at(t, tokens.size(0))
         out = self.model.decoder.step(
-            tokens.to(self.attn_hidden.device), self.attn_hidden, self.state, enc, t
+            tokens.to(self.attn_hidden.device), self.attn_hidden, self.state, enc, t, steer=steer
         )
         self.state, self.attn_hidden = out.state, out.attn_hidden
         return out.logp
@@ -242,9 +244,11 @@ class Translator:
     def best_tokens(self, text: str, decode: DecodeConfig) -> list[str]:
         """The output of `trace(text, decode)` without recording it: one search, no greedy
         comparison pass and no replay (what translation and evaluation need)."""
-        if decode.sample_hard:  # sampled hard attention is decoded by the recorder
+        if decode.sample_hard or decode.n_samples:  # sampling is decoded by the recorder
             return self.trace(text, decode).output_tokens
-        stepper = ModelStepper(self.model, self.encode(self.encode_text(text)))
+        source = self.encode_text(text)
+        plan = self.steer_plan(decode, len(source.ids))
+        stepper = ModelStepper(self.model, self.encode(source), plan)
         _, hyps = beam_search(
             stepper, self.tgt_vocab.itos, decode.beam_width, decode.max_len, decode.length_penalty
         )
@@ -271,8 +275,11 @@ class Translator:
             ref_ids = tuple(self.target_ids(reference)) + (EOS_ID,)
             trace.mode, trace.reference_tokens = "teacher", self.tgt_vocab.decode(ref_ids[:-1])
             trace.steps = self._record(enc, decode, forced=ref_ids, stop_after_forced=True)
+        elif decode.n_samples > 0:
+            trace.mode = "sample"
+            trace.steps, trace.samples = self._samples(enc, decode, prefix_ids)
         elif decode.beam_width > 1:
-            stepper = ModelStepper(self.model, enc)
+            stepper = ModelStepper(self.model, enc, self.steer_plan(decode, len(source.ids)))
             trace.beam_nodes, hyps = beam_search(
                 stepper,
                 self.tgt_vocab.itos,
@@ -319,8 +326,29 @@ class Translator:
                 "length_penalty": decode.length_penalty,
                 "sample_hard": decode.sample_hard,
                 "seed": decode.seed,
+                **steer_settings(decode),
             },
         )
+
+    def steer_plan(self, decode: DecodeConfig, n_src: int) -> SteerPlan:
+        """The attention changes of `decode` for a sentence of n_src tokens (ValueError when
+        they do not fit it)."""
+        return SteerPlan(decode, n_src, self.config.align, self.device)
+
+    def _samples(
+        self, enc: EncoderOutput, decode: DecodeConfig, prefix: tuple[int, ...]
+    ) -> tuple[list[StepRecord], list[Sample]]:
+        """`decode.n_samples` sampled runs (seeds seed, seed+1, ...); the first one's steps."""
+        runs, samples = [], []
+        for k in range(decode.n_samples):
+            sampler = TokenSampler(decode, decode.seed + k, BANNED_IDS)
+            steps = self._record(enc, decode, forced=prefix, sampler=sampler)
+            runs.append(steps)
+            tokens = [s.token for s in steps if s.token_id != EOS_ID]
+            logp = float(sum(s.logp for s in steps))
+            ids = [s.token_id for s in steps]
+            samples.append(Sample(tokens, ids, logp, sampler.sample_logp, sampler.seed))
+        return runs[0], samples
 
     @torch.inference_mode()
     def _record(
@@ -330,23 +358,29 @@ class Translator:
         forced: tuple[int, ...] = (),
         stop_after_forced: bool = False,
         imposed: int | None = None,
+        sampler: TokenSampler | None = None,
     ) -> list[StepRecord]:
         """Run the decoder one step at a time for one sentence, recording every quantity.
         The first `imposed` of the `forced` tokens (default: all) are marked as forced by the
-        user or a reference; the rest replay the model's own choices (a beam's best path)."""
+        user or a reference; the rest replay the model's own choices (a beam's best path).
+        With a `sampler`, the words after the forced ones are drawn instead of the argmax."""
         imposed = len(forced) if imposed is None else imposed
         gen = torch.Generator(device=self.device).manual_seed(decode.seed)
+        plan = self.steer_plan(decode, enc.enc_states.size(1))
         state, attn_hidden = enc.init_state, self.model.initial_attn_hidden(1, self.device)
         y_prev, records = SOS_ID, []
         limit = len(forced) if stop_after_forced else decode.max_len
         for t in range(limit):
             y = torch.tensor([y_prev], device=self.device)
             out = self.model.decoder.step(
-                y, attn_hidden, state, enc, t, sample=decode.sample_hard, generator=gen
+                y, attn_hidden, state, enc, t, decode.sample_hard, gen, steer=plan.at(t)
             )
             state, attn_hidden = out.state, out.attn_hidden
             token = forced[t] if t < len(forced) else None
+            drawn = sampler if token is None and sampler is not None else None
+            token = drawn.choose(out.logp[0]) if drawn is not None else token
             records.append(self._step_record(t, y_prev, out, token, decode.top_k, t < imposed))
+            _mark(records[-1], out, drawn)
             y_prev = records[-1].token_id
             if y_prev == EOS_ID:
                 break
@@ -398,3 +432,33 @@ class Translator:
             forced=imposed,
             extras=extras,
         )
+
+
+def _mark(record: StepRecord, out: StepOutput, sampler: TokenSampler | None) -> None:
+    """Record a user's attention edit (and the model's own weights) and a sampled step's p~."""
+    own = out.attn.own_weights
+    if own is not None:
+        record.edited = True
+        record.extras["model_weights"] = own[0].float().cpu().numpy()
+    if sampler is not None:
+        record.extras.update(sampler.extras(record.topk_ids))
+
+
+def steer_settings(decode: DecodeConfig) -> dict[str, Any]:
+    """The steering and sampling settings that differ from their defaults (a plain run's
+    settings stay exactly as before)."""
+    out: dict[str, Any] = {}
+    if decode.attention_override:
+        out["attention_override"] = {str(t): list(w) for t, w in decode.attention_override}
+    if decode.masked_positions:
+        out["masked_positions"] = list(decode.masked_positions)
+    if decode.attn_temperature != 1.0:
+        out["attn_temperature"] = decode.attn_temperature
+    if decode.n_samples:
+        out.update(
+            n_samples=decode.n_samples,
+            sample_temperature=decode.sample_temperature,
+            sample_top_k=decode.sample_top_k,
+            sample_top_p=decode.sample_top_p,
+        )
+    return out

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .attention import Attention, AttentionOutput, SelfAttention
+from .attention import Attention, AttentionOutput, SelfAttention, Steer
 from .config import ModelConfig
 from .text import PAD_ID
 
@@ -140,8 +140,10 @@ class Decoder(nn.Module):
         generator: torch.Generator | None = None,
         project: bool = True,
         expected: bool = False,
+        steer: Steer | None = None,
     ) -> StepOutput:
-        """One decoder step for a batch: y_prev (B,), prev_attn_hidden (B,H)."""
+        """One decoder step for a batch: y_prev (B,), prev_attn_hidden (B,H). `steer`: a
+        user's change to this step's attention (attention.py), None for the model's own."""
         emb = self.drop(self.embed(y_prev))  # (B,E)
         rnn_in = torch.cat([emb, prev_attn_hidden], dim=1).unsqueeze(1)  # (B,1,E+H)
         out, state = self.rnn(rnn_in, state)  # (B,1,H)
@@ -156,6 +158,7 @@ class Decoder(nn.Module):
             sample,
             generator,
             expected=expected,
+            steer=steer,
         )
         logp = self.project(attn.attn_hidden) if project else None
         return StepOutput(logp, attn.attn_hidden, dec_state, state, attn)

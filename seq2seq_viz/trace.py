@@ -41,7 +41,11 @@ class StepRecord:
     forced: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
     # extras keys by variant: "soft_weights" (S,) softmax before Gaussian / sampling;
-    # "center" p_t; "window" [lo, hi] (inclusive); "gaussian" (S,); "sampled_index" int.
+    # "center" p_t; "window" [lo, hi] (inclusive); "gaussian" (S,); "sampled_index" int;
+    # an edited step: "model_weights" (S,) the a_t the model would have used;
+    # a sampled step: "sample_probs" (K,) p_T of topk_ids after temperature / top-k / top-p,
+    # "sample_support" int (how many words p_T keeps).
+    edited: bool = False  # the user set this step's attention weights (DecodeConfig override)
 
     def softmax_parts(self) -> tuple[np.ndarray, float]:
         """exp(e_i - max e) over allowed positions (0 elsewhere) and their sum."""
@@ -79,6 +83,17 @@ class Hypothesis:
 
 
 @dataclass
+class Sample:
+    """One translation drawn from the (temperature / top-k / top-p transformed) distribution."""
+
+    tokens: list[str]  # without <eos>
+    token_ids: list[int]  # with <eos> when it was drawn
+    logp: float  # sum of log p(y_t) under the model (the untransformed distribution)
+    sample_logp: float  # sum of log p_T(y_t): the probability of drawing exactly this
+    seed: int
+
+
+@dataclass
 class DecodeTrace:
     """Everything one decoding run computed, per decoder step."""
 
@@ -103,6 +118,7 @@ class DecodeTrace:
     reference_tokens: list[str] = field(default_factory=list)  # teacher forcing
     settings: dict[str, Any] = field(default_factory=dict)
     version: int = TRACE_VERSION
+    samples: list[Sample] = field(default_factory=list)  # mode "sample": all draws, seed order
 
     @property
     def n_steps(self) -> int:
@@ -130,8 +146,16 @@ class DecodeTrace:
         return float(np.mean(-(p * logs).sum(axis=1)))
 
     def to_data(self) -> dict[str, Any]:
-        """JSON-ready nested dicts and lists (arrays keep their dtype and shape)."""
-        return _encode(dataclasses.asdict(self))
+        """JSON-ready nested dicts and lists (arrays keep their dtype and shape). Fields added
+        after version 1 are left out while they hold their defaults (no samples, no edited
+        step), so a plain run encodes exactly as before and stored traces stay comparable."""
+        data = dataclasses.asdict(self)
+        if not data["samples"]:
+            del data["samples"]
+        for step in data["steps"]:
+            if not step["edited"]:
+                del step["edited"]
+        return _encode(data)
 
     def to_json(self) -> str:
         return json.dumps(self.to_data(), ensure_ascii=False)
@@ -148,6 +172,7 @@ class DecodeTrace:
         data["steps"] = [StepRecord(**s) for s in data["steps"]]
         data["beam_nodes"] = [BeamNode(**n) for n in data["beam_nodes"]]
         data["hypotheses"] = [Hypothesis(**h) for h in data["hypotheses"]]
+        data["samples"] = [Sample(**x) for x in data.get("samples", [])]
         return cls(**data)
 
 
