@@ -44,7 +44,7 @@ class StepRecord:
     # "center" p_t; "window" [lo, hi] (inclusive); "gaussian" (S,); "sampled_index" int;
     # an edited step: "model_weights" (S,) the a_t the model would have used;
     # a sampled step: "sample_probs" (K,) p_T of topk_ids after temperature / top-k / top-p,
-    # "sample_support" int (how many words p_T keeps).
+    # "sample_support" int (how many words p_T keeps), "sample_token_prob" p_T(token).
     edited: bool = False  # the user set this step's attention weights (DecodeConfig override)
 
     def softmax_parts(self) -> tuple[np.ndarray, float]:
