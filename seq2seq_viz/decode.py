@@ -150,6 +150,14 @@ def _hypotheses(nodes: list[BeamNode], finished: list[int]) -> list[Hypothesis]:
     return sorted(hyps, key=lambda h: -h.norm_score)
 
 
+def chosen_ids(nodes: list[BeamNode], hyp: Hypothesis) -> tuple[int, ...]:
+    """The token ids of `hyp` as the search chose them, <eos> included only where the search
+    chose it: a hypothesis cut at max_len ends on a word (replaying an <eos> after it would
+    show a step the search never took)."""
+    ended = nodes[hyp.node_id].token_id == EOS_ID
+    return tuple(hyp.token_ids) + ((EOS_ID,) if ended else ())
+
+
 def path_to_root(nodes: list[BeamNode], node_id: int) -> list[int]:
     """Node ids from the first output word to `node_id` (the root excluded)."""
     path = []
@@ -289,7 +297,7 @@ class Translator:
                 prefix_ids,
             )
             trace.hypotheses = hyps[: decode.n_best]
-            best = tuple(hyps[0].token_ids) + (EOS_ID,) if hyps else ()
+            best = chosen_ids(trace.beam_nodes, hyps[0]) if hyps else ()
             trace.mode = "beam"
             trace.steps = self._record(
                 enc, decode, forced=best, stop_after_forced=True, imposed=len(prefix_ids)

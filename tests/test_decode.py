@@ -146,6 +146,22 @@ def test_beam_trace_records_the_tree_and_replays_the_best():
     assert math.isclose(sum(s.logp for s in trace.steps), trace.hypotheses[0].score, abs_tol=1e-4)
 
 
+@pytest.mark.parametrize("max_len", [1, 2, 3])
+def test_a_beam_cut_at_max_len_replays_no_eos_it_never_chose(max_len):
+    """Hypotheses cut at max_len end on a word: the trace replays exactly the chosen nodes."""
+    tr = make_translator(seed=2)
+    trace = tr.trace(SENTENCE, DecodeConfig(beam_width=3, max_len=max_len))
+    best = trace.hypotheses[0]
+    chosen = [trace.beam_nodes[i] for i in path_to_root(trace.beam_nodes, best.node_id)]
+    assert [s.token_id for s in trace.steps] == [n.token_id for n in chosen]
+    assert len(trace.steps) <= max_len
+    for step, node in zip(trace.steps, chosen, strict=True):
+        assert math.isclose(step.logp, node.logp, abs_tol=1e-4)
+    assert math.isclose(sum(s.logp for s in trace.steps), best.score, abs_tol=1e-4)
+    ended = chosen[-1].token_id == EOS_ID
+    assert len(trace.steps) == len(best.tokens) + ended
+
+
 def test_teacher_forced_and_forced_prefix_traces():
     tr = make_translator(seed=4)
     teach = tr.trace(SENTENCE, reference="le chat dort .")

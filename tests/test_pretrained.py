@@ -85,3 +85,31 @@ def test_every_model_traces_with_a_beam(name):
     tr = load_model(name)
     trace = tr.trace("the black cat is sleeping .", DecodeConfig(beam_width=4, max_len=20))
     assert trace.steps and trace.beam_nodes and trace.hypotheses
+
+
+@pytest.mark.skipif("soft-dot" not in MODELS, reason="soft-dot is not shipped")
+def test_a_beam_cut_at_max_len_has_no_invented_eos():
+    """The best of 5 hypotheses is cut at max_len = 5: five steps, each the search's own word."""
+    text = (
+        "I would like to learn French because my friends live in Paris and I visit them"
+        " every summer."
+    )
+    trace = load_model("soft-dot").trace(text, DecodeConfig(beam_width=5, max_len=5))
+    assert len(trace.steps) == 5
+    assert all(s.token != "<eos>" for s in trace.steps)
+    assert trace.output_tokens == trace.hypotheses[0].tokens
+    assert abs(sum(s.logp for s in trace.steps) - trace.hypotheses[0].score) < 1e-4
+
+
+@pytest.mark.skipif("soft-dot" not in MODELS, reason="soft-dot is not shipped")
+def test_the_beam_page_counts_eos_only_where_it_was_chosen():
+    from seq2seq_viz.decode import length_penalty
+    from seq2seq_viz.views.beam_page import hypothesis_length
+
+    text = "I would like to learn French because my friends live in Paris."
+    for max_len in (5, 30):
+        trace = load_model("soft-dot").trace(text, DecodeConfig(beam_width=5, max_len=max_len))
+        for hyp in trace.hypotheses:
+            n = hypothesis_length(trace, hyp)
+            assert n == len(hyp.tokens) + (max_len == 30)  # 5 cuts every hypothesis, 30 none
+            assert abs(hyp.norm_score - hyp.score / length_penalty(n, 0.6)) < 1e-4

@@ -10,8 +10,8 @@ import streamlit as st
 
 from seq2seq_viz import figures
 from seq2seq_viz.i18n import t
-from seq2seq_viz.text import detokenize
-from seq2seq_viz.trace import DecodeTrace
+from seq2seq_viz.text import EOS_ID, detokenize
+from seq2seq_viz.trace import DecodeTrace, Hypothesis
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import (
     chart,
@@ -71,10 +71,16 @@ def nbest_table(trace: DecodeTrace, lang: str) -> dict[str, list]:
         t("col.rank"): list(range(1, len(hyps) + 1)),
         t("col.translation"): [detokenize(h.tokens, lang) for h in hyps],
         t("col.tokens"): [" ".join(h.tokens) for h in hyps],
-        t("col.length"): [len(h.tokens) + 1 for h in hyps],
+        t("col.length"): [hypothesis_length(trace, h) for h in hyps],
         t("col.cum_score"): [round(h.score, 4) for h in hyps],
         t("col.norm_score"): [round(h.norm_score, 4) for h in hyps],
     }
+
+
+def hypothesis_length(trace: DecodeTrace, hyp: Hypothesis) -> int:
+    """n of the length penalty: its words, plus <eos> only where the search chose it (a
+    hypothesis cut at max_len has none)."""
+    return len(hyp.tokens) + int(trace.beam_nodes[hyp.node_id].token_id == EOS_ID)
 
 
 def what_if(c: Controls, trace: DecodeTrace, lang: str) -> None:
