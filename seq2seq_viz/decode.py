@@ -20,6 +20,7 @@ from torch import Tensor
 
 from .config import DecodeConfig, ModelConfig
 from .model import EncoderOutput, Seq2Seq, StepOutput
+from .record_vectors import step_vectors, trace_vectors
 from .steer import SteerPlan, TokenSampler
 from .text import (
     EOS,
@@ -328,6 +329,7 @@ class Translator:
             window=cfg.window,
             self_attn=self_attn,
             enc_rnn_states=None if enc.self_attn is None else enc.rnn_states[0].cpu().numpy(),
+            vectors=trace_vectors(self.model, enc),
             settings={
                 "beam_width": decode.beam_width,
                 "max_len": decode.max_len,
@@ -409,7 +411,7 @@ class Translator:
         token = int(top_ids[0]) if forced is None else forced
         a = out.attn
         np_ = lambda x: x[0].float().cpu().numpy()  # noqa: E731
-        extras: dict[str, Any] = {}
+        extras: dict[str, Any] = step_vectors(self.model, out)
         if a.soft_weights is not None:
             extras["soft_weights"] = np_(a.soft_weights)
         if a.center is not None:

@@ -123,8 +123,18 @@ def make_dates(n: int, seed: int) -> list[ToyExample]:
     return [date_example(d, fmt)[1] for d, fmt in dates]
 
 
+SMALL_ALPHABET = tuple("abcd")
+
+
+def make_small_reversal(n: int, seed: int) -> list[ToyExample]:
+    """Reversal of 3 to 5 symbols out of four: small enough for a model of hidden size 4-6,
+    whose every number a student can check by hand."""
+    return make_reversal(n, seed, min_len=3, max_len=5, alphabet=SMALL_ALPHABET)
+
+
 TOY_TASKS: dict[str, Callable[..., list[ToyExample]]] = {
     "reverse": make_reversal,
+    "reverse-small": make_small_reversal,
     "dates": make_dates,
 }
 

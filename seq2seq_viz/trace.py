@@ -42,6 +42,7 @@ class StepRecord:
     extras: dict[str, Any] = field(default_factory=dict)
     # extras keys by variant: "soft_weights" (S,) softmax before Gaussian / sampling;
     # "center" p_t; "window" [lo, hi] (inclusive); "gaussian" (S,); "sampled_index" int;
+    # concat score: "query_proj" (H,) W_q s_t;
     # an edited step: "model_weights" (S,) the a_t the model would have used;
     # a sampled step: "sample_probs" (K,) p_T of topk_ids after temperature / top-k / top-p,
     # "sample_support" int (how many words p_T keeps), "sample_token_prob" p_T(token).
@@ -117,6 +118,9 @@ class DecodeTrace:
     greedy_tokens: list[str] = field(default_factory=list)
     reference_tokens: list[str] = field(default_factory=list)  # teacher forcing
     settings: dict[str, Any] = field(default_factory=dict)
+    # inner vectors of the bridge and the score function (record_vectors.py): "enc_final" (H,)
+    # h_S, "init_state" (H,) s_0; general/concat "score_keys" (S, H); concat "v_a" (H,)
+    vectors: dict[str, Any] = field(default_factory=dict)
     version: int = TRACE_VERSION
     samples: list[Sample] = field(default_factory=list)  # mode "sample": all draws, seed order
 

@@ -19,6 +19,8 @@ NO_UI = {
     "text",
     "corpus",
     "trace",
+    "vectors",
+    "record_vectors",
 }
 
 
@@ -39,7 +41,8 @@ def test_core_modules_import_neither_streamlit_nor_plotly():
 
 
 def test_trace_imports_neither_torch_nor_streamlit():
-    assert not imports(PKG / "trace.py") & {"torch", "streamlit", "plotly"}
+    for name in ("trace", "vectors"):
+        assert not imports(PKG / f"{name}.py") & {"torch", "streamlit", "plotly"}, name
 
 
 def test_figures_import_only_plotly_and_numpy():

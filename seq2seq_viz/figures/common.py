@@ -81,6 +81,14 @@ DEFAULT_LABELS: dict[str, str] = {
     "hard_samples_title": "Soft distribution vs. frequency in {n} hard samples",
     "bleu_title": "BLEU by sentence length",
     "softmax_title": "Step {t}: exp(e<sub>i</sub> - max e), sum Σ = {total:.3f}",
+    # vectors (figures/vectors.py)
+    "dim": "dimension k",
+    "vectors_score_title": "Step {t}, source {i} ({token}): e<sub>i</sub> = Σ<sub>k</sub> "
+    "of the last row = {total:.4f}",
+    "vectors_attn_title": "Step {t}: [c<sub>t</sub> ; s<sub>t</sub>] → W<sub>c</sub> → tanh → "
+    "h̃<sub>t</sub>",
+    "vectors_init_title": "Decoder start: h<sub>S</sub> → s<sub>0</sub> = tanh(W<sub>b</sub> "
+    "h<sub>S</sub> + b<sub>b</sub>), and h̃<sub>0</sub> = 0",
 }
 
 BLUE, ORANGE, VERMILLION = "#0072B2", "#E69F00", "#D55E00"
