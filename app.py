@@ -43,6 +43,15 @@ PAGES = [  # page files run their render() when executed as a page
         url_path="compare",
     ),
     st.Page(
+        VIEWS / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"
+    ),
+    st.Page(
+        VIEWS / "sample_page.py",
+        title=t("nav.sample"),
+        icon=":material/casino:",
+        url_path="sample",
+    ),
+    st.Page(
         VIEWS / "models_page.py", title=t("nav.models"), icon=":material/info:", url_path="models"
     ),
 ]

@@ -7,7 +7,8 @@ streamlit.
 Modules: `common` (labels, colours, shared axes and checks), `step` (bars of one decoder step:
 scores, softmax, weights, output), `states` (heatmaps of hidden vectors: encoder states,
 context), `matrix` (attention matrices: the T x S heatmap, self-attention), `beam` (the
-beam-search tree and its layout), `extras` (hard-attention samples, BLEU by length).
+beam-search tree and its layout), `extras` (hard-attention samples, BLEU by length), `sampling`
+(a sampled step: p(y) beside the transformed distribution it was drawn from).
 
 Conventions
 -----------
@@ -29,6 +30,7 @@ from .beam import beam_tree_figure, tree_layout
 from .common import BLUE, DEFAULT_LABELS, ORANGE, plain
 from .extras import bleu_by_length_figure, hard_samples_figure
 from .matrix import heatmap_figure, self_attention_figure
+from .sampling import sample_figure
 from .states import context_figure, encoder_states_figure
 from .step import output_figure, scores_figure, softmax_figure, weights_figure
 
@@ -44,6 +46,7 @@ __all__ = [
     "heatmap_figure",
     "output_figure",
     "plain",
+    "sample_figure",
     "scores_figure",
     "self_attention_figure",
     "softmax_figure",
