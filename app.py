@@ -43,6 +43,9 @@ PAGES = [  # page files run their render() when executed as a page
         url_path="compare",
     ),
     st.Page(
+        VIEWS / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"
+    ),
+    st.Page(
         VIEWS / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"
     ),
     st.Page(

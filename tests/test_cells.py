@@ -131,3 +131,26 @@ def test_unidirectional_and_pickle():
     assert trace.max_error < 1e-5
     again = pickle.loads(pickle.dumps(trace))
     np.testing.assert_array_equal(again.steps().h, trace.steps().h)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_figures_draw_the_trace_and_equations_print_its_numbers(cell):
+    from seq2seq_viz.figures.cells import ROWS, cell_equations, gate_means_figure, gates_figure
+
+    trace = cell_trace(make_translator(seed=4, cell=cell), TEXT)
+    steps = trace.steps(0, "backward")
+    fig = gates_figure(steps, cell, trace.tokens, units=3, selected=1)
+    assert len(fig.data) == len(ROWS[cell])
+    first = ROWS[cell][0]
+    values = steps.h if first == "h" else steps.gates[first]
+    np.testing.assert_allclose(np.asarray(fig.data[0].z), values[:, :3].T)
+    means = gate_means_figure(steps, cell, trace.tokens)
+    assert len(means.data[0].y) == len(trace.tokens)
+    lines = cell_equations(steps, cell, 2, dims=2)
+    assert len(lines) == {"rnn": 1, "gru": 4, "lstm": 6}[cell]
+    assert f"[{steps.h[2, 0]:.3f}, {steps.h[2, 1]:.3f}, \\dots]" in lines[-1]
+    assert "h_{t+1}" in " ".join(lines)
+    with pytest.raises(ValueError, match="out of range"):
+        cell_equations(steps, cell, len(trace.tokens))
+    with pytest.raises(ValueError, match="tokens"):
+        gates_figure(steps, cell, trace.tokens[:-1])

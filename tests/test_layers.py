@@ -19,6 +19,7 @@ NO_UI = {
     "text",
     "corpus",
     "trace",
+    "cells",
     "vectors",
     "record_vectors",
 }

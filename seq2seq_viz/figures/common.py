@@ -67,6 +67,10 @@ DEFAULT_LABELS: dict[str, str] = {
     "bleu": "BLEU",
     "sentences": "sentences",
     "length_bucket": "source sentence length (words)",
+    "unit": "unit",
+    "gate_mean": "mean over units",
+    "cell_gates_title": "Gates and states per source token (first {shown} of {total} units)",
+    "gate_means_title": "Mean gate value per source token",
     # titles
     "encoder_title": "Encoder states h<sub>i</sub> (one row per source token)",
     "scores_title": "Step {t}: raw scores e<sub>i</sub>",

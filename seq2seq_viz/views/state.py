@@ -32,6 +32,7 @@ from seq2seq_viz.text import EmptyInputError
 from seq2seq_viz.trace import DecodeTrace
 
 if TYPE_CHECKING:
+    from seq2seq_viz.cells import CellTrace
     from seq2seq_viz.decode import Translator
 
 ENV_VAR = "SEQ2SEQ_VIZ_MODELS"
@@ -244,6 +245,19 @@ def hard_samples(
 
 def _with(decode: DecodeConfig, **changes: Any) -> DecodeConfig:
     return replace(decode, **changes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cell_trace(name: str, root: str, text: str) -> CellTrace:
+    from seq2seq_viz.cells import cell_trace  # torch: see the module docstring
+
+    return cell_trace(_load(name, root), text)
+
+
+def get_cell_trace(name: str, text: str) -> CellTrace:
+    """The encoder of `name` replayed gate by gate over `text` (cached; raises
+    EmptyInputError for text without words, CheckpointError)."""
+    return _cell_trace(name, str(models_root()), text)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

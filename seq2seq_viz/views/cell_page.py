@@ -1,0 +1,184 @@
+"""Inside the cell: the encoder's gates and states for each source token (recomputed from the
+model's own weights, `seq2seq_viz.cells`), the equations with one token's numbers, and beside it
+BLEU by sentence length for RNN, LSTM and GRU models, with and without attention."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from seq2seq_viz import figures
+from seq2seq_viz.figures.cells import cell_equations, gate_means_figure, gates_figure
+from seq2seq_viz.i18n import t
+from seq2seq_viz.views import state
+from seq2seq_viz.views.common import chart, labels, page_header
+from seq2seq_viz.views.controls import Controls, current
+from seq2seq_viz.views.safe import escape_markdown
+
+CELL_NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+# The comparison's slots: (cell, attention?) -> the shipped model names that fill it, preferred
+# first. Every model of the same recipe (global attention or none, no self-attention) qualifies.
+SLOTS: dict[tuple[str, bool], tuple[str, ...]] = {
+    ("rnn", True): ("rnn-attn",),
+    ("lstm", True): ("lstm-attn",),
+    ("gru", True): ("soft-general", "gru-attn"),
+    ("rnn", False): ("rnn-none",),
+    ("lstm", False): ("lstm-none",),
+    ("gru", False): ("none", "gru-none"),
+}
+
+
+def comparison(
+    configs: Mapping[str, Mapping[str, Any]], results: Mapping[str, Any]
+) -> tuple[dict[tuple[str, bool], str], list[tuple[str, bool]]]:
+    """Which evaluated model fills each slot (by its config, not its name), and the empty slots.
+
+    A model qualifies when it was evaluated with BLEU by length, attends globally (or not at
+    all), has no self-attention and is not a toy; a slot takes its preferred name first."""
+    found: dict[tuple[str, bool], list[str]] = {}
+    for name, cfg in configs.items():
+        row = results.get(name)
+        if not isinstance(row, dict) or not row.get("bleu_by_length"):
+            continue
+        align = cfg.get("align")
+        if align not in ("global", "none") or cfg.get("self_attn") or name.startswith("toy-"):
+            continue
+        found.setdefault((str(cfg.get("cell")), align != "none"), []).append(name)
+    chosen = {}
+    for slot, preferred in SLOTS.items():
+        names = found.get(slot, [])
+        ranked = [n for n in preferred if n in names] + sorted(set(names) - set(preferred))
+        if ranked:
+            chosen[slot] = ranked[0]
+    return chosen, [slot for slot in SLOTS if slot not in chosen]
+
+
+def slot_label(slot: tuple[str, bool]) -> str:
+    cell, attn = slot
+    return f"{CELL_NAMES.get(cell, cell)} · {t('cell.with_attn') if attn else t('cell.no_attn')}"
+
+
+def render() -> None:
+    c = current()
+    page_header("cell.title", "cell.intro", c)
+    model = _model_choice(c)
+    if model is None:
+        return
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        _inside(c, model)
+    with right:
+        _by_cell(c)
+
+
+def _model_choice(c: Controls) -> str | None:
+    names = [n for n in state.model_names() if not state.is_toy(n)]
+    if not names:
+        st.info(t("cell.no_models"))
+        return None
+    cells = {n: _cell_of(n) for n in names}
+    default = names.index(c.model) if c.model in names else 0
+    return st.selectbox(
+        t("cell.model"),
+        names,
+        index=default,
+        key="cell_model",
+        format_func=lambda n: f"{n} ({CELL_NAMES.get(cells[n], '?')})",
+        help=t("cell.model_help"),
+    )
+
+
+def _cell_of(name: str) -> str:
+    try:
+        return state.model_config(name).cell
+    except state.CheckpointError:
+        return "?"
+
+
+def _inside(c: Controls, model: str) -> None:
+    if not c.text.strip():
+        st.info(t("input.empty"))
+        return
+    try:
+        trace = state.get_cell_trace(model, c.text)
+    except state.CheckpointError as err:
+        st.error(t("error.model", name=model, error=str(err)))
+        return
+    except state.EmptyInputError:
+        st.info(t("input.no_words"))
+        return
+    a, b, d = st.columns([2, 2, 1])
+    direction = "forward"
+    if len(trace.directions) > 1:
+        direction = a.radio(
+            t("cell.direction"),
+            trace.directions,
+            format_func=lambda x: t(f"cell.{x}"),
+            horizontal=True,
+            key="cell_direction",
+        )
+    layer = 0
+    if len(trace.layers) > 1:
+        layer = b.selectbox(t("cell.layer"), range(len(trace.layers)), key="cell_layer")
+    units = d.number_input(t("cell.units"), 2, trace.units, min(8, trace.units), key="cell_units")
+    tokens = trace.tokens
+    if st.session_state.get("cell_token", 0) >= len(tokens):  # a shorter sentence came in
+        st.session_state["cell_token"] = len(tokens) - 1
+    pos = st.select_slider(
+        t("cell.token"),
+        options=range(len(tokens)),
+        format_func=lambda i: f"{i + 1}: {tokens[i]}",
+        key="cell_token",
+    )
+    steps = trace.steps(layer, direction)
+    lab = labels()
+    st.markdown(t(f"cell.explain.{trace.cell}"))
+    fig = gates_figure(steps, trace.cell, tokens, units=int(units), selected=pos, labels=lab)
+    chart(fig, "cell_gates", c.presentation)
+    _equations(trace, steps, pos, direction)
+    chart(gate_means_figure(steps, trace.cell, tokens, selected=pos, labels=lab), "cell_means")
+    st.caption(t("cell.check", error=trace.max_error))
+
+
+def _equations(trace: Any, steps: Any, pos: int, direction: str) -> None:
+    token = escape_markdown(trace.tokens[pos])
+    st.markdown(t("cell.equations", token=token, n=pos + 1, dims=4, units=trace.units))
+    if direction == "backward":
+        st.caption(t("cell.backward_note"))
+    for line in cell_equations(steps, trace.cell, pos, dims=4):
+        st.latex(line)
+    if trace.cell == "gru":
+        st.caption(t("cell.gru_note"))
+    elif trace.cell == "rnn":
+        st.caption(t("cell.rnn_note"))
+
+
+def _by_cell(c: Controls) -> None:
+    st.subheader(t("cell.bleu_title"))
+    st.markdown(t("cell.vanishing"))
+    results = (state.load_results().get("models")) or {}
+    configs = {}
+    for name in state.model_names():
+        try:
+            configs[name] = state.model_config(name).to_dict()
+        except state.CheckpointError:
+            continue
+    chosen, missing = comparison(configs, results)
+    rows = [
+        {"model": f"{slot_label(slot)} ({name})", **bucket}
+        for slot, name in chosen.items()
+        for bucket in results[name]["bleu_by_length"]
+    ]
+    if rows:
+        fig = figures.bleu_by_length_figure(rows, labels=labels())
+        chart(fig, "cell_bleu", c.presentation)
+    else:
+        st.info(t("results.not_evaluated"))
+    if missing:
+        st.caption(t("cell.missing", slots=", ".join(slot_label(s) for s in missing)))
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()
