@@ -19,9 +19,9 @@ NO_UI = {
     "text",
     "corpus",
     "trace",
-    "cells",
     "vectors",
     "record_vectors",
+    "cells",
 }
 
 
