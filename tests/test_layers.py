@@ -19,6 +19,7 @@ NO_UI = {
     "text",
     "corpus",
     "trace",
+    "steer",
     "vectors",
     "record_vectors",
     "cells",
