@@ -101,3 +101,44 @@ def _vector(store: dict, name: str, row: int | None = None) -> np.ndarray:
         raise ValueError(f"the trace has no {name!r} (trace it again with this version)")
     value = np.asarray(store[name], dtype=np.float64)
     return value if row is None else value[row]
+
+
+BY_HAND_MAX_H = 8  # a model this small gets every sum written out
+
+
+def _num(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _terms(a: np.ndarray, b: np.ndarray) -> str:
+    return " + ".join(f"({_num(x)})({_num(y)})" for x, y in zip(a, b, strict=True))
+
+
+def by_hand_lines(trace: DecodeTrace, step: StepRecord) -> list[str]:
+    """Every sum of one step written out with 3 decimals, for a calculator: e_i (from the score
+    terms), a_i (global softmax), each c_t[k], each h~_t[k] = tanh(W_c [c_t ; s_t])[k].
+    Numbers are rounded for reading; the results are the model's own (not the rounded sums)."""
+    if trace.align_name == "none":
+        return []
+    lines, name = [], product_label(trace.score_name).split(" ⊙ ")
+    for i in range(len(trace.src_tokens)):
+        terms = score_terms(trace, step, i)
+        rows = dict(terms.rows)
+        left, right = (rows[n.replace("tanh(·)", "tanh(W_q s_t + W_k h_i + b)")] for n in name)
+        lines.append(f"e_{i} = {_terms(left, right)} = {_num(terms.score)}")
+    if trace.align_name == "global":
+        exps, total = step.softmax_parts()
+        top = float(np.max(step.scores))
+        lines.append(f"max e = {_num(top)},  Σ_j exp(e_j - max e) = {_num(total)}")
+        for i, e in enumerate(step.scores):
+            lines.append(
+                f"a_{i} = exp({_num(e)} - {_num(top)}) / {_num(total)} = {_num(exps[i])} / "
+                f"{_num(total)} = {_num(float(step.weights[i]))}"
+            )
+    weights = np.asarray(step.weights, dtype=np.float64)
+    for k, value in enumerate(np.asarray(step.context)):
+        column = np.asarray(trace.enc_states)[:, k]
+        lines.append(f"c_t[{k}] = {_terms(weights, column)} = {_num(float(value))}")
+    for k, (pre, out) in enumerate(zip(step.attn_pre, step.attn_hidden, strict=True)):
+        lines.append(f"h~_t[{k}] = tanh({_num(float(pre))}) = {_num(float(out))}")
+    return lines

@@ -130,3 +130,28 @@ def test_shipped_models_products_sum_to_their_scores(name):
         for i in range(len(trace.src_tokens)):
             terms = score_terms(trace, step, i)
             assert terms.total == pytest.approx(terms.score, abs=2e-4)
+
+
+def test_by_hand_lines_add_up_with_a_calculator():
+    """A hidden-size-4 model: every written sum, redone from its printed 3-decimal numbers,
+    lands within rounding of the printed result (the model's own number)."""
+    import re
+
+    from seq2seq_viz.vectors import by_hand_lines
+
+    trace = make_translator(seed=5, hidden_dim=4, emb_dim=4).trace(
+        TEXT, DecodeConfig(), reference="tu es heureux ."
+    )
+    step = trace.steps[1]
+    lines = by_hand_lines(trace, step)
+    S, H = len(trace.src_tokens), 4
+    assert len(lines) == S + 1 + S + H + H
+    pair = re.compile(r"\((-?\d+\.\d{3})\)\((-?\d+\.\d{3})\)")
+    sums = [line for line in lines if line.startswith(("e_", "c_t["))]
+    assert len(sums) == S + H
+    for line in sums:
+        by_hand = sum(float(x) * float(y) for x, y in pair.findall(line))
+        assert by_hand == pytest.approx(float(line.rsplit("= ", 1)[1]), abs=5e-3), line
+    for i, line in enumerate(lines[S + 1 : 2 * S + 1]):
+        assert line.endswith(f"= {step.weights[i]:.3f}")
+    assert lines[-1] == f"h~_t[3] = tanh({step.attn_pre[3]:.3f}) = {step.attn_hidden[3]:.3f}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import seq2seq_viz.views.vectors_section as vectors_section
 from seq2seq_viz.i18n import t
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state, teacher
@@ -46,6 +47,7 @@ def render() -> None:
     playing = bool(st.session_state.get("playing"))
     st.fragment(step_view, run_every=PLAY_SECONDS if playing else None)(trace, key, c, playing)
     if not c.presentation:
+        vectors_section.render(trace, state.model_config(c.model).bidirectional)
         download_trace(c, c.model, c.decode, "download_step", reference)
 
 

@@ -1,0 +1,93 @@
+"""Every vector of one decoder step (an expander of the step page): s_0 from the bridge and
+h~_0 = 0, s_t beside h_i with the element-wise terms that sum to e_i, [c_t ; s_t] -> h~_t, and,
+for a model of hidden size <= 8, every sum written out for a calculator.
+
+It has its own step and source-word pickers (the step player above runs in the browser).
+The numbers are the trace's (seq2seq_viz.vectors slices them); nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from seq2seq_viz.figures.vectors import attentional_figure, initial_figure, score_terms_figure
+from seq2seq_viz.i18n import t
+from seq2seq_viz.trace import DecodeTrace
+from seq2seq_viz.vectors import BY_HAND_MAX_H, by_hand_lines, product_label, score_terms
+from seq2seq_viz.views.common import chart, labels
+
+FIRST_DIMS = 8  # long vectors: the first dimensions as numbers under the strip
+
+
+def render(trace: DecodeTrace, bidirectional: bool, big: bool = False) -> None:
+    """The expander; collapsed unless the model is small enough to follow by hand."""
+    if not trace.steps or not trace.vectors:
+        return
+    H = int(np.asarray(trace.enc_states).shape[1])
+    with st.expander(t("vectors.title"), expanded=H <= BY_HAND_MAX_H):
+        st.caption(t("vectors.intro"))
+        _start(trace, bidirectional, big)
+        step_t, i = _pickers(trace)
+        if trace.align_name != "none":
+            _score(trace, step_t, i, big)
+        _attentional(trace, step_t, big)
+        if H <= BY_HAND_MAX_H:
+            st.markdown(f"**{t('vectors.by_hand')}**")
+            st.caption(t("vectors.by_hand_help"))
+            st.code("\n".join(by_hand_lines(trace, trace.steps[step_t])), language=None)
+
+
+def _pickers(trace: DecodeTrace) -> tuple[int, int]:
+    left, right = st.columns(2)
+    step_t = left.selectbox(
+        t("vectors.step"),
+        range(trace.n_steps),
+        key="vectors_step",
+        format_func=lambda k: f"{k}: {trace.steps[k].token}",
+    )
+    step_t = min(int(step_t or 0), trace.n_steps - 1)
+    best = int(np.argmax(trace.steps[step_t].weights))
+    i = right.selectbox(
+        t("vectors.source"),
+        range(len(trace.src_tokens)),
+        index=best,
+        key=f"vectors_source_{step_t}",
+        format_func=lambda k: f"{k}: {trace.src_tokens[k]}",
+        help=t("vectors.source_help"),
+    )
+    return step_t, int(i)
+
+
+def _start(trace: DecodeTrace, bidirectional: bool, big: bool) -> None:
+    st.markdown(f"**{t('vectors.start')}**")
+    st.caption(t("vectors.start_bi" if bidirectional else "vectors.start_uni"))
+    chart(initial_figure(trace, labels=labels()), "vectors_start", big)
+
+
+def _score(trace: DecodeTrace, step_t: int, i: int, big: bool) -> None:
+    terms = score_terms(trace, trace.steps[step_t], i)
+    st.markdown(f"**{t('vectors.score')}**")
+    st.caption(t(f"vectors.score_{trace.score_name}"))
+    chart(score_terms_figure(trace, step_t, i, terms, labels=labels()), "vectors_score", big)
+    a, b = st.columns(2)
+    a.metric(t("vectors.sum"), f"{terms.total:.4f}")
+    b.metric(t("vectors.model_score"), f"{terms.score:.4f}")
+    rows = [*terms.rows, (product_label(trace.score_name), terms.products)]
+    if len(terms.products) > FIRST_DIMS:
+        st.caption(t("vectors.first_dims", n=FIRST_DIMS, total=len(terms.products)))
+        st.dataframe(_first_dims(rows), width="stretch")
+
+
+def _attentional(trace: DecodeTrace, step_t: int, big: bool) -> None:
+    st.markdown(f"**{t('vectors.attn')}**")
+    st.caption(t("vectors.attn_help"))
+    chart(attentional_figure(trace, step_t, labels=labels()), "vectors_attn", big)
+
+
+def _first_dims(rows: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
+    """Rows = vectors, columns k = 0..FIRST_DIMS-1 (3 decimals)."""
+    data = {name: np.round(np.asarray(vec[:FIRST_DIMS], dtype=np.float64), 3) for name, vec in rows}
+    columns = [f"k={k}" for k in range(FIRST_DIMS)]
+    return pd.DataFrame.from_dict(data, orient="index", columns=columns)
