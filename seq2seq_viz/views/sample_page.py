@@ -112,7 +112,7 @@ def _runs_table(greedy: DecodeTrace, beam: DecodeTrace, sampled: DecodeTrace, la
         t("sample.col_run"): [r[0] for r in rows],
         t("col.translation"): [detokenize(r[1], lang) or t("output.empty") for r in rows],
         t("sample.col_logp"): [round(r[2], 3) for r in rows],
-        t("sample.col_sample_logp"): [None if r[3] is None else round(r[3], 3) for r in rows],
+        t("sample.col_sample_logp"): ["–" if r[3] is None else f"{r[3]:.3f}" for r in rows],
     }
 
 

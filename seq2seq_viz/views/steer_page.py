@@ -31,7 +31,7 @@ from seq2seq_viz.views.steer_params import Edit, format_edit, format_mask, parse
 
 EDIT, MASK = "edit", "mask"
 FORMULA = (
-    r"\tilde a_{ti} = \frac{w_i}{\sum_j w_j}\ (\text{masked } i: w_i = 0),\quad "
+    r"\tilde a_{ti} = \frac{w_i}{\sum_j w_j}\ (i \in M:\ w_i = 0),\quad "
     r"c_t = \sum_i \tilde a_{ti}\, h_i,\quad \tilde h_t = \tanh(W_c[c_t; s_t]),\quad "
     r"p(y_t) = \mathrm{softmax}(W_o \tilde h_t + b_o)"
 )
