@@ -22,6 +22,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -192,8 +193,15 @@ def train_model(
     save_every: int = 200,
     max_steps: int = 0,
     progress: bool = True,
+    on_step: Callable[[LoopState, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> LoopState:
-    """Train (resuming from run_dir if possible); leaves the best weights loaded in `model`."""
+    """Train (resuming from run_dir if possible); leaves the best weights loaded in `model`.
+
+    `on_step(loop, nll)` is called after every update (the live-training page records its
+    curves there). When `should_stop()` turns true after an update, the trainer saves its resume
+    file and returns like at `max_steps` (the model keeps its current weights); calling it again
+    with the same run_dir continues."""
     torch.manual_seed(tc.seed)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     resumed = load_resume(run_dir, model, opt)
@@ -233,13 +241,17 @@ def train_model(
             loop.seconds = time.perf_counter() - start
             bar.set_postfix(loss=f"{nll:.3f}", tok_s=f"{loop.tokens / loop.seconds:.0f}")
             bar.update()
+            if on_step is not None:
+                on_step(loop, nll)
             out_of_time = tc.max_minutes and loop.seconds > tc.max_minutes * 60
             if loop.steps % save_every == 0 or out_of_time:
                 save_resume(run_dir, model, opt, loop, best)
-            if (max_steps and loop.steps >= max_steps) or out_of_time:
+            stop = should_stop is not None and should_stop()
+            if (max_steps and loop.steps >= max_steps) or out_of_time or stop:
                 break
         bar.close()
-        if max_steps and loop.steps >= max_steps and loop.batch < len(order):
+        stop = should_stop is not None and should_stop()
+        if (stop or (max_steps and loop.steps >= max_steps)) and loop.batch < len(order):
             save_resume(run_dir, model, opt, loop, best)
             return loop
         best = _end_epoch(model, valid, tc, loop, best, device, finished=loop.batch >= len(order))
