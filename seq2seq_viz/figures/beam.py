@@ -13,13 +13,36 @@ from seq2seq_viz.trace import NODE_STATUSES, BeamNode, DecodeTrace
 
 from .common import GREY, ORANGE, PURPLE, STATUS_STYLE, _auto, _finish, _labels, _short, plain
 
+LABEL_PX = 14  # node labels: readable on a projector at 1920x1080
+PRUNED_GAP = 0.1  # vertical slot of a pruned leaf (a live node's slot is 1)
+MAX_HEIGHT = 800  # with the page's header and controls, the tree fits a 1080-pixel screen
+
+
+def greedy_nodes(trace: DecodeTrace) -> list[BeamNode]:
+    """A greedy run as the beam of width 1 it equals: one chain from <sos>, each node with the
+    running sum of log p (the score beam search would give it); the last one is finished."""
+    alpha = float(trace.settings.get("length_penalty", 0.6))
+    nodes, score = [BeamNode(0, -1, -1, "<sos>", -1, 0.0, 0.0, 0.0, "kept", 0)], 0.0
+    for step in trace.steps:
+        score += step.logp
+        status = "finished" if step.t == trace.n_steps - 1 else "kept"
+        norm = score / ((5.0 + step.t + 1) / 6.0) ** alpha
+        node = BeamNode(step.t + 1, step.t, step.t, step.token, step.token_id, step.logp, score,
+                        norm, status, 0)  # fmt: skip
+        nodes.append(node)
+    return nodes
+
 
 def _tree_nodes(trace: DecodeTrace) -> dict[int, BeamNode]:
-    """All beam nodes by id, after checking ids, parents and statuses."""
-    if not trace.beam_nodes:
+    """All beam nodes by id, after checking ids, parents and statuses (a greedy trace: its
+    chain, see greedy_nodes)."""
+    listed = trace.beam_nodes
+    if not listed and trace.mode == "greedy" and trace.steps:
+        listed = greedy_nodes(trace)
+    if not listed:
         raise ValueError("the trace has no beam-search tree (decode with beam search)")
-    nodes = {node.id: node for node in trace.beam_nodes}
-    if len(nodes) != len(trace.beam_nodes):
+    nodes = {node.id: node for node in listed}
+    if len(nodes) != len(listed):
         raise ValueError("beam_nodes has repeated ids")
     for node in nodes.values():
         if node.parent != -1 and node.parent not in nodes:
@@ -43,7 +66,7 @@ def tree_layout(nodes: Mapping[int, BeamNode], pruned_gap: float = 1.0) -> dict[
     A leaf takes a slot of height 1 (``pruned_gap`` for a pruned leaf), so leaves never overlap
     and a parent lies inside its own children's range: no two nodes of one step coincide.
     """
-    kids, y = _children(nodes), {}
+    kids, y, start = _children(nodes), {}, {}
     cursor = 0.0
     roots = sorted(i for i, node in nodes.items() if node.parent not in nodes)
     stack: list[tuple[int, bool]] = [(r, False) for r in reversed(roots)]
@@ -53,8 +76,14 @@ def tree_layout(nodes: Mapping[int, BeamNode], pruned_gap: float = 1.0) -> dict[
             size = pruned_gap if nodes[i].status == "pruned" else 1.0
             y[i], cursor = cursor + size / 2, cursor + size
         elif expanded:
+            pad = 1.0 - (cursor - start[i])  # a live node keeps a slot of 1 (for its label)
+            if pad > 0 and nodes[i].status != "pruned":
+                for k in kids[i]:  # only pruned leaves can make a span under 1
+                    y[k] += pad / 2
+                cursor += pad
             y[i] = float(np.mean([y[k] for k in kids[i]]))
         else:
+            start[i] = cursor
             stack.append((i, True))
             stack.extend((k, False) for k in reversed(kids[i]))
     return y
@@ -106,6 +135,12 @@ def _edges(nodes: Mapping[int, BeamNode], y: Mapping[int, float]) -> dict:
     return {"x": xs, "y": ys}
 
 
+def _node_text(node: BeamNode, with_score: bool) -> str:
+    """A live or finished node's label: its token and its cumulative score (sum of log p)."""
+    token = plain(_short(node.token))
+    return f"{token} {node.score:.2f}" if with_score else token
+
+
 def _status_trace(
     nodes: list[BeamNode],
     y: Mapping[int, float],
@@ -134,10 +169,10 @@ def _status_trace(
         customdata=data,
         name=lab[status],
         mode="markers+text" if show_text else "markers",
-        text=[plain(_short(n.token)) for n in nodes],
+        text=[_node_text(n, show_text) for n in nodes],
         textposition="top center",
-        textfont={"size": 11},
-        marker={"color": colour, "symbol": symbol, "size": 10 if status != "pruned" else 8},
+        textfont={"size": LABEL_PX},
+        marker={"color": colour, "symbol": symbol, "size": 11 if status != "pruned" else 7},
         hovertemplate=hover + "<extra></extra>",
     )
 
@@ -150,9 +185,13 @@ def _add_paths(
     lab: Mapping[str, str],
 ) -> None:
     """The best hypothesis's path (thick) and the greedy path (dashed), as far as visible."""
+    best: list[int] = []
     if trace.hypotheses:
         every = _tree_nodes(trace)
         best = [i for i in _path_to_root(every, trace.hypotheses[0].node_id) if i in nodes]
+    elif not trace.beam_nodes:  # greedy: its one chain is the best (and only) hypothesis
+        best = sorted(nodes)
+    if best:
         line = {"color": ORANGE, "width": 7}
         fig.add_trace(_path_trace(nodes, y, best, lab["best_path"], line, opacity=0.6))
     greedy = _greedy_path(nodes, trace.greedy_tokens)
@@ -173,11 +212,12 @@ def beam_tree_figure(
     best hypothesis thick, greedy path dashed; nodes after ``upto_step`` hidden.
 
     The layout and axes come from the whole tree, so nodes stay put as ``upto_step`` grows.
-    Big trees (over 60 leaves) pack pruned leaves closer and drop their token text."""
+    Kept and finished nodes are labelled with their token and cumulative score (LABEL_PX);
+    pruned ones are small crosses packed close together (token and scores on hover), so a
+    beam of 5 fits a 1080-pixel screen (the height is capped at MAX_HEIGHT)."""
     lab, every = _labels(labels), _tree_nodes(trace)
     nodes = {i: n for i, n in every.items() if upto_step is None or n.step <= upto_step}
-    big = sum(1 for kids in _children(every).values() if not kids) > 60
-    y = tree_layout(every, pruned_gap=0.45 if big else 1.0)
+    y = tree_layout(every, pruned_gap=PRUNED_GAP)
     fig = go.Figure()
     edges = _edges(nodes, y)
     fig.add_scatter(
@@ -186,9 +226,10 @@ def beam_tree_figure(
     _add_paths(fig, trace, nodes, y, lab)
     for status in NODE_STATUSES:
         group = [node for node in nodes.values() if node.status == status]
-        fig.add_trace(_status_trace(group, y, status, status != "pruned" or not big, lab))
+        fig.add_trace(_status_trace(group, y, status, status != "pruned", lab))
     last = max(node.step for node in every.values())
     fig.update_xaxes(title={"text": lab["step"]}, dtick=1, range=[-1.5, last + 0.7], zeroline=False)
     span = max(y.values()) + 0.5
     fig.update_yaxes(visible=False, range=[span, -0.5])
-    return _finish(fig, lab["beam_title"], _auto(height, round(span), 22, 150, least=320), template)
+    auto = min(_auto(None, round(span), 26, 150, least=320), MAX_HEIGHT)
+    return _finish(fig, lab["beam_title"], height or auto, template)

@@ -35,13 +35,14 @@ def render() -> None:
     if width == 1:
         st.info(t("beam.width_one"))
     trace = fetch_trace(c)
-    if trace is None or not trace.beam_nodes:
+    if trace is None or not trace.steps:
         return
     lang = state.model_config(c.model).tgt_lang
     _outputs(trace, lang)
-    _tree(trace, c.presentation)
-    st.subheader(t("beam.nbest"))
-    st.dataframe(nbest_table(trace, lang), hide_index=True, width="stretch")
+    _tree(trace, c.presentation)  # width 1: the greedy chain (figures.beam.greedy_nodes)
+    if trace.hypotheses:
+        st.subheader(t("beam.nbest"))
+        st.dataframe(nbest_table(trace, lang), hide_index=True, width="stretch")
     what_if(c, trace, lang)
     if not c.presentation:
         download_trace(c, c.model, c.decode, "download_beam")
@@ -56,7 +57,7 @@ def _outputs(trace: DecodeTrace, lang: str) -> None:
 
 
 def _tree(trace: DecodeTrace, big: bool) -> None:
-    last = max(node.step for node in trace.beam_nodes)
+    last = max(node.step for node in trace.beam_nodes) if trace.beam_nodes else trace.n_steps - 1
     upto = last
     if last > 0:
         upto = st.slider(t("beam.grow"), 0, last, last, key="beam_step", help=t("beam.grow_help"))
