@@ -54,22 +54,43 @@ from torch import Tensor, nn
 # ----------------------------------------------------------------------------- scores
 
 
-def dot_score(layer: Attention, query: Tensor, keys: Tensor) -> Tensor:
+def dot_score(
+    layer: Attention, query: Tensor, keys: Tensor, keys_proj: Tensor | None = None
+) -> Tensor:
     return torch.bmm(keys, query.unsqueeze(2)).squeeze(2)  # (B,S,H)@(B,H,1) -> (B,S)
 
 
-def general_score(layer: Attention, query: Tensor, keys: Tensor) -> Tensor:
+def general_score(
+    layer: Attention, query: Tensor, keys: Tensor, keys_proj: Tensor | None = None
+) -> Tensor:
+    if keys_proj is not None:  # W_a h_i for every i, computed once per sentence (training)
+        return torch.bmm(keys_proj, query.unsqueeze(2)).squeeze(2)  # (B,S)
     # s^T (W_a h) = (s^T W_a) . h : project the query once instead of every key
     projected = query @ layer.W_a.weight  # (B,H)
     return torch.bmm(keys, projected.unsqueeze(2)).squeeze(2)  # (B,S)
 
 
-def concat_score(layer: Attention, query: Tensor, keys: Tensor) -> Tensor:
-    hidden = torch.tanh(layer.W_q(query).unsqueeze(1) + layer.W_k(keys))  # (B,S,H)
+def concat_score(
+    layer: Attention, query: Tensor, keys: Tensor, keys_proj: Tensor | None = None
+) -> Tensor:
+    keys_part = layer.W_k(keys) if keys_proj is None else keys_proj  # (B,S,H) W_k h_i + b
+    hidden = torch.tanh(layer.W_q(query).unsqueeze(1) + keys_part)  # (B,S,H)
     return layer.v_a(hidden).squeeze(2)  # (B,S)
 
 
-SCORES: dict[str, Callable[[Attention, Tensor, Tensor], Tensor]] = {
+def project_keys(layer: Attention, keys: Tensor) -> Tensor | None:
+    """The part of the score that depends on h_i only, for all i at once (None for dot).
+
+    general: W_a h_i; concat: W_k h_i + b. A teacher-forced pass computes it once per batch
+    instead of once per decoder step; the scores are the same (tested against step())."""
+    if layer.align_name == "none" or layer.score_name == "dot":
+        return None
+    if layer.score_name == "general":
+        return layer.W_a(keys)  # (B,S,H)
+    return layer.W_k(keys)  # (B,S,H)
+
+
+SCORES: dict[str, Callable[..., Tensor]] = {
     "dot": dot_score,
     "general": general_score,
     "concat": concat_score,
@@ -223,10 +244,11 @@ class Attention(nn.Module):
         generator: torch.Generator | None = None,
         expected: bool = False,
         steer: Steer | None = None,
+        keys_proj: Tensor | None = None,
     ) -> AttentionOutput:
         if self.align_name == "none":
             return self._no_attention(query, mask, summary)
-        scores = SCORES[self.score_name](self, query, keys)  # (B,S)
+        scores = SCORES[self.score_name](self, query, keys, keys_proj)  # (B,S)
         align_scores, align_mask = scores, mask
         if steer is not None:
             align_scores = scores / steer.temperature if steer.temperature != 1.0 else scores

@@ -184,6 +184,9 @@ class TrainConfig:
     entropy_weight: float = 0.01
     hard_expected: float = 0.0  # share of hard-attention updates made with the expected context
     baseline_decay: float = 0.9
+    label_smoothing: float = 0.0  # eps: share of the target mass spread uniformly
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    lr_decay: float = 1.0  # multiply the learning rate by this after an epoch without progress
     extra: dict[str, Any] = field(default_factory=dict)
 
 

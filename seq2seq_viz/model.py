@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .attention import Attention, AttentionOutput, SelfAttention, Steer
+from .attention import Attention, AttentionOutput, SelfAttention, Steer, project_keys
 from .config import ModelConfig
 from .text import PAD_ID
 
@@ -43,6 +43,13 @@ class StepOutput(NamedTuple):
     dec_state: Tensor  # (B,H) s_t of the top layer
     state: State  # full recurrent state for the next step
     attn: AttentionOutput
+
+
+class TeacherForced(NamedTuple):
+    attn_hidden: Tensor  # (B,T,H) h~_t of every step (project them all at once)
+    weights: Tensor  # (B,T,S)
+    sampled_logpi: Tensor | None  # (B,T) log pi(i*) of hard attention's sampled positions
+    soft_entropy: Tensor | None  # (B,T) entropy of pi_t (hard attention)
 
 
 class ForwardOutput(NamedTuple):
@@ -120,14 +127,103 @@ class Decoder(nn.Module):
         else:
             self.W_o = nn.Linear(H, cfg.tgt_vocab_size)
 
-    def project(self, attn_hidden: Tensor) -> Tensor:
-        """h~ (...,H) -> log p(y) (...,V)."""
+    def logits(self, attn_hidden: Tensor) -> Tensor:
+        """h~ (...,H) -> the output layer's logits W_o h~ + b_o (...,V)."""
         x = self.drop(attn_hidden)
         if self.cfg.tie_output:
-            logits = F.linear(self.W_p(x), self.embed.weight, self.out_bias)  # (...,V)
-        else:
-            logits = self.W_o(x)  # (...,V)
-        return logits.log_softmax(dim=-1)
+            return F.linear(self.W_p(x), self.embed.weight, self.out_bias)  # (...,V)
+        return self.W_o(x)  # (...,V)
+
+    def project(self, attn_hidden: Tensor) -> Tensor:
+        """h~ (...,H) -> log p(y) (...,V)."""
+        return self.logits(attn_hidden).log_softmax(dim=-1)
+
+    def teacher_forced(
+        self,
+        tgt_in: Tensor,
+        enc: EncoderOutput,
+        sample: bool = False,
+        generator: torch.Generator | None = None,
+        expected: bool = False,
+    ) -> TeacherForced:
+        """All decoder steps fed the gold words: the same math as looping `step()`, arranged
+        for training speed (tested equal). What does not depend on the previous step is
+        computed once for the whole batch: the embeddings of every input word and their part
+        of the RNN's input transform (W_ih[:, :E] emb(y_t) + b_ih), and the keys' part of the
+        score (W_a h_i, or W_k h_i + b). Only the recurrence stays in the Python loop, with the
+        cell's gates written out as PyTorch's nn.GRU / nn.LSTM / nn.RNN define them."""
+        if self.cfg.dec_layers != 1:  # the fused cell covers one layer; loop step() otherwise
+            return self._teacher_forced_by_steps(tgt_in, enc, sample, generator, expected)
+        B, T = tgt_in.shape
+        E, H = self.cfg.emb_dim, self.cfg.hidden_dim
+        rnn = self.rnn
+        w_ih, w_hh, b_ih, b_hh = rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0
+        emb = self.drop(self.embed(tgt_in))  # (B,T,E)
+        gi_words = F.linear(emb, w_ih[:, :E], b_ih).transpose(0, 1)  # (T,B,G) G = gates * H
+        w_feed = w_ih[:, E:]  # (G,H): the input-feeding part h~_{t-1}
+        keys_proj = project_keys(self.attention, enc.enc_states)
+        state = enc.init_state
+        s = state[0][0] if isinstance(state, tuple) else state[0]  # (B,H) s_{t-1}
+        c = state[1][0] if isinstance(state, tuple) else None  # (B,H) LSTM cell state
+        hidden = torch.zeros(B, H, dtype=emb.dtype, device=emb.device)  # h~_0 = 0
+        hiddens, weights, logpi, entropy = [], [], [], []
+        for t in range(T):
+            gi = torch.addmm(gi_words[t], hidden, w_feed.t())  # (B,G)
+            gh = torch.addmm(b_hh, s, w_hh.t())  # (B,G)
+            if self.cfg.cell == "gru":  # gates in the order r, z, n
+                rz = torch.sigmoid(gi[:, : 2 * H] + gh[:, : 2 * H])
+                r, z = rz[:, :H], rz[:, H:]
+                n = torch.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])
+                s = n + z * (s - n)  # (1 - z) n + z s_{t-1}
+            elif self.cfg.cell == "lstm":  # gates in the order i, f, g, o
+                gates = gi + gh
+                i, f = torch.sigmoid(gates[:, :H]), torch.sigmoid(gates[:, H : 2 * H])
+                g, o = torch.tanh(gates[:, 2 * H : 3 * H]), torch.sigmoid(gates[:, 3 * H :])
+                c = f * c + i * g
+                s = o * torch.tanh(c)
+            else:
+                s = torch.tanh(gi + gh)
+            attn = self.attention(
+                s,
+                enc.enc_states,
+                enc.mask,
+                enc.lengths,
+                t,
+                enc.summary,
+                sample,
+                generator,
+                expected=expected,
+                keys_proj=keys_proj,
+            )
+            hidden = attn.attn_hidden
+            hiddens.append(hidden)
+            weights.append(attn.weights)
+            _hard_terms(attn, logpi, entropy)
+        return TeacherForced(
+            torch.stack(hiddens, 1), torch.stack(weights, 1), *_stacks(logpi, entropy)
+        )
+
+    def _teacher_forced_by_steps(
+        self,
+        tgt_in: Tensor,
+        enc: EncoderOutput,
+        sample: bool,
+        generator: torch.Generator | None,
+        expected: bool,
+    ) -> TeacherForced:
+        B, T = tgt_in.shape
+        state = enc.init_state
+        hidden = torch.zeros(B, self.cfg.hidden_dim, device=tgt_in.device)
+        hiddens, weights, logpi, entropy = [], [], [], []
+        for t in range(T):
+            out = self.step(tgt_in[:, t], hidden, state, enc, t, sample, generator, False, expected)
+            state, hidden = out.state, out.attn_hidden
+            hiddens.append(hidden)
+            weights.append(out.attn.weights)
+            _hard_terms(out.attn, logpi, entropy)
+        return TeacherForced(
+            torch.stack(hiddens, 1), torch.stack(weights, 1), *_stacks(logpi, entropy)
+        )
 
     def step(
         self,
@@ -204,39 +300,27 @@ class Seq2Seq(nn.Module):
         """Teacher-forced (with probability tf_ratio per step) forward over tgt_in (B,T).
         `expected`: hard attention uses its expected context pi_t (no sampling)."""
         enc = self.encode(src, lengths)
+        if tf_ratio >= 1.0:
+            tf = self.decoder.teacher_forced(tgt_in, enc, sample, generator, expected)
+            return ForwardOutput(self.decoder.project(tf.attn_hidden), *tf[1:])
+        # Scheduled sampling: each step may feed the model's own previous word.
         B, T = tgt_in.shape
         state, attn_hidden = enc.init_state, self.initial_attn_hidden(B, src.device)
         y_prev = tgt_in[:, 0]
-        hiddens, logps, weights, logpi, entropy = [], [], [], [], []
-        project_each = tf_ratio < 1.0
+        logps, weights, logpi, entropy = [], [], [], []
         for t in range(T):
             out = self.decoder.step(
-                y_prev,
-                attn_hidden,
-                state,
-                enc,
-                t,
-                sample,
-                generator,
-                project=project_each,
-                expected=expected,
+                y_prev, attn_hidden, state, enc, t, sample, generator, expected=expected
             )
             state, attn_hidden = out.state, out.attn_hidden
-            hiddens.append(attn_hidden)
             weights.append(out.attn.weights)
-            if out.attn.index is not None:
-                soft = out.attn.soft_weights
-                logpi.append(torch.log(soft.gather(1, out.attn.index[:, None]).squeeze(1) + 1e-12))
-                entropy.append(-(soft * torch.log(soft + 1e-12)).sum(1))
-            if project_each:
-                logps.append(out.logp)
+            _hard_terms(out.attn, logpi, entropy)
+            logps.append(out.logp)
             if t + 1 < T:
                 y_prev = self._next_input(tgt_in[:, t + 1], out.logp, tf_ratio, generator)
-        logp = (
-            torch.stack(logps, 1) if project_each else self.decoder.project(torch.stack(hiddens, 1))
+        return ForwardOutput(
+            torch.stack(logps, 1), torch.stack(weights, 1), *_stacks(logpi, entropy)
         )
-        stack = lambda xs: torch.stack(xs, 1) if xs else None  # noqa: E731
-        return ForwardOutput(logp, torch.stack(weights, 1), stack(logpi), stack(entropy))
 
     @staticmethod
     def _next_input(
@@ -246,6 +330,18 @@ class Seq2Seq(nn.Module):
             return gold
         use_gold = torch.rand(gold.shape, generator=generator, device=gold.device) < tf_ratio
         return torch.where(use_gold, gold, logp.argmax(-1).detach())
+
+
+def _hard_terms(attn: AttentionOutput, logpi: list[Tensor], entropy: list[Tensor]) -> None:
+    """Hard attention: log pi_t(i*) of the chosen position and the entropy of pi_t."""
+    if attn.index is not None:
+        soft = attn.soft_weights
+        logpi.append(torch.log(soft.gather(1, attn.index[:, None]).squeeze(1) + 1e-12))
+        entropy.append(-(soft * torch.log(soft + 1e-12)).sum(1))
+
+
+def _stacks(logpi: list[Tensor], entropy: list[Tensor]) -> tuple[Tensor | None, Tensor | None]:
+    return (torch.stack(logpi, 1) if logpi else None, torch.stack(entropy, 1) if entropy else None)
 
 
 def build_model(cfg: ModelConfig, device: torch.device | str | None = None) -> Seq2Seq:

@@ -55,6 +55,7 @@ class LoopState:
     best_epoch: int = -1
     bad_epochs: int = 0
     baseline: float = 0.0
+    lr: float = 0.0  # the learning rate now (decayed on plateaus)
     done: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
 
@@ -76,6 +77,39 @@ def batch_tensors(
     return src.to(device), lengths.to(device), tgt_in.to(device), tgt_out.to(device)
 
 
+class _SoftmaxCrossEntropy(torch.autograd.Function):
+    """Per-row -log softmax(z)_y and -mean_v log softmax(z)_v, with one exp pass.
+
+    The gradients are softmax(z) - onehot(y) and softmax(z) - 1/V; this saves the second pass
+    over the (tokens x vocabulary) matrix that log_softmax's backward makes (tested against
+    log_softmax with autograd)."""
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, target: torch.Tensor):  # (N,V), (N,)
+        top = logits.amax(dim=1, keepdim=True)  # (N,1)
+        probs = (logits - top).exp_()  # (N,V), unnormalised
+        total = probs.sum(dim=1, keepdim=True)  # (N,1)
+        probs.div_(total)
+        log_z = (top + total.log()).squeeze(1)  # (N,) log sum_v exp z_v
+        nll = log_z - logits.gather(1, target.unsqueeze(1)).squeeze(1)  # (N,)
+        smooth = log_z - logits.mean(dim=1)  # (N,) -mean_v log p_v
+        ctx.save_for_backward(probs, target)
+        return nll, smooth
+
+    @staticmethod
+    def backward(ctx, g_nll: torch.Tensor, g_smooth: torch.Tensor):
+        probs, target = ctx.saved_tensors
+        grad = probs * (g_nll + g_smooth).unsqueeze(1)  # (N,V)
+        grad.sub_(g_smooth.unsqueeze(1) / probs.size(1))
+        grad.scatter_add_(1, target.unsqueeze(1), -g_nll.unsqueeze(1))
+        return grad, None
+
+
+def token_losses(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """logits (N,V), target (N,) -> (nll (N,), uniform cross-entropy (N,)) per token."""
+    return _SoftmaxCrossEntropy.apply(logits, target)
+
+
 def batch_loss(
     model: Seq2Seq,
     batch: tuple[torch.Tensor, ...],
@@ -84,34 +118,56 @@ def batch_loss(
     state: LoopState,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, float, int]:
-    """Loss to minimise, the mean NLL per target token, and the token count."""
+    """Loss to minimise, the mean NLL per target token, and the token count.
+
+    Loss = (1 - eps) NLL + eps * (cross-entropy with the uniform distribution) per real target
+    token (label smoothing, eps = tc.label_smoothing), plus REINFORCE terms for hard attention.
+    With full teacher forcing, only the real (non-padding) positions are projected onto the
+    vocabulary."""
     src, lengths, tgt_in, tgt_out = batch
     hard = model.cfg.align == "hard" and model.training
     expected = hard and float(torch.rand((), generator=generator)) < tc.hard_expected
-    out = model(
-        src,
-        lengths,
-        tgt_in,
-        tf_ratio=tf_ratio,
-        sample=hard and not expected,
-        generator=generator,
-        expected=expected,
-    )
     mask = tgt_out != PAD_ID  # (B,T)
-    nll = -out.logp.gather(2, tgt_out.unsqueeze(2)).squeeze(2) * mask  # (B,T)
-    n_tok = int(mask.sum())
-    loss = nll.sum() / n_tok
-    if hard and out.sampled_logpi is not None:
-        reward = -(nll.sum(1) / mask.sum(1)).detach()  # (B,) mean log-likelihood per sentence
+    gold = tgt_out[mask]  # (N,)
+    if tf_ratio >= 1.0:
+        enc = model.encode(src, lengths)
+        tf = model.decoder.teacher_forced(
+            tgt_in, enc, sample=hard and not expected, generator=generator, expected=expected
+        )
+        nll_tok, smooth_tok = token_losses(model.decoder.logits(tf.attn_hidden[mask]), gold)
+        sampled_logpi, soft_entropy = tf.sampled_logpi, tf.soft_entropy
+    else:
+        out = model(
+            src,
+            lengths,
+            tgt_in,
+            tf_ratio=tf_ratio,
+            sample=hard and not expected,
+            generator=generator,
+            expected=expected,
+        )
+        logp = out.logp[mask]  # (N,V)
+        nll_tok = -logp.gather(1, gold.unsqueeze(1)).squeeze(1)
+        smooth_tok = -logp.mean(dim=1)
+        sampled_logpi, soft_entropy = out.sampled_logpi, out.soft_entropy
+    n_tok = int(gold.numel())
+    eps = tc.label_smoothing if model.training else 0.0
+    per_token = nll_tok if eps == 0 else (1 - eps) * nll_tok + eps * smooth_tok
+    loss = per_token.sum() / n_tok
+    nll_sum = float(nll_tok.detach().sum())
+    if hard and sampled_logpi is not None:
+        nll = torch.zeros(mask.shape, dtype=nll_tok.dtype, device=nll_tok.device)
+        nll = nll.masked_scatter(mask, nll_tok.detach())  # (B,T)
+        reward = -(nll.sum(1) / mask.sum(1))  # (B,) mean log-likelihood per sentence
         advantage = reward - state.baseline
         state.baseline = tc.baseline_decay * state.baseline + (1 - tc.baseline_decay) * float(
             reward.mean()
         )
-        logpi = (out.sampled_logpi * mask).sum(1)  # (B,)
-        entropy = (out.soft_entropy * mask).sum() / n_tok
+        logpi = (sampled_logpi * mask).sum(1)  # (B,)
+        entropy = (soft_entropy * mask).sum() / n_tok
         loss = loss - tc.reinforce_weight * (advantage * logpi).mean() / mask.sum(1).float().mean()
         loss = loss - tc.entropy_weight * entropy
-    return loss, float(nll.detach().sum()) / n_tok, n_tok
+    return loss, nll_sum / n_tok, n_tok
 
 
 @torch.no_grad()
@@ -203,9 +259,12 @@ def train_model(
     file and returns like at `max_steps` (the model keeps its current weights); calling it again
     with the same run_dir continues."""
     torch.manual_seed(tc.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    opt = make_optimizer(model, tc)
     resumed = load_resume(run_dir, model, opt)
-    loop, best = resumed if resumed else (LoopState(), _copy_state(model))
+    loop, best = resumed if resumed else (LoopState(lr=tc.lr), _copy_state(model))
+    loop.lr = loop.lr or tc.lr  # resume files written before the rate was kept
+    for group in opt.param_groups:
+        group["lr"] = loop.lr
     model.train()
     while not loop.done and loop.epoch < tc.epochs:
         order = bucket_batches(
@@ -254,7 +313,9 @@ def train_model(
         if (stop or (max_steps and loop.steps >= max_steps)) and loop.batch < len(order):
             save_resume(run_dir, model, opt, loop, best)
             return loop
-        best = _end_epoch(model, valid, tc, loop, best, device, finished=loop.batch >= len(order))
+        best = _end_epoch(
+            model, valid, tc, loop, best, device, opt, finished=loop.batch >= len(order)
+        )
         save_resume(run_dir, model, opt, loop, best)
     model.load_state_dict(best)
     return loop
@@ -267,6 +328,7 @@ def _end_epoch(
     loop: LoopState,
     best: dict[str, torch.Tensor],
     device: torch.device,
+    opt: torch.optim.Optimizer,
     finished: bool,
 ) -> dict[str, torch.Tensor]:
     val = evaluate_loss(model, valid, 128, device)
@@ -277,6 +339,7 @@ def _end_epoch(
             "seconds": loop.seconds,
             "steps": loop.steps,
             "partial": not finished,
+            "lr": loop.lr,
         }
     )
     print(
@@ -290,10 +353,23 @@ def _end_epoch(
         best = _copy_state(model)
     else:
         loop.bad_epochs += 1
+        loop.lr *= tc.lr_decay  # decay on a plateau (1.0: keep the rate, stop on patience)
+        for group in opt.param_groups:
+            group["lr"] = loop.lr
     loop.epoch, loop.batch = loop.epoch + 1, 0
     out_of_time = tc.max_minutes and loop.seconds > tc.max_minutes * 60
     loop.done = bool(loop.bad_epochs >= tc.patience or out_of_time or not finished)
     return best
+
+
+def make_optimizer(model: Seq2Seq, tc: TrainConfig) -> torch.optim.Optimizer:
+    """Adam, or AdamW with decoupled weight decay; the fused kernel where PyTorch has one."""
+    kind = torch.optim.AdamW if tc.weight_decay else torch.optim.Adam
+    kwargs = {"lr": tc.lr, "weight_decay": tc.weight_decay}
+    try:
+        return kind(model.parameters(), fused=True, **kwargs)
+    except (RuntimeError, TypeError):
+        return kind(model.parameters(), **kwargs)
 
 
 def _copy_state(model: Seq2Seq) -> dict[str, torch.Tensor]:
@@ -335,7 +411,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     t.add_argument("--clip", type=float, default=1.0)
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--max-minutes", type=float, default=0.0)
-    t.add_argument("--patience", type=int, default=2)
+    t.add_argument(
+        "--patience", type=int, default=3, help="stop after N epochs without a better valid loss"
+    )
+    t.add_argument(
+        "--lr-decay",
+        type=float,
+        default=0.5,
+        help="multiply the learning rate by this after each epoch without progress",
+    )
+    t.add_argument("--label-smoothing", type=float, default=0.1)
+    t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--tf", type=float, default=1.0, help="teacher forcing ratio at the start")
     t.add_argument("--tf-min", type=float, default=None, help="ratio at the last epoch")
     t.add_argument("--seed", type=int, default=1)
@@ -371,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         entropy_weight=args.entropy_weight,
         hard_expected=args.hard_expected,
+        label_smoothing=args.label_smoothing,
+        weight_decay=args.weight_decay,
+        lr_decay=args.lr_decay,
     )
     cfg = ModelConfig(
         src_vocab_size=len(data.src_vocab),

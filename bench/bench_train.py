@@ -1,0 +1,177 @@
+"""Training-speed benchmark (not a test): the trainer of an earlier commit against today's.
+
+    python bench/bench_train.py [--data FILE] [--baseline 8d2228c] [--batches 60] [--threads 1,2]
+                                [--epoch]
+
+Both trainers train the shipped architecture (soft-dot: bidirectional GRU encoder, emb 128,
+hidden 256, dot score, global attention, tied output over 8,000 French words) on the real corpus,
+over the same batches (64 sentences each, the same order), with the same optimiser settings
+(Adam, lr 2e-3, no label smoothing), in one process, alternating in rounds so that a noisy
+machine slows both alike. The baseline is the package as it was at ``--baseline`` (extracted with
+``git archive`` into a temporary folder and imported under another name), so "today's code path"
+is the real earlier code, not a re-creation.
+
+Prints target tokens per second (real target words plus <eos>) for each trainer at each thread
+count, and their ratio. Goal: the new trainer >= 3x the baseline at 1 thread.
+
+With ``--epoch``, each trainer then trains one full epoch from the same initial weights at one
+thread and both validation losses are printed (they must agree within noise: the new code
+computes the same model; only float rounding and the order of random draws differ). This takes
+about 20 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from seq2seq_viz import corpus  # noqa: E402
+from seq2seq_viz import train as new_train  # noqa: E402
+from seq2seq_viz.data import bucket_batches  # noqa: E402
+from seq2seq_viz.model import build_model as new_build  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "tatoeba-eng-fra" / "eng-fra.txt.gz"
+
+
+def load_baseline(commit: str, folder: Path):
+    """The package at `commit`, importable as `seq2seq_viz_base`."""
+    blob = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "seq2seq_viz"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(folder, filter="data")
+    (folder / "seq2seq_viz").rename(folder / "seq2seq_viz_base")
+    sys.path.insert(0, str(folder))
+    return (
+        importlib.import_module("seq2seq_viz_base.train"),
+        importlib.import_module("seq2seq_viz_base.model"),
+        importlib.import_module("seq2seq_viz_base.config"),
+    )
+
+
+class Trainer:
+    """One implementation's model, optimiser and batch step."""
+
+    def __init__(self, name, train_mod, build, config_mod, n_src, n_tgt, init=None):
+        self.name, self.train_mod = name, train_mod
+        cfg = config_mod.ModelConfig(
+            src_vocab_size=n_src,
+            tgt_vocab_size=n_tgt,
+            emb_dim=128,
+            hidden_dim=256,
+            score="dot",
+            align="global",
+            max_src_len=40,
+        )
+        torch.manual_seed(1)
+        self.model = build(cfg).train()
+        if init is not None:
+            self.model.load_state_dict(init)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=2e-3)
+        self.tc = config_mod.TrainConfig()
+        self.loop = train_mod.LoopState()
+        self.tokens, self.seconds = 0, 0.0
+
+    def run(self, batches: list[list[int]], pairs) -> None:
+        device = torch.device("cpu")
+        start = time.perf_counter()
+        for idx in batches:
+            batch = self.train_mod.batch_tensors([pairs[i] for i in idx], device)
+            loss, _, n_tok = self.train_mod.batch_loss(self.model, batch, self.tc, 1.0, self.loop)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.opt.step()
+            self.tokens += n_tok
+        self.seconds += time.perf_counter() - start
+
+    @property
+    def rate(self) -> float:
+        return self.tokens / max(self.seconds, 1e-9)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--baseline", default="8d2228c", help="commit of the earlier trainer")
+    ap.add_argument("--batches", type=int, default=60, help="timed batches per trainer and count")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--epoch", action="store_true", help="also compare one epoch's valid loss")
+    args = ap.parse_args()
+
+    data_args = new_train.parse_args(
+        f"--data {args.data} --src en --tgt fr --max-len 15 --min-freq 2 --src-vocab-size 8000 "
+        "--tgt-vocab-size 8000 --out /tmp/bench-train".split()
+    )
+    t0 = time.perf_counter()
+    data = corpus.load_for_training(data_args)
+    print(f"data: {len(data.train):,} training pairs ({time.perf_counter() - t0:.0f} s to load)")
+    n_src, n_tgt = len(data.src_vocab), len(data.tgt_vocab)
+    order = bucket_batches([len(s) for s, _ in data.train], 64, seed=1)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base_train, base_model, base_config = load_baseline(args.baseline, Path(tmp))
+        import seq2seq_viz.config as new_config
+
+        print(f"baseline: {args.baseline}; machine: {torch.get_num_threads()} threads available")
+        print("| threads | baseline tok/s | new tok/s | ratio |")
+        print("| --- | --- | --- | --- |")
+        for threads in [int(x) for x in args.threads.split(",")]:
+            torch.set_num_threads(threads)
+            impls = [
+                Trainer("baseline", base_train, base_model.build_model, base_config, n_src, n_tgt),
+                Trainer("new", new_train, new_build, new_config, n_src, n_tgt),
+            ]
+            for impl in impls:  # warm-up (allocator, first-call costs), not timed
+                impl.run(order[:3], data.train)
+                impl.tokens, impl.seconds = 0, 0.0
+            per_round = max(1, args.batches // args.rounds)
+            for r in range(args.rounds):
+                chunk = order[3 + r * per_round : 3 + (r + 1) * per_round]
+                for impl in impls if r % 2 == 0 else impls[::-1]:
+                    impl.run(chunk, data.train)
+            base, new = impls
+            print(
+                f"| {threads} | {base.rate:,.0f} | {new.rate:,.0f} | {new.rate / base.rate:.2f}x |"
+            )
+
+        if args.epoch:
+            torch.set_num_threads(1)
+            init = Trainer("init", new_train, new_build, new_config, n_src, n_tgt).model
+            init = {k: v.clone() for k, v in init.state_dict().items()}
+            results = []
+            for name, tmod, build, cmod in (
+                ("baseline", base_train, base_model.build_model, base_config),
+                ("new", new_train, new_build, new_config),
+            ):
+                impl = Trainer(name, tmod, build, cmod, n_src, n_tgt, init=init)
+                torch.manual_seed(7)
+                impl.run(order, data.train)
+                val = new_train.evaluate_loss(impl.model, data.valid, 128, torch.device("cpu"))
+                results.append(val)
+                print(
+                    f"one epoch, {name}: valid NLL {val:.4f} "
+                    f"({impl.seconds / 60:.1f} min, {impl.rate:,.0f} tok/s)"
+                )
+            print(f"valid NLL difference: {results[1] - results[0]:+.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
