@@ -39,20 +39,49 @@ def test_every_figure_label_is_translated_with_its_fields() -> None:
         assert format_fields(text) <= format_fields(DEFAULT_LABELS[key]), key
 
 
-def test_the_field_terms_are_used_in_korean() -> None:
+# ../shared/GLOSSARY.md: the terms of the Korean notes, and the words they replaced here.
+GLOSSARY_TERMS = (
+    "어텐션 스코어",
+    "어텐션 분포",
+    "어텐션 값",
+    "컨텍스트 벡터",
+    "빔 서치",
+    "글로벌 어텐션",
+    "로컬 어텐션",
+    "병목현상",
+    "토큰화",
+    "인코더",
+    "디코더",
+    "은닉 상태",
+    "교사 강요",
+    "소프트맥스",
+    "단어 집합",
+)
+REPLACED = ("문맥 벡터", "정렬 가중치", "빔 탐색", "전역", "지역", "참조 가능", "창", "접두어")
+
+
+def test_the_notes_terms_are_used_in_korean() -> None:
     text = " ".join(strings("ko").values())
-    for term in (
-        "어텐션",
-        "인코더",
-        "디코더",
-        "은닉 상태",
-        "문맥 벡터",
-        "정렬 가중치",
-        "빔 탐색",
-        "교사 강요",
-        "소프트맥스",
-    ):
+    for term in GLOSSARY_TERMS:
         assert term in text, term
+    for word in REPLACED:
+        assert word not in text, word
+    assert re.search(r"어텐션 값\(attention value\)[^.]*컨텍스트 벡터", text), "the link is said"
+
+
+def test_formulas_count_from_zero_like_the_screen() -> None:
+    """Steps and positions on screen start at 0: no formula or text indexes from 1."""
+    from seq2seq_viz.views import step_sections
+
+    latex = [
+        *step_sections.SCORE_LATEX.values(),
+        *step_sections.ALIGN_LATEX.values(),
+        step_sections.CONTEXT_LATEX,
+    ]
+    texts = latex + [v for lang in ("en", "ko") for v in strings(lang).values()]
+    for text in texts:
+        assert not re.search(r"_\{?[ij]\s*=\s*1\b|h_1\b|\^\{S\}", text), text
+    assert "S-1" in step_sections.CONTEXT_LATEX and "j=0" in step_sections.ALIGN_LATEX["global"]
 
 
 @pytest.mark.parametrize(
@@ -73,10 +102,10 @@ def test_language_from_locale(locale: str | None, lang: str) -> None:
 
 def test_t_formats_and_falls_back() -> None:
     i18n.set_language("ko")
-    assert i18n.t("nav.beam") == "빔 탐색"
+    assert i18n.t("nav.beam") == "빔 서치"
     assert "7" in i18n.t("input.truncated", total=9, kept=7)
     assert i18n.t("no.such.key") == "no.such.key"
-    assert i18n.figure_labels()["beam_title"] == "빔 탐색 트리"
+    assert i18n.figure_labels()["beam_title"] == "빔 서치 트리"
     i18n.set_language("xx")
     assert i18n.get_language() == "en"
 

@@ -46,6 +46,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "window": "window",
     "soft_weights": "soft distribution",
     "sampled": "sampled position",
+    "argmax": "chosen position (argmax)",
     "chosen": "chosen",
     "not_in_topk": "(not in top-k)",
     "empirical": "sample frequency",
@@ -75,7 +76,8 @@ DEFAULT_LABELS: dict[str, str] = {
     "encoder_title": "Encoder states h<sub>i</sub> (one row per source token)",
     "scores_title": "Step {t}: raw scores e<sub>i</sub>",
     "weights_title": "Step {t}: attention weights a<sub>i</sub>",
-    "hard_title": "Step {t}: soft distribution and the sampled position",
+    "hard_title": "Step {t}: soft distribution π<sub>t</sub> and the chosen position (argmax)",
+    "hard_title_sampled": "Step {t}: soft distribution π<sub>t</sub> and the sampled position",
     "context_title": "Step {t}: context c<sub>t</sub> = Σ a<sub>i</sub>·h<sub>i</sub>",
     "output_title": "Step {t}: most likely next words",
     "forced_note": " (forced: {token})",
@@ -89,6 +91,8 @@ DEFAULT_LABELS: dict[str, str] = {
     "hard_samples_title": "Soft distribution vs. frequency in {n} hard samples",
     "bleu_title": "BLEU by sentence length",
     "softmax_title": "Step {t}: exp(e<sub>i</sub> - max e), sum Σ = {total:.3f}",
+    "softmax_title_window": "Step {t}: exp(e<sub>i</sub> - max e) inside the window, "
+    "sum Σ over the window = {total:.3f}",
     # vectors (figures/vectors.py)
     "dim": "dimension k",
     "vectors_score_title": "Step {t}, source {i} ({token}): e<sub>i</sub> = Σ<sub>k</sub> "

@@ -115,7 +115,8 @@ def softmax_figure(
     fig.update_layout(barmode="overlay")
     _source_xaxis(fig, trace, lab, mask)
     fig.update_yaxes(title={"text": lab["exp_part"]}, range=[0, 1.2])
-    return _finish(fig, lab["softmax_title"].format(t=t, total=total), height or 380, template)
+    title = lab["softmax_title_window" if "window" in step.extras else "softmax_title"]
+    return _finish(fig, title.format(t=t, total=total), height or 380, template)
 
 
 def _gaussian_curve(centre: float | None, gauss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,8 +214,10 @@ def weights_figure(
             raise ValueError(f"step {t}: sampled_index {sampled} is outside 0..{n - 1}")
         others = positions[positions != sampled]
         _bars(fig, values, hover, others, lab["soft_weights"], BLUE, tip, text=True)
-        _bars(fig, values, hover, np.array([sampled]), lab["sampled"], VERMILLION, tip, text=True)
-        title = lab["hard_title"]
+        drawn = bool(trace.settings.get("sample_hard"))  # else the argmax of pi_t was taken
+        name = lab["sampled"] if drawn else lab["argmax"]
+        _bars(fig, values, hover, np.array([sampled]), name, VERMILLION, tip, text=True)
+        title = lab["hard_title_sampled"] if drawn else lab["hard_title"]
     else:
         values, title = np.asarray(step.weights, dtype=np.float64), lab["weights_title"]
         _bars(fig, values, hover, positions, lab["weight"], BLUE, tip, text=True)

@@ -20,20 +20,35 @@ STAGES = ("scores", "softmax", "context", "output", "heatmap")
 SCORE_LATEX = {
     "dot": r"e_{t,i} = s_t^{\top} h_i",
     "general": r"e_{t,i} = s_t^{\top} W_a\, h_i",
-    "concat": r"e_{t,i} = v_a^{\top} \tanh\!\big(W_a\,[\,s_t \,;\, h_i\,]\big)",
+    "concat": r"e_{t,i} = v_a^{\top} \tanh\!\big(W_q\, s_t + W_k\, h_i + b\big)",
 }
 ALIGN_LATEX = {  # one formula per line: they must fit the narrow left column
-    "global": r"a_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j=1}^{S} \exp(e_{t,j})}",
-    "local-m": r"\begin{gathered} p_t = t \\ a_{t,i} = \begin{cases} \dfrac{\exp(e_{t,i})}"
+    "global": r"a_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j=0}^{S-1} \exp(e_{t,j})}",
+    "local-m": r"\begin{gathered} p_t = \min(t,\, S-1) \\ "
+    r"a_{t,i} = \begin{cases} \dfrac{\exp(e_{t,i})}"
     r"{\sum_{|j - p_t| \le D} \exp(e_{t,j})} & |i - p_t| \le D \\ 0 & |i - p_t| > D"
     r"\end{cases} \end{gathered}",
     "local-p": r"\begin{gathered} p_t = (S-1)\,\sigma\!\big(v_p^{\top}\tanh(W_p\, s_t)\big) \\ "
     r"a_{t,i} = \underset{|j - p_t| \le D}{\mathrm{softmax}}(e_t)_i \cdot "
     r"\exp\!\Big(-\frac{(i-p_t)^2}{2\sigma^2}\Big) \\ \sigma = D/2 \end{gathered}",
-    "hard": r"\begin{gathered} \pi_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j} \exp(e_{t,j})} \\ "
+    "hard": r"\begin{gathered} \pi_{t,i} = "
+    r"\frac{\exp(e_{t,i})}{\sum_{j=0}^{S-1} \exp(e_{t,j})} \\ "
     r"i^{*} = \arg\max_i \pi_{t,i}, \quad a_t = \mathrm{onehot}(i^{*}) \end{gathered}",
 }
-CONTEXT_LATEX = r"c_t = \sum_{i=1}^{S} a_{t,i}\, h_i"
+CONTEXT_LATEX = r"c_t = \sum_{i=0}^{S-1} a_{t,i}\, h_i"
+WINDOW_SUM = r"|j - p_t| \le D"  # local-m / local-p: the softmax runs over the window only
+
+
+def softmax_sum_latex(align: str, total: float) -> str:
+    """The softmax's denominator as the code computes it (max and sum over the allowed
+    positions: the window for local-m and local-p, all S positions otherwise)."""
+    local = align in ("local-m", "local-p")
+    j = WINDOW_SUM if local else r"j=0"
+    top = "" if local else r"^{S-1}"
+    k = WINDOW_SUM.replace("j", "k") if local else "k"
+    return rf"\textstyle\sum_{{{j}}}{top} \exp(e_{{t,j}} - \max_{{{k}}} e_{{t,k}}) = {total:.4f}"
+
+
 NONE_CONTEXT_LATEX = r"c_t = c \qquad \forall\, t"
 ATTN_HIDDEN_LATEX = r"\tilde{h}_t = \tanh\!\big(W_c\,[\,c_t \,;\, s_t\,]\big)"
 OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b\big)"
@@ -95,7 +110,7 @@ def softmax_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None
     with left:
         st.latex(ALIGN_LATEX.get(trace.align_name, ALIGN_LATEX["global"]))
         _, total = step.softmax_parts()
-        st.latex(rf"\textstyle\sum_j \exp(e_{{t,j}} - \max_k e_{{t,k}}) = {total:.4f}")
+        st.latex(softmax_sum_latex(trace.align_name, total))
         st.markdown(t(f"align.{trace.align_name}"))
         variant_note(trace, step)
     with right:
