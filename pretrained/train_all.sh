@@ -40,6 +40,9 @@ train soft-general --score general --align global
 train none --align none
 toy toy-reverse --toy reverse --toy-size 20000 --emb 32 --hidden 64 --score dot --epochs 12
 toy toy-dates --toy dates --toy-size 30000 --emb 32 --hidden 64 --score general --epochs 12
+# A model small enough to check by hand (hidden 6 = 3 per direction, embeddings of 4)
+toy toy-by-hand --toy reverse-small --toy-size 20000 --emb 4 --hidden 6 --score dot --dropout 0 \
+  --lr 0.01 --epochs 20 --patience 4
 train local-p --score general --align local-p --window 3
 train hard --score general --align hard --hard-expected 0.5
 train self-attn --score general --align global --self-attn --heads 4

@@ -113,3 +113,13 @@ def test_the_beam_page_counts_eos_only_where_it_was_chosen():
             n = hypothesis_length(trace, hyp)
             assert n == len(hyp.tokens) + (max_len == 30)  # 5 cuts every hypothesis, 30 none
             assert abs(hyp.norm_score - hyp.score / length_penalty(n, 0.6)) < 1e-4
+
+
+@pytest.mark.parametrize("name", [m for m in MODELS if m == "toy-by-hand"])
+def test_by_hand_model_is_small_and_reverses(name):
+    """Hidden size 6 (3 per direction), embeddings of 4: every number fits a calculator."""
+    tr = load_model(name)
+    cfg = tr.config
+    assert (cfg.hidden_dim, cfg.emb_dim, cfg.score, cfg.align) == (6, 4, "dot", "global")
+    for text in ("a b c d", "d d a b c", "c a b"):
+        assert tr.translate(text) == " ".join(reversed(text.split()))

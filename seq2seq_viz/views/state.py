@@ -48,6 +48,7 @@ ORDER = (
     "none",
     "toy-reverse",
     "toy-dates",
+    "toy-by-hand",
 )
 __all__ = ["CheckpointError", "EmptyInputError"]
 
