@@ -42,8 +42,12 @@ PAGES = [  # page files run their render() when executed as a page
         icon=":material/compare:",
         url_path="compare",
     ),
+    st.Page(VIEWS / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"),
     st.Page(
-        VIEWS / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"
+        VIEWS / "live_page.py",
+        title=t("nav.live"),
+        icon=":material/model_training:",
+        url_path="live",
     ),
     st.Page(
         VIEWS / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"

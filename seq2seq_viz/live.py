@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
 import shutil
 import tempfile
 import threading
@@ -76,6 +77,14 @@ class LiveConfig:
             raise ValueError(f"unknown task {self.task!r}; choose one of {TASKS}")
         if self.max_steps < 1 or self.max_seconds <= 0 or self.probe_every < 1:
             raise ValueError("max_steps, max_seconds and probe_every must be positive")
+
+
+def page_config(task: str) -> LiveConfig:
+    """The app's bounds: `LiveConfig`'s defaults, or $SEQ2SEQ_VIZ_LIVE_SECONDS and
+    $SEQ2SEQ_VIZ_LIVE_STEPS where the server's operator set them."""
+    seconds = float(os.environ.get("SEQ2SEQ_VIZ_LIVE_SECONDS") or LiveConfig.max_seconds)
+    steps = int(os.environ.get("SEQ2SEQ_VIZ_LIVE_STEPS") or LiveConfig.max_steps)
+    return LiveConfig(task=task, max_seconds=seconds, max_steps=steps)
 
 
 @dataclass

@@ -23,6 +23,7 @@ NO_UI = {
     "vectors",
     "record_vectors",
     "cells",
+    "live",
 }
 
 
