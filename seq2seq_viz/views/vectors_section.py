@@ -36,7 +36,9 @@ def render(trace: DecodeTrace, bidirectional: bool, big: bool = False) -> None:
         if H <= BY_HAND_MAX_H:
             st.markdown(f"**{t('vectors.by_hand')}**")
             st.caption(t("vectors.by_hand_help"))
-            st.code("\n".join(by_hand_lines(trace, trace.steps[step_t])), language=None)
+            st.code(
+                "\n".join(by_hand_lines(trace, trace.steps[step_t])), language=None, wrap_lines=True
+            )
 
 
 def _pickers(trace: DecodeTrace) -> tuple[int, int]:
