@@ -14,9 +14,9 @@ import streamlit as st
 
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.i18n import figure_labels, t
-from seq2seq_viz.text import detokenize
+from seq2seq_viz.text import UNK, detokenize
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import state
+from seq2seq_viz.views import state, toys
 from seq2seq_viz.views.controls import Controls
 from seq2seq_viz.views.figure_cache import enlarge, figure
 from seq2seq_viz.views.safe import escape_markdown
@@ -118,7 +118,16 @@ def fetch_trace(
         return None
     if notices:
         input_notices(trace)
+        toy_notice(model, trace)
     return trace
+
+
+def toy_notice(model: str, trace: DecodeTrace) -> None:
+    """A toy model given what it does not read (an English sentence): say what it takes."""
+    task = toys.task_of(model)
+    if task != toys.TRANSLATION and toys.mostly_unknown(list(trace.src_unknown)):
+        example = escape_markdown((toys.example_inputs(task) or [""])[0])
+        st.warning(t("toy.hint", task=t(toys.input_key(task)), example=example))
 
 
 def input_notices(trace: DecodeTrace) -> None:
@@ -139,6 +148,13 @@ def show_translation(trace: DecodeTrace, lang: str) -> None:
     """The model's translation, shown literally."""
     text = translation_text(trace, lang) or t("output.empty")
     st.markdown(f"**{t('output.translation')}** → {escape_markdown(text)}")
+    unk_notice(trace.output_tokens)
+
+
+def unk_notice(tokens: list[str]) -> None:
+    """<unk> in an output gets a line of explanation (out-of-vocabulary)."""
+    if UNK in tokens:
+        st.caption(t("output.unk"))
 
 
 def download_trace(

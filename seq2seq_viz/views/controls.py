@@ -24,7 +24,7 @@ from seq2seq_viz.i18n import (
     set_language_source,
     t,
 )
-from seq2seq_viz.views import state
+from seq2seq_viz.views import state, toys
 from seq2seq_viz.views.safe import escape_markdown
 
 CONTROLS = "_controls"
@@ -167,6 +167,25 @@ def _example_note(examples: list[dict[str, Any]], text: str) -> str | None:
     return None
 
 
+def _toy_input(model: str | None) -> None:
+    """A toy model reads dates or letters, not English: say so, with a valid input one click
+    away (examples made by the task's own generator)."""
+    task = toys.task_of(model) if model else toys.TRANSLATION
+    if task == toys.TRANSLATION:
+        return
+    examples = toys.example_inputs(task)
+    listed = escape_markdown(t("toy.examples", examples=" · ".join(examples)))
+    st.sidebar.caption(f"{t(toys.input_key(task))} {listed}")
+    if examples:
+        st.sidebar.button(
+            t("toy.use_example"), key="toy_example", on_click=_use_text, args=(examples[0],)
+        )
+
+
+def _use_text(text: str) -> None:
+    st.session_state["text"] = text
+
+
 def _sync_text_param(text: str) -> None:
     if 0 < len(text) <= URL_TEXT_LIMIT and "\x00" not in text:
         if st.query_params.get("text") != text:
@@ -227,6 +246,7 @@ def sidebar(page_path: str) -> Controls:
     top = st.sidebar.container()
     model = _model_control(state.model_names())
     text = _sentence_control()
+    _toy_input(model)
     decode = _decode_controls(show_beam=page_path != "beam")
     presentation = st.sidebar.toggle(
         t("sidebar.presentation"),

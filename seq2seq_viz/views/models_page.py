@@ -1,5 +1,8 @@
 """Models: what each shipped model is (architecture, data, training, scores), where the data
-comes from, and when each attention variant helps, told with our models' own numbers."""
+comes from, and when each attention variant helps, told with our models' own numbers.
+
+Conclusions compare translation models only: toy tasks (dates, reversal) measure another task
+and are shown apart, each with what it reads and example inputs."""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ from typing import Any
 
 import streamlit as st
 
-from seq2seq_viz.i18n import t
-from seq2seq_viz.views import state
+from seq2seq_viz.i18n import strings, t
+from seq2seq_viz.views import state, toys
 from seq2seq_viz.views.common import page_header
 from seq2seq_viz.views.controls import current
 from seq2seq_viz.views.insights import insights, kind_of
+from seq2seq_viz.views.safe import escape_markdown
 
 ARCH_KEYS = (
     "cell",
@@ -51,13 +55,22 @@ def render() -> None:
     page_header("models.title", "models.intro", c)
     st.info(t("attribution"))
     extra = state.load_results().get("attribution")
-    if isinstance(extra, str) and extra.strip() and extra.strip() != t("attribution"):
+    said = {t("attribution"), strings("en")["attribution"]}  # ours, in either language
+    if isinstance(extra, str) and extra.strip() and extra.strip() not in said:
         st.caption(extra)
     cards = _cards(state.model_names())
+    tasks = {name: toys.task_of(name) for name in cards}
+    translation = {n: c for n, c in cards.items() if tasks[n] == toys.TRANSLATION}
     st.subheader(t("models.when"))
-    _insights(cards)
-    for name, card in cards.items():
+    _insights(translation)
+    for name, card in translation.items():
         model_card(name, card)
+    toy_cards = {n: c for n, c in cards.items() if tasks[n] != toys.TRANSLATION}
+    if toy_cards:
+        st.subheader(t("models.toys"))
+        st.caption(t("models.toys_intro"))
+    for name, card in toy_cards.items():
+        model_card(name, card, tasks[name])
 
 
 def _cards(names: list[str]) -> dict[str, dict[str, Any]]:
@@ -81,8 +94,9 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
         st.markdown("- " + t(key, **fields))
 
 
-def model_card(name: str, card: dict[str, Any]) -> None:
-    """Summary line, headline scores and training time; the full tables in an expander."""
+def model_card(name: str, card: dict[str, Any], task: str = toys.TRANSLATION) -> None:
+    """Summary line (a toy's input and examples), headline scores and training time; the
+    full tables in an expander."""
     arch = card.get("model") or {}
     with st.container(border=True):
         st.subheader(name)
@@ -90,6 +104,10 @@ def model_card(name: str, card: dict[str, Any]) -> None:
         if error:
             st.error(t("error.model", name=name, error=error))
         st.markdown(t("models.summary", **_summary_fields(arch)))
+        if task != toys.TRANSLATION:
+            st.markdown(t(toys.input_key(task)))
+            examples = " · ".join(toys.example_inputs(task))
+            st.caption(escape_markdown(t("toy.examples", examples=examples)))
         _headline_scores(state.model_results(name))
         _training(card.get("training") or {})
         with st.expander(t("models.details")):
@@ -107,9 +125,9 @@ def model_card(name: str, card: dict[str, Any]) -> None:
 
 
 def _summary_fields(arch: dict[str, Any]) -> dict[str, Any]:
-    align = arch.get("align", "?")
+    align = _named("align_name", arch.get("align", "?"))
     if arch.get("self_attn"):
-        align += f" + self-attention ({arch.get('self_attn_heads', '?')} heads)"
+        align = t("models.self_attn", align=align, heads=arch.get("self_attn_heads", "?"))
     return {
         "cell": str(arch.get("cell", "?")).upper(),
         "layers": arch.get("enc_layers", "?"),
@@ -118,9 +136,16 @@ def _summary_fields(arch: dict[str, Any]) -> dict[str, Any]:
         "emb": arch.get("emb_dim", "?"),
         "score": arch.get("score", "?") if arch.get("align") != "none" else "—",
         "align": align,
-        "src": arch.get("src_lang", "?"),
-        "tgt": arch.get("tgt_lang", "?"),
+        "src": _named("lang_name", arch.get("src_lang", "?")),
+        "tgt": _named("lang_name", arch.get("tgt_lang", "?")),
     }
+
+
+def _named(group: str, value: Any) -> str:
+    """The translated name of `value` in `group` (e.g. align_name.global), else `value`."""
+    key = f"{group}.{value}"
+    name = t(key)
+    return str(value) if name == key else name
 
 
 def _headline_scores(row: dict[str, Any] | None) -> None:
@@ -137,12 +162,22 @@ def _headline_scores(row: dict[str, Any] | None) -> None:
 
 
 def _pairs(values: dict[str, Any], keys: tuple[str, ...] | None) -> dict[str, list[str]]:
+    """Field names translated (field.<key>), values formatted (yes/no, attention names)."""
     keys = keys or tuple(values)
     shown = [k for k in keys if k in values and values[k] is not None]
-    return {t("col.field"): shown, t("col.value"): [_fmt(values[k]) for k in shown]}
+    return {
+        t("col.field"): [_named("field", k) for k in shown],
+        t("col.value"): [_fmt(k, values[k]) for k in shown],
+    }
 
 
-def _fmt(value: Any) -> str:
+def _fmt(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return t("models.yes") if value else t("models.no")
+    if key == "align":
+        return _named("align_name", value)
+    if key in ("src_lang", "tgt_lang", "src", "tgt"):
+        return _named("lang_name", value)
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
@@ -151,7 +186,7 @@ def _data_facts(data: dict[str, Any]) -> dict[str, Any]:
     facts = {k: settings.get(k) for k in ("data", "toy", "src", "tgt", "max_len", "min_freq")}
     if facts["data"]:
         facts["data"] = Path(str(facts["data"])).name
-    facts.update({f"{t('models.pairs')} ({k})": v for k, v in sizes.items()})
+    facts.update({f"{t('models.pairs')} ({_named('split', k)})": v for k, v in sizes.items()})
     return {k: v for k, v in facts.items() if v is not None}
 
 
