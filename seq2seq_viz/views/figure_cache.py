@@ -9,6 +9,7 @@ dictionary lookup. Cached figures are shared between sessions and must never be 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import plotly.graph_objects as go
@@ -72,6 +73,21 @@ def _plain_once(fig: go.Figure) -> go.Figure:
     plain = fig.to_dict()
     object.__setattr__(fig, "to_dict", lambda: plain)
     return fig
+
+
+@st.cache_resource(show_spinner=False, max_entries=2000)  # ~10 KB of JSON each
+def _spec(
+    kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, _trace: DecodeTrace | None
+) -> dict:
+    return json.loads(pio.to_json(_build(kind, key, root, t, lang, big, _trace), validate=False))
+
+
+def figure_spec(
+    kind: str, key: TraceKey, t: int = 0, big: bool = False, trace: DecodeTrace | None = None
+) -> dict:
+    """The same figure as :func:`figure` as a JSON-ready dict (plotly's own encoding of numpy
+    arrays), for the browser's step player. Shared: do not modify it."""
+    return _spec(kind, key, str(state.models_root()), t, get_language(), big, trace)
 
 
 def figure(

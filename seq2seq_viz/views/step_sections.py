@@ -1,19 +1,30 @@
 """The five stages of one decoder step, in the order of the math, each with its formula and the
 real numbers of the trace: (a) scores, (b) softmax, (c) context, (d) output, (e) the heatmap.
 
-Formulas are constant LaTeX (no user text inside); tokens go in tables and figures only.
+Each stage is a *section*: plain data (blocks of formulas, text, metrics, tables and figure
+specs) that the browser's step player draws (see ``views/stepper``). :func:`book` makes every
+step's sections at once, so moving through steps never reaches the server. To add a section,
+write a function ``(ctx, t) -> section`` below and list it in ``SECTIONS`` and ``stages_for``.
+
+Formulas are constant LaTeX (no user text inside); tokens go in text blocks, tables and figures,
+which the browser shows literally.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import streamlit as st
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from seq2seq_viz.i18n import t
+import numpy as np
+
+from seq2seq_viz.i18n import get_language, t
 from seq2seq_viz.trace import DecodeTrace, StepRecord
-from seq2seq_viz.views.common import escape_markdown, show
+from seq2seq_viz.views.figure_cache import figure_spec
 from seq2seq_viz.views.state import TraceKey
+
+Block = dict[str, Any]
+Section = dict[str, Any]
 
 OPEN_TABLE_TOKENS = 10  # longer sentences get the numbers table folded
 STAGES = ("scores", "softmax", "context", "output", "heatmap")
@@ -58,142 +69,209 @@ DECODER_LATEX = (
 )
 
 
+@dataclass
+class Context:
+    """What the sections of one book share: the trace, its cache key, the size, the figures."""
+
+    trace: DecodeTrace
+    key: TraceKey
+    big: bool
+    cell: str
+    figures: list[dict] = field(default_factory=list)
+    _index: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def figure(self, kind: str, t_: int = 0) -> Block:
+        """A figure block; each (kind, step) spec is sent once per book."""
+        if (kind, t_) not in self._index:
+            self._index[kind, t_] = len(self.figures)
+            self.figures.append(figure_spec(kind, self.key, t_, self.big, self.trace))
+        return {"type": "figure", "figure": self._index[kind, t_], "name": kind}
+
+
+def book(trace: DecodeTrace, key: TraceKey, cell: str, big: bool, initial_step: int) -> dict:
+    """Every step's sections, the bar's labels and the figures: what the step player needs."""
+    ctx = Context(trace, key, big, cell)
+    stages = stages_for(trace)
+    steps = [
+        {"head": [decoder_section(ctx, t_)], "stages": [SECTIONS[s](ctx, t_) for s in stages]}
+        for t_ in range(trace.n_steps)
+    ]
+    return {
+        "id": f"{hash(key)}-{get_language()}-{int(big)}",
+        "labels": {
+            name: t(f"step.{name}")
+            for name in ("prev", "next", "play", "play_help", "slider", "only_one")
+        }
+        | {"stage": t("present.stage", n="{n}", total="{total}")},
+        "initial_step": initial_step,
+        "present": big,
+        "stage_count": len(stages),
+        "figures": ctx.figures,
+        "steps": steps,
+    }
+
+
 def stages_for(trace: DecodeTrace) -> tuple[str, ...]:
     """The stages that exist for this model (no attention: no scores, weights or heatmap)."""
     return ("context", "output") if trace.align_name == "none" else STAGES
 
 
-def render_stage(stage: str, trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
-    """Draw one stage of step t_ (`key` identifies `trace` for the figure cache)."""
-    {
-        "scores": scores_stage,
-        "softmax": softmax_stage,
-        "context": context_stage,
-        "output": output_stage,
-        "heatmap": heatmap_stage,
-    }[stage](trace, key, t_, big)
+def _md(text: str) -> Block:
+    return {"type": "markdown", "text": text}
 
 
-def _two_columns(big: bool):
-    """Formula and explanation on the left, the figure on the right."""
-    return st.columns([2, 3] if not big else [2, 3.2], gap="medium")
+def _latex(tex: str) -> Block:
+    return {"type": "latex", "tex": tex}
 
 
-def decoder_stage(trace: DecodeTrace, t_: int, cell: str) -> None:
+def decoder_section(ctx: Context, t_: int) -> Section:
     """What goes into step t: the previous word (or <sos>) and the new decoder state s_t."""
-    step = trace.steps[t_]
-    formula, left, right = st.columns([3, 1.4, 1.4], vertical_alignment="center")
-    formula.latex(DECODER_LATEX.format(cell=cell.upper()))
-    fed = t("step.fed_forced") if trace.mode == "teacher" else t("step.fed_own")
-    left.metric(t("step.input_word"), escape_markdown(step.input_token), help=fed)
-    right.metric(
-        t("step.output_word"),
-        escape_markdown(step.token),
-        help=t("step.forced") if step.forced else t("step.chosen_help"),
-    )
+    step = ctx.trace.steps[t_]
+    fed = t("step.fed_forced") if ctx.trace.mode == "teacher" else t("step.fed_own")
+    chosen = t("step.forced") if step.forced else t("step.chosen_help")
+    metrics = [
+        {"label": t("step.input_word"), "value": step.input_token, "help": fed},
+        {"label": t("step.output_word"), "value": step.token, "help": chosen},
+    ]
+    return {
+        "id": "decoder",
+        "left": [_latex(DECODER_LATEX.format(cell=ctx.cell.upper()))],
+        "right": [{"type": "metrics", "items": metrics}],
+    }
 
 
-def scores_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
-    st.subheader(t("stage.scores"))
-    left, right = _two_columns(big)
-    with left:
-        st.latex(SCORE_LATEX.get(trace.score_name, SCORE_LATEX["general"]))
-        st.markdown(t(f"score.{trace.score_name}"))
-    with right:
-        show("scores", key, t_, big, trace)
+def scores_section(ctx: Context, t_: int) -> Section:
+    trace = ctx.trace
+    return {
+        "id": "scores",
+        "title": t("stage.scores"),
+        "left": [
+            _latex(SCORE_LATEX.get(trace.score_name, SCORE_LATEX["general"])),
+            _md(t(f"score.{trace.score_name}")),
+        ],
+        "right": [ctx.figure("scores", t_)],
+    }
 
 
-def softmax_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
-    st.subheader(t("stage.softmax"))
-    step = trace.steps[t_]
-    left, right = _two_columns(big)
-    with left:
-        st.latex(ALIGN_LATEX.get(trace.align_name, ALIGN_LATEX["global"]))
-        _, total = step.softmax_parts()
-        st.latex(softmax_sum_latex(trace.align_name, total))
-        st.markdown(t(f"align.{trace.align_name}"))
-        variant_note(trace, step)
-    with right:
-        show("weights", key, t_, big, trace)
+def softmax_section(ctx: Context, t_: int) -> Section:
+    trace, step = ctx.trace, ctx.trace.steps[t_]
+    _, total = step.softmax_parts()
+    left = [
+        _latex(ALIGN_LATEX.get(trace.align_name, ALIGN_LATEX["global"])),
+        _latex(softmax_sum_latex(trace.align_name, total)),
+        _md(t(f"align.{trace.align_name}")),
+        *variant_notes(trace, step),
+    ]
+    columns, rows = numbers_table(trace, step)
     short = len(trace.src_tokens) <= OPEN_TABLE_TOKENS
-    with st.expander(t("step.numbers"), expanded=short and not big):
-        st.dataframe(numbers_table(trace, step), hide_index=True, width="stretch")
+    table = {
+        "type": "table",
+        "title": t("step.numbers"),
+        "open": short and not ctx.big,
+        "columns": columns,
+        "rows": rows,
+    }
+    return {
+        "id": "softmax",
+        "title": t("stage.softmax"),
+        "left": left,
+        "right": [ctx.figure("weights", t_), table],
+    }
 
 
-def numbers_table(trace: DecodeTrace, step: StepRecord) -> pd.DataFrame:
+def numbers_table(trace: DecodeTrace, step: StepRecord) -> tuple[list[str], list[list]]:
     """One row per source token: e_i, exp(e_i - max e), a_i (the trace's own numbers)."""
     parts, _ = step.softmax_parts()
-    table = {
-        t("col.position"): np.arange(len(trace.src_tokens)),
+    columns: dict[str, list] = {
+        t("col.position"): list(range(len(trace.src_tokens))),
         t("col.token"): list(trace.src_tokens),
-        t("col.score"): np.asarray(step.scores, dtype=np.float64),
-        t("col.exp"): parts,
-        t("col.weight"): np.asarray(step.weights, dtype=np.float64),
+        t("col.score"): _floats(step.scores),
+        t("col.exp"): _floats(parts),
+        t("col.weight"): _floats(step.weights),
     }
     if "soft_weights" in step.extras:
-        table[t("col.soft_weight")] = np.asarray(step.extras["soft_weights"], dtype=np.float64)
+        columns[t("col.soft_weight")] = _floats(step.extras["soft_weights"])
     if "gaussian" in step.extras:
-        table[t("col.gaussian")] = np.asarray(step.extras["gaussian"], dtype=np.float64)
-    table[t("col.attended")] = np.asarray(step.mask, dtype=bool)
-    return pd.DataFrame(table)
+        columns[t("col.gaussian")] = _floats(step.extras["gaussian"])
+    columns[t("col.attended")] = ["✓" if m else "✗" for m in np.asarray(step.mask, dtype=bool)]
+    return list(columns), [list(row) for row in zip(*columns.values())]
 
 
-def variant_note(trace: DecodeTrace, step: StepRecord) -> None:
+def _floats(values: Any) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=np.float64)]
+
+
+def variant_notes(trace: DecodeTrace, step: StepRecord) -> list[Block]:
     """Local window and p_t, hard sampled position: the variant's own numbers for this step."""
-    extras = step.extras
+    extras, notes = step.extras, []
     if "window" in extras:
         lo, hi = extras["window"]
-        st.info(
-            t(
-                f"note.{trace.align_name}",
-                center=float(extras.get("center", 0.0)),
-                lo=lo,
-                hi=hi,
-                D=trace.window,
-            )
-        )
+        center = float(extras.get("center", 0.0))
+        text = t(f"note.{trace.align_name}", center=center, lo=lo, hi=hi, D=trace.window)
+        notes.append({"type": "note", "text": text, "tone": "info"})
     if "sampled_index" in extras:
         index = int(extras["sampled_index"])
-        st.info(t("note.hard", index=index))
-        st.text(f"i* = {index}: {trace.src_tokens[index]}")
+        notes.append({"type": "note", "text": t("note.hard", index=index), "tone": "info"})
+        notes.append({"type": "text", "text": f"i* = {index}: {trace.src_tokens[index]}"})
+    return notes
 
 
-def context_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
-    st.subheader(t("stage.context"))
-    if trace.align_name == "none":
-        st.latex(NONE_CONTEXT_LATEX)
-        st.warning(t("note.none"))
-        return
-    left, right = _two_columns(big)
-    with left:
-        st.latex(CONTEXT_LATEX)
-        st.markdown(t("context.explain"))
-    with right:
-        show("context", key, t_, big, trace)
+def context_section(ctx: Context, t_: int) -> Section:
+    if ctx.trace.align_name == "none":
+        return {
+            "id": "context",
+            "title": t("stage.context"),
+            "left": [
+                _latex(NONE_CONTEXT_LATEX),
+                {"type": "note", "text": t("note.none"), "tone": "warning"},
+            ],
+        }
+    return {
+        "id": "context",
+        "title": t("stage.context"),
+        "left": [_latex(CONTEXT_LATEX), _md(t("context.explain"))],
+        "right": [ctx.figure("context", t_)],
+    }
 
 
-def output_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
-    st.subheader(t("stage.output"))
-    step = trace.steps[t_]
-    left, right = _two_columns(big)
-    with left:
-        st.latex(ATTN_HIDDEN_LATEX)
-        st.latex(OUTPUT_LATEX)
-        st.markdown(t("output.explain"))
-        a, b = st.columns(2)
-        a.metric(t("step.output_word"), escape_markdown(step.token))
-        b.metric(
-            t("step.probability"),
-            f"{float(np.exp(step.logp)):.3f}",
-            help=t("step.logp", logp=step.logp),
-        )
-        if step.forced:
-            st.caption(t("step.forced"))
-    with right:
-        show("output", key, t_, big, trace)
+def output_section(ctx: Context, t_: int) -> Section:
+    step = ctx.trace.steps[t_]
+    metrics = [
+        {"label": t("step.output_word"), "value": step.token, "help": ""},
+        {
+            "label": t("step.probability"),
+            "value": f"{float(np.exp(step.logp)):.3f}",
+            "help": t("step.logp", logp=step.logp),
+        },
+    ]
+    left = [
+        _latex(ATTN_HIDDEN_LATEX),
+        _latex(OUTPUT_LATEX),
+        _md(t("output.explain")),
+        {"type": "metrics", "items": metrics},
+    ]
+    if step.forced:
+        left.append({"type": "caption", "text": t("step.forced")})
+    return {
+        "id": "output",
+        "title": t("stage.output"),
+        "left": left,
+        "right": [ctx.figure("output", t_)],
+    }
 
 
-def heatmap_stage(trace: DecodeTrace, key: TraceKey, t_: int, big: bool) -> None:
-    st.subheader(t("stage.heatmap"))
-    st.caption(t("heatmap.explain"))
-    show("heatmap", key, t_, big, trace)
+def heatmap_section(ctx: Context, t_: int) -> Section:
+    return {
+        "id": "heatmap",
+        "title": t("stage.heatmap"),
+        "left": [{"type": "caption", "text": t("heatmap.explain")}, ctx.figure("heatmap", t_)],
+    }
+
+
+SECTIONS: dict[str, Callable[[Context, int], Section]] = {
+    "scores": scores_section,
+    "softmax": softmax_section,
+    "context": context_section,
+    "output": output_section,
+    "heatmap": heatmap_section,
+}

@@ -35,17 +35,16 @@ def test_type_a_sentence_and_step_forward_and_back(session: Session) -> None:
     ui.type_sentence(page, "you are happy .")
     assert "text=you+are+happy" in page.url
     assert EN["output.translation"] in ui.main_text(page)
-    assert ui.slider_value(ui.slider(page, "step")) == 0
+    assert ui.drawn_step(page) == (0, 0)
     fed_in, output = prefix(EN["step.input_word"]), prefix(EN["step.output_word"])
-    assert ui.metric(page, fed_in) == "<sos>"
-    first_output = ui.metric(page, output)
-    ui.click(page, "step_next")
-    assert ui.slider_value(ui.slider(page, "step")) == 1 and "step=1" in page.url
-    assert ui.metric(page, fed_in) == first_output, "step 1 is fed step 0's output"
-    ui.click(page, "step_next")
-    assert ui.slider_value(ui.slider(page, "step")) == 2
-    ui.click(page, "step_prev")
-    assert ui.slider_value(ui.slider(page, "step")) == 1
+    assert ui.step_metric(page, fed_in) == "<sos>"
+    first_output = ui.step_metric(page, output)
+    assert ui.step_click(page, "next") == (1, 0)
+    assert "step=1" in page.url and ui.step_slider(page).input_value() == "1"
+    assert ui.step_metric(page, fed_in) == first_output, "step 1 is fed step 0's output"
+    assert ui.step_click(page, "next")[0] == 2
+    assert ui.step_click(page, "prev")[0] == 1
+    assert ui.step_action(page, lambda: page.keyboard.press("ArrowRight"))[0] == 2
     for stage in ("stage.scores", "stage.softmax", "stage.context", "stage.output"):
         expect(page.get_by_text(EN[stage])).to_be_visible()
     assert not ui.exceptions(page) and not session.dialogs
@@ -53,16 +52,16 @@ def test_type_a_sentence_and_step_forward_and_back(session: Session) -> None:
 
 def test_play_runs_to_the_last_step_and_stops(session: Session) -> None:
     page = session.open()
-    last = ui.slider_max(ui.slider(page, "step"))
+    last = int(ui.step_slider(page).get_attribute("max") or 0)
     assert last >= 2
-    ui.toggle(page, "playing")
+    sent = page.evaluate("window.__sent")
+    page.locator(".s2s-play").click()
     page.wait_for_function(
-        f"""() => document.querySelector('.st-key-step input[type="range"]')?.value == '{last}'
-                  && !document.querySelector('.st-key-playing input').checked""",
+        f"""() => document.querySelector('.s2s-stepper').dataset.drawnStep === '{last}'
+              && document.querySelector('.s2s-play').getAttribute('aria-pressed') === 'false'""",
         timeout=harness.TIMEOUT_MS + 2_000 * last,
     )
-    harness.wait_ready(page)
-    assert ui.slider_value(ui.slider(page, "step")) == last and not ui.is_on(page, "playing")
+    assert f"step={last}" in page.url and page.evaluate("window.__sent") == sent
 
 
 def test_beam_tree_and_forcing_a_word(session: Session) -> None:
@@ -166,12 +165,18 @@ def test_presentation_mode(session: Session) -> None:
     page = session.open()
     ui.toggle(page, "present")
     assert "present=true" in page.url
+    harness.wait_charts(page)
     expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
     stage = prefix(EN["present.stage"].replace("{n}", "1").replace("{total}", "5"))
     expect(page.get_by_text(stage, exact=False)).to_be_visible()
-    ui.click(page, "step_next")
+    assert ui.step_click(page, "next") == (0, 1)
     expect(page.get_by_text(EN["stage.softmax"])).to_be_visible()
-    expect(page.get_by_text(EN["stage.scores"])).to_have_count(0)
+    expect(page.get_by_text(EN["stage.scores"])).to_be_hidden()
+    keys = ["PageDown", " ", "ArrowRight", "PageDown"]  # a presenter's remote, Space, arrows
+    for key in keys:
+        ui.step_action(page, lambda key=key: page.keyboard.press(key))
+    assert ui.drawn_step(page) == (1, 0), "five stages, then the next step"
+    assert ui.step_action(page, lambda: page.keyboard.press("PageUp")) == (0, 4)
     session.screenshot("presentation-en")
     ui.click(page, "exit_present")
     expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
@@ -191,9 +196,10 @@ def test_screenshot_every_page(new_session: Callable[[str], Session], name: str,
 
 def test_a_link_with_a_step_reopens_that_step(session: Session) -> None:
     page = session.open("?" + urlencode({"step": 2, "text": "the cat sleeps ."}))
-    assert ui.slider_value(ui.slider(page, "step")) == 2
-    ui.click(page, "step_next")
-    assert ui.slider_value(ui.slider(page, "step")) == 3 and "step=3" in page.url
+    assert ui.drawn_step(page)[0] == 2
+    assert ui.step_click(page, "next")[0] == 3 and "step=3" in page.url
+    page.reload()  # the step the browser moved to is in the URL: a reload reopens it
+    page.wait_for_selector('.s2s-stepper[data-drawn-step="3"]')
 
 
 @pytest.mark.parametrize("text", [("the cat sleeps . " * 7).strip(), "<b>x</b> $\\frac{a}{b}$"])

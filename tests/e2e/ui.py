@@ -7,6 +7,8 @@ helpers work in both languages. Every helper that changes a widget waits for the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -128,3 +130,48 @@ def chart_ticks(page: Page, key: str) -> list[str]:
 
 def title(page: Page) -> str:
     return page.locator("h1").first.inner_text()
+
+
+# ---- the step player (seq2seq_viz/views/stepper): drawn by the browser, no server run ----
+
+STEPPER = ".s2s-stepper"
+
+
+def drawn_step(page: Page) -> tuple[int, int]:
+    """The (step, stage) the step player has finished drawing (figures included)."""
+    page.wait_for_selector(f"{STEPPER}[data-drawn-step]", state="attached")
+    box = page.locator(STEPPER)
+    return int(box.get_attribute("data-drawn-step")), int(box.get_attribute("data-drawn-stage"))
+
+
+def step_action(page: Page, action: Callable[[], object]) -> tuple[int, int]:
+    """Do `action` (a click or key press on the step player), wait until the step it asks for
+    is drawn, and check that the page sent nothing to the server. Returns (step, stage)."""
+    sent = int(page.evaluate("window.__sent"))
+    action()
+    page.wait_for_function(
+        f"""() => {{ const b = document.querySelector('{STEPPER}');
+              return b.dataset.step === b.dataset.drawnStep
+                && b.dataset.stage === b.dataset.drawnStage; }}"""
+    )
+    assert int(page.evaluate("window.__sent")) == sent, "the step player called the server"
+    return drawn_step(page)
+
+
+def step_click(page: Page, name: str) -> tuple[int, int]:
+    """Press the step player's button `name` (prev, next, play)."""
+    return step_action(page, lambda: page.locator(f"{STEPPER} .s2s-{name}").click())
+
+
+def step_metric(page: Page, label_start: str) -> str:
+    """The value of the first visible step-player metric whose label starts with `label_start`."""
+    for box in page.locator(f"{STEPPER} .s2s-metric").all():
+        if box.is_visible() and box.locator(".s2s-metric-label").inner_text().startswith(
+            label_start
+        ):
+            return box.locator(".s2s-metric-value").inner_text()
+    raise AssertionError(f"no step-player metric labelled {label_start!r}")
+
+
+def step_slider(page: Page) -> Locator:
+    return page.locator(f"{STEPPER} input[type=range]")

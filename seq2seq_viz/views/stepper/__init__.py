@@ -1,0 +1,77 @@
+"""The step player: a Streamlit custom component (``st.components.v2``, no iframe, no build
+step) that receives every step of one trace at once and moves through them in the browser.
+
+Python decides everything shown; the browser only switches between steps. :func:`mount` sends a
+*book*, a plain dict made by ``views/step_sections.py``::
+
+    {"id": str,                    # changes with the trace, language or size: a new book
+     "labels": {...},              # i18n strings of the bar (prev, next, play, slider, ...)
+     "initial_step": int, "present": bool, "stage_count": int,
+     "katex": str | None,          # Streamlit's KaTeX chunk, for the formulas
+     "figures": [plotly spec, ...],   # made by seq2seq_viz.figures (through figure_cache)
+     "steps": [{"head": [section], "stages": [section, ...]}, ...]}
+
+A section is ``{"id", "title", "left": [block], "right": [block] (optional)}`` and a block one
+of ``{"type": "latex", "tex"}``, ``{"type": "markdown" | "caption", "text"}`` (constant i18n
+text: **bold**, *italic*, $math$), ``{"type": "text", "text"}`` (literal, e.g. tokens),
+``{"type": "note", "text", "tone"}``, ``{"type": "metrics", "items": [{"label", "value",
+"help"}]}``, ``{"type": "table", "title", "open", "columns", "rows"}`` and ``{"type":
+"figure", "figure": index into "figures", "name"}``.
+
+How to add a section (a new per-step figure, a lesson's text): write a function in
+``step_sections.py`` that returns a section dict for step ``t`` (figures through
+``figures_of.add(kind, t)``, with a builder registered in ``figure_cache.BUILDERS``; every
+string through ``t()``), and list it in ``stages_for``; stepper.js draws any section made of the
+block types above, so it needs no change. A new block type needs a case in ``Stepper.block``.
+
+The JavaScript, CSS and HTML live beside this file (stepper.js, stepper.css, stepper.html,
+plotly_loader.js) and are read once per process.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import plotly
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+STREAMLIT_JS = Path(st.__file__).resolve().parent / "static" / "static" / "js"
+
+
+def _read(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+@cache
+def _components() -> tuple[Any, Any]:
+    """Register both components once per process: plotly.js, and the stepper."""
+    loader = st.components.v2.component(
+        "seq2seq_viz_plotly",
+        js=PLOTLY_JS.read_text(encoding="utf-8") + "\n" + _read("plotly_loader.js"),
+    )
+    stepper = st.components.v2.component(
+        "seq2seq_viz_stepper",
+        html=_read("stepper.html"),
+        css=_read("stepper.css"),
+        js=_read("stepper.js"),
+        isolate_styles=False,  # formulas use the page's KaTeX styles
+    )
+    return loader, stepper
+
+
+@cache
+def katex_file() -> str | None:
+    """The file name of Streamlit's KaTeX chunk (the one st.latex uses), if there is one."""
+    found = sorted(STREAMLIT_JS.glob("katex.*.js"))
+    return found[0].name if found else None
+
+
+def mount(book: dict[str, Any], key: str = "stepper") -> None:
+    """Show the step player for `book` (see the module docstring)."""
+    loader, stepper = _components()
+    loader(key=f"{key}_plotly", height=0)
+    stepper(key=key, data={**book, "katex": katex_file()}, height="content")

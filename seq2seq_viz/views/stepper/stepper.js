@@ -1,0 +1,383 @@
+// Step player: draws every decoder step of one trace in the browser, with no server round trip.
+//
+// Python (seq2seq_viz/views/stepper/__init__.py) sends a "book" once per trace, language and
+// size: the labels (from the i18n files), the figures (plotly specs made by the figure
+// builders), and for every step a list of sections, each a list of blocks (see the block types
+// in draw() below). This file never computes model numbers: it only shows the step asked for.
+// Moving (Previous / Next / slider / Play, keys) changes the view here and the `step` query
+// parameter in the URL (history.replaceState); Streamlit is not told, so nothing reruns.
+
+const PLAY_MS = 1500;
+const controllers = new WeakMap(); // parentElement -> controller of the book it shows
+
+export default function mountStepper({ data, parentElement }) {
+  const root = parentElement.querySelector(".s2s-stepper");
+  loadKatex(data.katex);
+  let ctl = controllers.get(parentElement);
+  if (ctl && ctl.book.id === data.id) return () => {}; // same book: keep the current step
+  if (ctl) ctl.stop();
+  ctl = new Stepper(root, data);
+  controllers.set(parentElement, ctl);
+  return () => {}; // Streamlit keeps the element across reruns; stop() runs on a new book
+}
+
+class Stepper {
+  constructor(root, book) {
+    this.root = root;
+    this.book = book;
+    this.nStages = book.present ? book.stage_count : 1;
+    this.last = book.steps.length - 1;
+    this.position = clamp(book.initial_step, 0, this.last) * this.nStages;
+    this.timer = null;
+    root.classList.toggle("s2s-present", Boolean(book.present));
+    this.plots = new Map(); // slot name -> plot div, reused so plotly only updates it
+    this.sections = new Map(); // section id -> its box in the page
+    root.querySelector(".s2s-body").replaceChildren();
+    this.buildBar();
+    this.onKey = (event) => this.key(event);
+    document.addEventListener("keydown", this.onKey);
+    this.show();
+  }
+
+  stop() {
+    this.pause();
+    document.removeEventListener("keydown", this.onKey);
+  }
+
+  get step() {
+    return Math.floor(this.position / this.nStages);
+  }
+
+  get stage() {
+    return this.position % this.nStages;
+  }
+
+  // The bar: Previous, Next, Play and the slider, labelled from the book.
+  buildBar() {
+    const bar = this.root.querySelector(".s2s-bar");
+    const labels = this.book.labels;
+    bar.replaceChildren();
+    if (this.last <= 0) {
+      bar.append(el("p", "s2s-caption", labels.only_one));
+      return;
+    }
+    this.prev = button(labels.prev, "s2s-prev", () => this.move(-1));
+    this.next = button(labels.next, "s2s-next s2s-primary", () => this.move(1));
+    this.play = button(labels.play, "s2s-play", () => this.togglePlay());
+    this.play.title = labels.play_help;
+    this.play.setAttribute("aria-pressed", "false");
+    const slider = el("label", "s2s-slider");
+    const name = el("span", "s2s-slider-label", labels.slider);
+    this.value = el("span", "s2s-slider-value", "");
+    this.range = document.createElement("input");
+    Object.assign(this.range, { type: "range", min: 0, max: this.last, step: 1 });
+    this.range.setAttribute("aria-label", labels.slider);
+    this.range.addEventListener("input", () => this.go(Number(this.range.value) * this.nStages));
+    slider.append(name, this.value, this.range);
+    bar.append(this.prev, this.next, this.play, slider);
+  }
+
+  move(delta) {
+    this.go(this.position + delta);
+  }
+
+  go(position) {
+    const end = (this.last + 1) * this.nStages - 1;
+    const next = clamp(position, 0, end);
+    if (next === this.position) return;
+    this.position = next;
+    this.show();
+  }
+
+  togglePlay() {
+    if (this.timer) return this.pause();
+    this.play.setAttribute("aria-pressed", "true");
+    this.play.classList.add("s2s-on");
+    this.timer = setInterval(() => {
+      if (this.step >= this.last) return this.pause();
+      this.go((this.step + 1) * this.nStages);
+    }, PLAY_MS);
+  }
+
+  pause() {
+    clearInterval(this.timer);
+    this.timer = null;
+    if (this.play) {
+      this.play.setAttribute("aria-pressed", "false");
+      this.play.classList.remove("s2s-on");
+    }
+  }
+
+  // Keys: arrows always (outside text fields); in presentation mode also the keys a
+  // presenter's remote sends (PageDown / PageUp) and Space.
+  key(event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+    if (typing || !this.root.isConnected) return;
+    const forward = ["ArrowRight"].concat(this.book.present ? ["PageDown", " "] : []);
+    const back = ["ArrowLeft"].concat(this.book.present ? ["PageUp"] : []);
+    if (forward.includes(event.key)) this.move(1);
+    else if (back.includes(event.key)) this.move(-1);
+    else return;
+    event.preventDefault();
+  }
+
+  // Draw the current step (and stage). Sections and blocks stay in the page between steps:
+  // only a block whose data changed is rebuilt, and a figure is updated in place by
+  // Plotly.react (which redraws only what differs), so a step costs a few milliseconds.
+  show() {
+    const started = performance.now();
+    const step = this.book.steps[this.step];
+    if (this.range) {
+      this.range.value = String(this.step);
+      this.value.textContent = String(this.step);
+      this.prev.disabled = this.position === 0;
+      this.next.disabled = this.position === (this.last + 1) * this.nStages - 1;
+    }
+    const sections = this.book.present
+      ? [...step.head, stageCaption(this.book, this.stage), step.stages[this.stage]]
+      : [...step.head, ...step.stages];
+    const drawing = [];
+    const body = this.root.querySelector(".s2s-body");
+    const shownIds = new Set(sections.map((s) => s.id));
+    for (const node of body.children) node.hidden = !shownIds.has(node.dataset.section);
+    sections.forEach((section, k) => {
+      const box = this.section(section, drawing);
+      if (body.children[k] !== box) body.insertBefore(box, body.children[k] || null);
+    });
+    this.root.dataset.step = String(this.step);
+    this.root.dataset.stage = String(this.stage);
+    setStepInUrl(this.step);
+    const shown = this.position;
+    Promise.all(drawing).then(() => {
+      if (shown !== this.position) return; // a newer step is being drawn
+      this.root.dataset.drawnStep = String(this.step);
+      this.root.dataset.drawnStage = String(this.stage);
+      window.__s2sDrawMs = performance.now() - started;
+    });
+  }
+
+  // The section's box (made once per section id), with each block brought up to date.
+  section(section, drawing) {
+    let box = this.sections.get(section.id);
+    if (!box) {
+      box = el("section", "s2s-section");
+      box.dataset.section = section.id;
+      box.title_ = box.appendChild(el("h3", "s2s-title"));
+      const columns = box.appendChild(el("div", section.right ? "s2s-columns" : "s2s-single"));
+      box.cols = { left: columns.appendChild(el("div", "s2s-col s2s-left")) };
+      if (section.right) box.cols.right = columns.appendChild(el("div", "s2s-col s2s-right"));
+      box.slots = new Map();
+      this.sections.set(section.id, box);
+    }
+    box.hidden = false;
+    box.title_.textContent = section.title || "";
+    box.title_.hidden = !section.title;
+    for (const side of Object.keys(box.cols)) {
+      const blocks = section[side] || [];
+      blocks.forEach((block, i) => this.update(box, side, i, block, drawing));
+      const col = box.cols[side];
+      while (col.children.length > blocks.length) col.lastChild.remove();
+    }
+    return box;
+  }
+
+  update(box, side, i, block, drawing) {
+    const slot = `${box.dataset.section}.${side}.${i}`;
+    const json = JSON.stringify(block);
+    const old = box.slots.get(slot);
+    if (old && old.json === json) return;
+    const node = block.type === "figure" ? this.figure(block, slot, drawing) : this.block(block);
+    const col = box.cols[side];
+    if (old && old.node !== node && old.node.parentNode === col) old.node.replaceWith(node);
+    else if (!old) col.append(node);
+    box.slots.set(slot, { json, node });
+  }
+
+  // One block. Types: latex (a constant formula), markdown (constant i18n text: **bold**,
+  // *italic* and $math$ only), text (literal, e.g. user tokens), note (markdown in a box),
+  // metrics (label markdown, value literal), figure (index into book.figures), table.
+  block(block) {
+    switch (block.type) {
+      case "latex":
+        return math(block.tex, true);
+      case "markdown":
+        return markdown(block.text, "p", "s2s-markdown");
+      case "caption":
+        return markdown(block.text, "p", "s2s-caption");
+      case "text":
+        return el("p", "s2s-text", block.text);
+      case "note":
+        return markdown(block.text, "div", `s2s-note s2s-${block.tone || "info"}`);
+      case "metrics":
+        return metrics(block.items);
+      case "table":
+        return table(block);
+      default:
+        return el("p", "s2s-caption", `?${block.type}`);
+    }
+  }
+
+  figure(block, slot, drawing) {
+    let div = this.plots.get(slot);
+    if (!div) {
+      div = el("div", "s2s-plot");
+      this.plots.set(slot, div);
+    }
+    div.dataset.figure = block.name;
+    const spec = this.book.figures[block.figure];
+    drawing.push(
+      plotly().then((Plotly) => Plotly.react(div, spec.data, themed(spec.layout, this.root), {
+        displaylogo: false,
+        responsive: true,
+        toImageButtonOptions: { format: "png", filename: `seq2seq-viz-${block.name}`, scale: 2 },
+      })),
+    );
+    return div;
+  }
+}
+
+// ---- small helpers -------------------------------------------------------------------------
+
+function clamp(x, lo, hi) {
+  return Math.min(Math.max(Number(x) || 0, lo), hi);
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function button(label, className, onClick) {
+  const node = el("button", `s2s-button ${className}`, label);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+function stageCaption(book, stage) {
+  const text = book.labels.stage.replace("{n}", stage + 1).replace("{total}", book.stage_count);
+  return { id: "stage-caption", left: [{ type: "caption", text }] };
+}
+
+function setStepInUrl(step) {
+  const url = new URL(window.location.href);
+  if (url.searchParams.get("step") === String(step)) return;
+  url.searchParams.set("step", String(step));
+  window.history.replaceState(window.history.state, "", url);
+}
+
+// Plotly is plotly.py's own plotly.min.js, evaluated once per page by the loader component
+// (plotly_loader.js); wait for it.
+let plotlyReady = null;
+function plotly() {
+  plotlyReady ||= new Promise((resolve) => {
+    const poll = () => (window.Plotly ? resolve(window.Plotly) : setTimeout(poll, 20));
+    poll();
+  });
+  return plotlyReady;
+}
+
+// Figures are built with plotly's "none" template; take the page's colours and font.
+function themed(layout, root) {
+  const style = getComputedStyle(root);
+  const color = style.getPropertyValue("--st-text-color").trim() || style.color;
+  const font = { ...(layout.font || {}), color, family: style.fontFamily };
+  return { ...layout, font, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)" };
+}
+
+function metrics(items) {
+  const row = el("div", "s2s-metrics");
+  for (const item of items) {
+    const box = el("div", "s2s-metric");
+    if (item.help) box.title = item.help;
+    box.append(markdown(item.label, "div", "s2s-metric-label"));
+    box.append(el("div", "s2s-metric-value", item.value));
+    row.append(box);
+  }
+  return row;
+}
+
+// Numbers are shown with 4 decimals; the full value stays in data-value.
+function table(block) {
+  const wrap = el("details", "s2s-table");
+  wrap.open = block.open;
+  wrap.append(el("summary", "", block.title));
+  const grid = el("table");
+  const head = el("tr");
+  block.columns.forEach((name) => head.append(el("th", "", name)));
+  grid.append(head);
+  for (const row of block.rows) {
+    const tr = el("tr");
+    for (const cell of row) {
+      const td = el("td", typeof cell === "number" ? "s2s-num" : "");
+      td.textContent = typeof cell === "number" && !Number.isInteger(cell) ? cell.toFixed(4) : String(cell);
+      td.dataset.value = String(cell);
+      tr.append(td);
+    }
+    grid.append(tr);
+  }
+  wrap.append(grid);
+  return wrap;
+}
+
+// Constant markdown from the i18n files: text is escaped first (textContent), then only
+// **bold**, *italic* and $math$ become markup.
+function markdown(text, tag, className) {
+  const node = el(tag, className);
+  String(text).split(/(\$[^$]+\$)/).forEach((part) => {
+    if (part.length > 2 && part.startsWith("$") && part.endsWith("$")) {
+      node.append(math(part.slice(1, -1), false));
+    } else {
+      part.split(/(\*\*[^*]+\*\*|\*[^*]+\*)/).forEach((piece) => {
+        if (piece.startsWith("**") && piece.endsWith("**") && piece.length > 4) {
+          node.append(el("strong", "", piece.slice(2, -2)));
+        } else if (piece.startsWith("*") && piece.endsWith("*") && piece.length > 2) {
+          node.append(el("em", "", piece.slice(1, -1)));
+        } else if (piece) {
+          node.append(document.createTextNode(piece));
+        }
+      });
+    }
+  });
+  return node;
+}
+
+// KaTeX is Streamlit's own copy (the chunk st.latex uses), found next to Streamlit's scripts.
+// Until it has loaded, or if it cannot be found, the TeX source is shown as code.
+let katex = null;
+const katexWaiting = [];
+function loadKatex(file) {
+  if (katex || !file || loadKatex.started) return;
+  loadKatex.started = true;
+  const script = document.querySelector('script[type="module"][src*="/static/js/"]');
+  if (!script) return;
+  import(new URL(file, script.src).href)
+    .then((module) => {
+      katex = module.default;
+      katexWaiting.splice(0).forEach(([node, tex, display]) => renderMath(node, tex, display));
+    })
+    .catch(() => {});
+}
+
+function math(tex, display) {
+  const node = el(display ? "div" : "span", display ? "s2s-latex" : "s2s-math");
+  if (katex) renderMath(node, tex, display);
+  else {
+    node.append(el("code", "", tex));
+    katexWaiting.push([node, tex, display]);
+  }
+  return node;
+}
+
+function renderMath(node, tex, display) {
+  try {
+    katex.render(tex, node, { displayMode: display, throwOnError: false });
+  } catch {
+    node.replaceChildren(el("code", "", tex));
+  }
+}
+
