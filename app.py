@@ -30,8 +30,14 @@ PAGES = [  # page files run their render() when executed as a page
         VIEWS / "step_page.py",
         title=t("nav.step"),
         icon=":material/stairs:",
-        url_path="step",
+        url_path="home",  # the default page lives at "/": its own url_path is never served
         default=True,
+    ),
+    st.Page(  # so a typed or old link to /step opens the step page, not "Page not found"
+        VIEWS / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
+    ),
+    st.Page(
+        VIEWS / "lesson_page.py", title=t("nav.lesson"), icon=":material/school:", url_path="lesson"
     ),
     st.Page(
         VIEWS / "beam_page.py", title=t("nav.beam"), icon=":material/account_tree:", url_path="beam"

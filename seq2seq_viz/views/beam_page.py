@@ -90,6 +90,7 @@ def what_if(c: Controls, trace: DecodeTrace, lang: str) -> None:
     st.markdown(t("whatif.explain"))
     if not trace.steps:
         return
+    _forget_old_choice(c)
     left, right = st.columns(2)
     steps = list(range(len(trace.steps)))
     step = left.selectbox(
@@ -115,6 +116,16 @@ def what_if(c: Controls, trace: DecodeTrace, lang: str) -> None:
     text = detokenize(forced.output_tokens, lang) or t("output.empty")
     st.markdown(f"**{t('whatif.result')}** → {escape_markdown(text)}")
     st.dataframe(_forced_table(forced), hide_index=True, width="stretch")
+
+
+def _forget_old_choice(c: Controls) -> None:
+    """A new sentence, model or decoding setting starts the what-if afresh (step 0, no word):
+    the old sentence's step and word mean nothing for the new translation."""
+    now = (c.model, c.text, c.decode)
+    if st.session_state.get("_whatif_for") != now:
+        for key in ("whatif_step", "whatif_word"):
+            st.session_state.pop(key, None)
+        st.session_state["_whatif_for"] = now
 
 
 def _forced_table(trace: DecodeTrace) -> dict[str, list]:

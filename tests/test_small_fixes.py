@@ -1,0 +1,58 @@
+"""Issue 11, item 7 through AppTest: the what-if step starts afresh for a new sentence, and an
+<unk> in an output gets its explanation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seq2seq_viz.i18n import strings
+from tests.tiny_models import build_models_folder
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+BEAM = "seq2seq_viz/views/beam_page.py"
+
+
+@pytest.fixture(scope="module")
+def models_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = build_models_folder(tmp_path_factory.mktemp("models"), {"soft-general": {}})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQ2SEQ_VIZ_MODELS", str(root))
+        yield root
+
+
+def _beam_page(text: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["text"] = text
+    at.run()
+    return at.switch_page(BEAM).run()
+
+
+def test_the_what_if_step_resets_for_a_new_sentence(models_root: Path) -> None:
+    at = _beam_page("the black cat is sleeping .")
+    assert not at.exception
+    steps = at.selectbox(key="whatif_step")
+    assert len(steps.options) >= 3
+    steps.select(steps.options[2]).run()
+    at.selectbox(key="whatif_word").select(at.selectbox(key="whatif_word").options[0]).run()
+    assert at.selectbox(key="whatif_step").index == 2
+    at.sidebar.text_area(key="text").input("you are happy .").run()
+    assert not at.exception
+    assert at.selectbox(key="whatif_step").index == 0
+    assert at.selectbox(key="whatif_word").value is None
+
+
+def _unk_script() -> None:
+    from seq2seq_viz.views.common import unk_notice
+
+    unk_notice(["je", "suis", "<unk>", "."])
+    unk_notice(["je", "suis", "froid", "."])
+
+
+def test_unk_in_an_output_is_explained_once() -> None:
+    at = AppTest.from_function(_unk_script, default_timeout=30).run()
+    assert not at.exception
+    assert [c.value for c in at.caption] == [strings("en")["output.unk"]]
