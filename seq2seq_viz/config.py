@@ -99,6 +99,7 @@ class DecodeConfig:
     n_best: int = 5
     top_k: int = 10  # how many output words each step records
     sample_hard: bool = False  # hard attention: sample a position instead of the argmax
+    unk_replace: bool = True  # each output <unk> becomes the source word it attends to most
     seed: int = 0
     attention_override: Override = ()
     masked_positions: tuple[int, ...] = ()

@@ -7,6 +7,14 @@ the best ``slots`` of all proposals survive, where slots = K minus the hypothese
 (a shrinking beam). Survivors ending in <eos> are finished; the others stay live; the rest are
 pruned. Hypotheses are ranked by the GNMT length-normalised score
 ``score / lp(n)``, ``lp(n) = ((5 + n) / 6) ** alpha`` (Wu et al. 2016), n counting <eos>.
+
+Unknown words (one rule for greedy, beam, sampling, traces and evaluation): <pad> and <sos> are
+never emitted; <unk> is never emitted for a source whose words are all in the vocabulary (it is
+banned: its probability is set to 0 before choosing, so the model's next-best word is taken).
+When the source has an unknown word, the model may emit <unk>, and each <unk> in the output is
+replaced by the source word that step attends to most (Luong et al. 2015, "unk replacement";
+the step records ``extras["copied_from"]``). The model's own numbers (scores, weights,
+probabilities) are recorded unchanged; only the choice and the output text follow this rule.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from .text import (
     PAD_ID,
     SOS,
     SOS_ID,
+    UNK_ID,
     EmptyInputError,
     EncodedText,
     Vocab,
@@ -38,6 +47,31 @@ from .text import (
 from .trace import BeamNode, DecodeTrace, Hypothesis, Sample, StepRecord
 
 BANNED_IDS = (PAD_ID, SOS_ID)  # never emitted
+
+
+def banned_ids(source: EncodedText) -> tuple[int, ...]:
+    """Words the decoder may not emit for this source: <unk> too when every word is known."""
+    return BANNED_IDS if any(source.unknown) else (*BANNED_IDS, UNK_ID)
+
+
+def copy_unknown(steps: list[StepRecord], src_tokens: list[str], attends: bool) -> list[str]:
+    """The output words, each <unk> replaced by the source word its step attends to most
+    (marked on the step as extras["copied_from"]). A model without attention keeps <unk>."""
+    words = []
+    for step in steps:
+        if step.token_id == EOS_ID:
+            continue
+        if step.token_id == UNK_ID and attends and float(step.weights.sum()) > 0:
+            i = int(np.argmax(step.weights))
+            step.extras["copied_from"] = {
+                "index": i,
+                "token": src_tokens[i],
+                "weight": float(step.weights[i]),
+            }
+            words.append(src_tokens[i])
+        else:
+            words.append(step.token)
+    return words
 
 
 def length_penalty(n: int, alpha: float) -> float:
@@ -72,16 +106,20 @@ def beam_search(
     max_len: int,
     alpha: float = 0.6,
     prefix: tuple[int, ...] = (),
+    banned: tuple[int, ...] = BANNED_IDS,
 ) -> tuple[list[BeamNode], list[Hypothesis]]:
-    """Run a shrinking beam; return every expanded node and all complete hypotheses, best first."""
+    """Run a shrinking beam; return every expanded node and all complete hypotheses, best first.
+    `banned`: words never chosen (see `banned_ids`)."""
     root = BeamNode(0, -1, -1, SOS, SOS_ID, 0.0, 0.0, 0.0, "kept", 0)
     beam = _Beam([0], torch.zeros(1), torch.tensor([SOS_ID]), [root])
     for t in range(max_len):
         logp = stepper.step(beam.tokens, t).float()  # (n,V)
-        logp[:, list(BANNED_IDS)] = float("-inf")
+        logp[:, list(banned)] = float("-inf")
         slots = width - len(beam.finished)
         forced = prefix[t] if t < len(prefix) else None
-        rows = _expand_select(beam, logp, slots, t, alpha, itos, forced, last=t == max_len - 1)
+        rows = _expand_select(
+            beam, logp, slots, t, alpha, itos, forced, last=t == max_len - 1, n_banned=len(banned)
+        )
         if not rows:
             break
         stepper.reorder(torch.tensor(rows))
@@ -97,6 +135,7 @@ def _expand_select(
     itos,
     forced: int | None,
     last: bool,
+    n_banned: int = len(BANNED_IDS),
 ) -> list[int]:
     """Expand each live row, keep the best `slots`, record nodes; returns surviving parent rows."""
     n, V = logp.shape
@@ -104,7 +143,7 @@ def _expand_select(
         cand_logp, cand_tok = logp[:, forced : forced + 1], torch.full((n, 1), forced)
         slots = 1
     else:
-        cand_logp, cand_tok = logp.topk(min(slots, V - len(BANNED_IDS)), dim=1)  # (n,k)
+        cand_logp, cand_tok = logp.topk(min(slots, V - n_banned), dim=1)  # (n,k)
     total = beam.scores.unsqueeze(1) + cand_logp  # (n,k)
     order = total.flatten().argsort(descending=True).tolist()
     k = cand_tok.size(1)
@@ -259,8 +298,15 @@ class Translator:
         plan = self.steer_plan(decode, len(source.ids))
         stepper = ModelStepper(self.model, self.encode(source), plan)
         _, hyps = beam_search(
-            stepper, self.tgt_vocab.itos, decode.beam_width, decode.max_len, decode.length_penalty
+            stepper,
+            self.tgt_vocab.itos,
+            decode.beam_width,
+            decode.max_len,
+            decode.length_penalty,
+            banned=banned_ids(source),
         )
+        if hyps and UNK_ID in hyps[0].token_ids and decode.unk_replace:
+            return self.trace(text, decode).output_tokens  # the replacement reads the weights
         return hyps[0].tokens if hyps else []
 
     @torch.inference_mode()
@@ -277,16 +323,19 @@ class Translator:
         source = self.encode_text(text)
         enc = self.encode(source)
         prefix_ids = tuple(self.tgt_vocab.id(w) for w in prefix)
-        greedy = self._record(enc, decode, forced=prefix_ids)
+        banned = banned_ids(source)
+        greedy = self._record(enc, decode, forced=prefix_ids, banned=banned)
         trace = self._new_trace(text, source, enc, decode)
         trace.greedy_tokens = [s.token for s in greedy if s.token_id != EOS_ID]
         if reference is not None:
             ref_ids = tuple(self.target_ids(reference)) + (EOS_ID,)
             trace.mode, trace.reference_tokens = "teacher", self.tgt_vocab.decode(ref_ids[:-1])
-            trace.steps = self._record(enc, decode, forced=ref_ids, stop_after_forced=True)
+            trace.steps = self._record(
+                enc, decode, forced=ref_ids, stop_after_forced=True, banned=banned
+            )
         elif decode.n_samples > 0:
             trace.mode = "sample"
-            trace.steps, trace.samples = self._samples(enc, decode, prefix_ids)
+            trace.steps, trace.samples = self._samples(enc, decode, prefix_ids, banned)
         elif decode.beam_width > 1:
             stepper = ModelStepper(self.model, enc, self.steer_plan(decode, len(source.ids)))
             trace.beam_nodes, hyps = beam_search(
@@ -296,16 +345,26 @@ class Translator:
                 decode.max_len,
                 decode.length_penalty,
                 prefix_ids,
+                banned,
             )
             trace.hypotheses = hyps[: decode.n_best]
             best = chosen_ids(trace.beam_nodes, hyps[0]) if hyps else ()
             trace.mode = "beam"
             trace.steps = self._record(
-                enc, decode, forced=best, stop_after_forced=True, imposed=len(prefix_ids)
+                enc,
+                decode,
+                forced=best,
+                stop_after_forced=True,
+                imposed=len(prefix_ids),
+                banned=banned,
             )
         else:
             trace.mode, trace.steps = ("forced" if prefix_ids else "greedy"), greedy
-        trace.output_tokens = [s.token for s in trace.steps if s.token_id != EOS_ID]
+        if decode.unk_replace:
+            attends = self.config.align != "none"
+            trace.output_tokens = copy_unknown(trace.steps, trace.src_tokens, attends)
+        else:
+            trace.output_tokens = [s.token for s in trace.steps if s.token_id != EOS_ID]
         return trace
 
     def _new_trace(
@@ -346,13 +405,17 @@ class Translator:
         return SteerPlan(decode, n_src, self.config.align, self.device)
 
     def _samples(
-        self, enc: EncoderOutput, decode: DecodeConfig, prefix: tuple[int, ...]
+        self,
+        enc: EncoderOutput,
+        decode: DecodeConfig,
+        prefix: tuple[int, ...],
+        banned: tuple[int, ...] = BANNED_IDS,
     ) -> tuple[list[StepRecord], list[Sample]]:
         """`decode.n_samples` sampled runs (seeds seed, seed+1, ...); the first one's steps."""
         runs, samples = [], []
         for k in range(decode.n_samples):
-            sampler = TokenSampler(decode, decode.seed + k, BANNED_IDS)
-            steps = self._record(enc, decode, forced=prefix, sampler=sampler)
+            sampler = TokenSampler(decode, decode.seed + k, banned)
+            steps = self._record(enc, decode, forced=prefix, sampler=sampler, banned=banned)
             runs.append(steps)
             tokens = [s.token for s in steps if s.token_id != EOS_ID]
             logp = float(sum(s.logp for s in steps))
@@ -369,6 +432,7 @@ class Translator:
         stop_after_forced: bool = False,
         imposed: int | None = None,
         sampler: TokenSampler | None = None,
+        banned: tuple[int, ...] = BANNED_IDS,
     ) -> list[StepRecord]:
         """Run the decoder one step at a time for one sentence, recording every quantity.
         The first `imposed` of the `forced` tokens (default: all) are marked as forced by the
@@ -389,7 +453,9 @@ class Translator:
             token = forced[t] if t < len(forced) else None
             drawn = sampler if token is None and sampler is not None else None
             token = drawn.choose(out.logp[0]) if drawn is not None else token
-            records.append(self._step_record(t, y_prev, out, token, decode.top_k, t < imposed))
+            records.append(
+                self._step_record(t, y_prev, out, token, decode.top_k, t < imposed, banned)
+            )
             _mark(records[-1], out, drawn)
             y_prev = records[-1].token_id
             if y_prev == EOS_ID:
@@ -404,14 +470,18 @@ class Translator:
         forced: int | None,
         top_k: int,
         imposed: bool,
+        banned: tuple[int, ...] = BANNED_IDS,
     ) -> StepRecord:
-        logp = out.logp[0].float()
-        logp[list(BANNED_IDS)] = float("-inf")
+        own = out.logp[0].float()  # the model's log p(y_t)
+        logp = own.clone()
+        logp[list(banned)] = float("-inf")
         top_logp, top_ids = logp.topk(min(top_k, logp.numel()))
         token = int(top_ids[0]) if forced is None else forced
         a = out.attn
         np_ = lambda x: x[0].float().cpu().numpy()  # noqa: E731
         extras: dict[str, Any] = step_vectors(self.model, out)
+        if UNK_ID in banned and float(own[UNK_ID]) >= float(top_logp[-1]):
+            extras["unk_banned_prob"] = float(own[UNK_ID].exp())  # <unk> would have been shown
         if a.soft_weights is not None:
             extras["soft_weights"] = np_(a.soft_weights)
         if a.center is not None:
@@ -438,7 +508,7 @@ class Translator:
             topk_probs=top_logp.exp().numpy(),
             token=itos[token] if token != EOS_ID else EOS,
             token_id=token,
-            logp=float(logp[token]),
+            logp=float(own[token]),
             forced=imposed,
             extras=extras,
         )

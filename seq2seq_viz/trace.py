@@ -43,6 +43,9 @@ class StepRecord:
     # extras keys by variant: "soft_weights" (S,) softmax before Gaussian / sampling;
     # "center" p_t; "window" [lo, hi] (inclusive); "gaussian" (S,); "sampled_index" int;
     # concat score: "query_proj" (H,) W_q s_t;
+    # an output <unk> replaced by a source word: "copied_from" {"index", "token", "weight"};
+    # <unk> banned (every source word known) where the model ranked it in the top-k:
+    # "unk_banned_prob" its probability;
     # an edited step: "model_weights" (S,) the a_t the model would have used;
     # a sampled step: "sample_probs" (K,) p_T of topk_ids after temperature / top-k / top-p,
     # "sample_support" int (how many words p_T keeps), "sample_token_prob" p_T(token).

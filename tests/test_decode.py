@@ -13,11 +13,12 @@ from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.decode import (
     EmptyInputError,
     ModelStepper,
+    banned_ids,
     beam_search,
     length_penalty,
     path_to_root,
 )
-from seq2seq_viz.text import EOS_ID, PAD_ID, SOS_ID, Vocab
+from seq2seq_viz.text import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Vocab
 
 from .conftest import make_translator
 
@@ -30,8 +31,14 @@ def test_beam_of_width_one_equals_greedy(align):
     greedy = tr.trace(SENTENCE, DecodeConfig(max_len=12))
     beam = tr.trace(SENTENCE, DecodeConfig(beam_width=1, max_len=12))
     assert greedy.output_tokens == beam.output_tokens
+    source = tr.encode_text(SENTENCE)
     nodes, hyps = beam_search(
-        ModelStepper(tr.model, tr.encode(tr.encode_text(SENTENCE))), tr.tgt_vocab.itos, 1, 12, 0.0
+        ModelStepper(tr.model, tr.encode(source)),
+        tr.tgt_vocab.itos,
+        1,
+        12,
+        0.0,
+        banned=banned_ids(source),
     )
     assert hyps[0].tokens == greedy.output_tokens
 
@@ -216,3 +223,45 @@ def test_best_tokens_equal_the_traced_output(align, width):
         assert tr.best_tokens(text, decode) == tr.trace(text, decode).output_tokens
     sampled = DecodeConfig(sample_hard=True, seed=3, max_len=10)
     assert tr.best_tokens(SENTENCE, sampled) == tr.trace(SENTENCE, sampled).output_tokens
+
+
+def _unk_loving(seed: int = 3):
+    """A tiny model whose output layer prefers <unk> by far."""
+    tr = make_translator(seed=seed)
+    with torch.no_grad():
+        tr.model.decoder.out_bias[UNK_ID] += 50.0
+    return tr
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_no_unk_is_emitted_when_every_source_word_is_known(width):
+    tr = _unk_loving()
+    assert not any(tr.encode_text(SENTENCE).unknown)
+    trace = tr.trace(SENTENCE, DecodeConfig(beam_width=width, max_len=8))
+    assert UNK_ID not in [s.token_id for s in trace.steps]
+    assert "<unk>" not in trace.output_tokens
+    assert "<unk>" not in tr.best_tokens(SENTENCE, DecodeConfig(beam_width=width, max_len=8))
+    sampled = tr.trace(SENTENCE, DecodeConfig(max_len=8, n_samples=3, sample_temperature=1.0))
+    assert all(UNK_ID not in x.token_ids for x in sampled.samples)
+    for step in trace.steps:  # the model's own p(<unk>) is shown, and the chosen word's log p
+        assert step.extras["unk_banned_prob"] > 0.99
+        assert UNK_ID not in step.topk_ids.tolist()
+
+
+def test_an_unknown_source_word_is_copied_where_the_model_says_unk():
+    tr = _unk_loving()
+    text = "the zorblax sleeps ."  # "zorblax" is not in the vocabulary
+    assert tr.encode_text(text).unknown[1]
+    trace = tr.trace(text, DecodeConfig(max_len=4))
+    assert trace.steps[0].token_id == UNK_ID  # what the model chose
+    for step, word in zip(trace.steps, trace.output_tokens):
+        i = int(np.argmax(step.weights))  # independent of copy_unknown: the largest weight
+        assert word == trace.src_tokens[i]
+        assert step.extras["copied_from"] == {
+            "index": i,
+            "token": trace.src_tokens[i],
+            "weight": pytest.approx(float(step.weights[i])),
+        }
+    assert tr.best_tokens(text, DecodeConfig(max_len=4)) == trace.output_tokens
+    plain = tr.trace(text, DecodeConfig(max_len=4, unk_replace=False))
+    assert plain.output_tokens == ["<unk>"] * 4

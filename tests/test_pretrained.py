@@ -33,8 +33,8 @@ def test_size_limits():
 # Known misses of shipped models, kept visible: a strict xfail fails the run once the model
 # gets it right (then delete the entry), and every other model must pass.
 COLD_MISSES = {
-    "hard": "after its 3-epoch budget it says 'je suis <unk>.'",
-    "soft-concat": "after its 3-epoch budget it says 'je suis <unk>.'",
+    "soft-concat": "after its 3-epoch budget it says 'je suis rhume.' (<unk> is banned for a "
+    "known source since the decoder's unknown-word rule)",
 }
 
 
