@@ -15,7 +15,7 @@ from seq2seq_viz.cells import cell_trace
 from seq2seq_viz.checkpoints import load_model, save_model
 from seq2seq_viz.figures.cells import vec
 from seq2seq_viz.i18n import strings
-from seq2seq_viz.views.cell_page import comparison
+from seq2seq_viz.views.cell_page import DIMS, comparison
 from tests.conftest import make_translator
 from tests.tiny_models import fake_examples, fake_results
 
@@ -83,13 +83,13 @@ def test_equations_show_the_replayed_numbers(models_root: Path, model: str) -> N
     trace = cell_trace(load_model(model, root=models_root), TEXT)
     steps = trace.steps(0, "forward")
     latex = " ".join(e.value for e in at.latex)
-    assert vec(steps.h[0], 4) in latex  # the first token's h_t, as computed
+    assert vec(steps.h[0], DIMS) in latex  # the first token's h_t, as computed
     at.select_slider(key="cell_token").set_value(2).run()
     latex = " ".join(e.value for e in at.latex)
-    assert vec(steps.h[2], 4) in latex
+    assert vec(steps.h[2], DIMS) in latex
     at.radio(key="cell_direction").set_value("backward").run()
     latex = " ".join(e.value for e in at.latex)
-    assert vec(trace.steps(0, "backward").h[2], 4) in latex
+    assert vec(trace.steps(0, "backward").h[2], DIMS) in latex
     assert "h_{t+1}" in latex
     assert any(EN["cell.backward_note"] == c.value for c in at.caption)
 

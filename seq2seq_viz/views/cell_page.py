@@ -18,6 +18,7 @@ from seq2seq_viz.views.controls import Controls, current
 from seq2seq_viz.views.safe import escape_markdown
 
 CELL_NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+DIMS = 3  # units printed in the filled-in equations (four vectors must fit on one line)
 # The comparison's slots: (cell, attention?) -> the shipped model names that fill it, preferred
 # first. Every model of the same recipe (global attention or none, no self-attention) qualifies.
 SLOTS: dict[tuple[str, bool], tuple[str, ...]] = {
@@ -68,9 +69,11 @@ def render() -> None:
         return
     left, right = st.columns([3, 2], gap="large")
     with left:
-        _inside(c, model)
+        shown = _inside(c, model)
     with right:
         _by_cell(c)
+    if shown is not None:  # full width: the filled-in equations are long
+        _equations(*shown)
 
 
 def _model_choice(c: Controls) -> str | None:
@@ -97,18 +100,19 @@ def _cell_of(name: str) -> str:
         return "?"
 
 
-def _inside(c: Controls, model: str) -> None:
+def _inside(c: Controls, model: str) -> tuple[Any, Any, int, str] | None:
+    """Controls, gate heatmaps and means; returns what the equations need (None: nothing)."""
     if not c.text.strip():
         st.info(t("input.empty"))
-        return
+        return None
     try:
         trace = state.get_cell_trace(model, c.text)
     except state.CheckpointError as err:
         st.error(t("error.model", name=model, error=str(err)))
-        return
+        return None
     except state.EmptyInputError:
         st.info(t("input.no_words"))
-        return
+        return None
     a, b, d = st.columns([2, 2, 1])
     direction = "forward"
     if len(trace.directions) > 1:
@@ -137,17 +141,17 @@ def _inside(c: Controls, model: str) -> None:
     st.markdown(t(f"cell.explain.{trace.cell}"))
     fig = gates_figure(steps, trace.cell, tokens, units=int(units), selected=pos, labels=lab)
     chart(fig, "cell_gates", c.presentation)
-    _equations(trace, steps, pos, direction)
     chart(gate_means_figure(steps, trace.cell, tokens, selected=pos, labels=lab), "cell_means")
     st.caption(t("cell.check", error=trace.max_error))
+    return trace, steps, pos, direction
 
 
 def _equations(trace: Any, steps: Any, pos: int, direction: str) -> None:
     token = escape_markdown(trace.tokens[pos])
-    st.markdown(t("cell.equations", token=token, n=pos + 1, dims=4, units=trace.units))
+    st.markdown(t("cell.equations", token=token, n=pos + 1, dims=DIMS, units=trace.units))
     if direction == "backward":
         st.caption(t("cell.backward_note"))
-    for line in cell_equations(steps, trace.cell, pos, dims=4):
+    for line in cell_equations(steps, trace.cell, pos, dims=DIMS):
         st.latex(line)
     if trace.cell == "gru":
         st.caption(t("cell.gru_note"))
