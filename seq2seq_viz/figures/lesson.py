@@ -117,9 +117,12 @@ def lesson_diagram_figure(
             x=3.1, y=0.2, ax=3.27, ay=0.2, xref="x", yref="y", axref="x", ayref="y",
             text="", arrowhead=3, arrowwidth=3, arrowcolor=BLUE,
         )  # fmt: skip
+    top = 1.5 if "summary" in parts else 1.0  # the bottleneck's one vector sits above
     fig.update_xaxes(visible=False, range=[0, 4.1])
-    fig.update_yaxes(visible=False, range=[0, 1.5])
-    return _finish(fig, lab["diagram_title"].format(**sizes), height or 330, template)
+    fig.update_yaxes(visible=False, range=[0, top])
+    return _finish(
+        fig, lab["diagram_title"].format(**sizes), height or int(120 + 210 * top), template
+    )
 
 
 def _arrow(fig: go.Figure, a: tuple, b: tuple, colour: str, on: bool) -> None:
