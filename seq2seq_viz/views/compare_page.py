@@ -71,13 +71,22 @@ def _result(name: str, key: str) -> float | str:
     return round(float(value), 2) if isinstance(value, (int, float)) else t("results.none")
 
 
+def attention_name(cfg: ModelConfig) -> str:
+    """The attention of `cfg` in a few words: alignment (+ self-attention) · score function."""
+    align = t(f"align_short.{cfg.align}")
+    if cfg.self_attn:
+        align = t("compare.with_self", align=align)
+    return align if cfg.align == "none" else f"{align} · {cfg.score}"
+
+
 def overview_table(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> dict[str, list]:
+    """One row per model (attention and score function in one column, so that the table fits
+    a 1366-pixel screen beside the sidebar)."""
     names = list(runs)
     cfgs = [runs[n][1] for n in names]
     return {
         t("col.model"): names,
-        t("col.align"): [cfg.align + (" + self-attn" if cfg.self_attn else "") for cfg in cfgs],
-        t("col.score_fn"): [cfg.score if cfg.align != "none" else "—" for cfg in cfgs],
+        t("col.align"): [attention_name(cfg) for cfg in cfgs],
         t("col.translation"): [translation_text(runs[n][0], runs[n][1].tgt_lang) for n in names],
         t("col.entropy"): [round(runs[n][0].entropy(), 3) for n in names],
         t("col.bleu_greedy"): [_result(n, "bleu_greedy") for n in names],
