@@ -7,6 +7,7 @@ below. Markdown that includes user text goes through :func:`escape_markdown`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
@@ -149,12 +150,37 @@ def show_translation(trace: DecodeTrace, lang: str) -> None:
     text = translation_text(trace, lang) or t("output.empty")
     st.markdown(f"**{t('output.translation')}** → {escape_markdown(text)}")
     unk_notice(trace.output_tokens)
+    copy_notices(trace)
 
 
 def unk_notice(tokens: list[str]) -> None:
     """<unk> in an output gets a line of explanation (out-of-vocabulary)."""
     if UNK in tokens:
         st.caption(t("output.unk"))
+
+
+def copy_notices(trace: DecodeTrace) -> None:
+    """Where the decoder's unknown-word rule changed the output (decode.py): each <unk> copied
+    from a source word, and the first step where a banned <unk> was among the model's top words."""
+    for step in trace.steps:
+        copied = step.extras.get("copied_from")
+        if copied:
+            st.caption(
+                t(
+                    "output.copied",
+                    step=step.t,
+                    token=escape_markdown(copied["token"]),
+                    index=copied["index"],
+                    weight=f"{copied['weight']:.2f}",
+                )
+            )
+    banned = [  # steps where <unk> was the model's first choice
+        s for s in trace.steps if s.extras.get("unk_banned_prob", 0.0) > math.exp(s.logp)
+    ]
+    if banned:
+        first = max(banned, key=lambda s: s.extras["unk_banned_prob"])
+        prob = f"{first.extras['unk_banned_prob']:.2f}"
+        st.caption(t("output.unk_banned", prob=prob, step=first.t))
 
 
 def download_trace(
