@@ -30,7 +30,8 @@ from . import data as D
 from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes, load_model, read_config
 from .config import DecodeConfig
 from .decode import Translator
-from .text import detokenize, normalize
+from .teaching import teaching_json
+from .text import UNK, detokenize, normalize
 from .train import evaluate_loss
 
 BUCKETS = ((1, 4), (5, 7), (8, 11), (12, 99))
@@ -60,12 +61,17 @@ def chrf(hyps: list[str], refs: list[list[str]]) -> float:
 
 
 def translate_all(
-    tr: Translator, sources: list[str], beam: int, max_len: int = 40, progress: bool = True
+    tr: Translator,
+    sources: list[str],
+    beam: int,
+    max_len: int = 40,
+    progress: bool = True,
+    unk_replace: bool = True,
 ) -> tuple[list[list[str]], list[float]]:
     """Output tokens for every source sentence, and (greedy only, else empty) the attention
     entropy of each, which needs the recorded trace."""
     outs, entropies = [], []
-    cfg = DecodeConfig(beam_width=beam, max_len=max_len, n_best=1, top_k=1)
+    cfg = DecodeConfig(beam_width=beam, max_len=max_len, n_best=1, top_k=1, unk_replace=unk_replace)
     for src in tqdm(
         sources,
         desc=f"{tr.name} beam {beam}",
@@ -106,6 +112,19 @@ def evaluate_model(
         hyps = [detokenize(t, lang, keep_unk=False) for t in toks]  # <unk> never matches
         key = "greedy" if beam == 1 else "beam5"
         result[f"bleu_{key}"], result[f"chrf_{key}"] = bleu(hyps, refs), chrf(hyps, refs)
+        if beam == 5:  # the same search without unknown-word replacement (Luong et al. 2015)
+            unknown = [i for i, src in enumerate(sources) if any(tr.encode_text(src).unknown)]
+            plain, _ = translate_all(
+                tr, [sources[i] for i in unknown], beam, progress=progress, unk_replace=False
+            )
+            kept = list(toks)
+            for i, out in zip(unknown, plain):
+                kept[i] = out
+            plain_hyps = [detokenize(t, lang, keep_unk=False) for t in kept]
+            result["bleu_beam5_no_unk_replace"] = bleu(plain_hyps, refs)
+            result["sources_with_unknown_words"] = len(unknown)
+            result["outputs_with_unk_no_replace"] = sum(UNK in t for t in kept)
+            result["outputs_with_unk"] = sum(UNK in t for t in toks)
         if beam == 1:
             result["entropy"] = round(float(np.mean(ent)), 4)
             result["bleu_by_length"] = by_length(tr, sources, hyps, refs)
@@ -168,49 +187,6 @@ def toy_metrics(
 
 # ----------------------------------------------------------------------------- examples
 
-TEACHING = [  # notes describe the language, not any one model's output
-    (
-        "it is a difficult question .",
-        "Most French adjectives follow the noun: difficult question -> question difficile.",
-        "프랑스어 형용사는 대개 명사 뒤에 옵니다: difficult question -> question difficile.",
-    ),
-    (
-        "i know him .",
-        "Object pronouns move before the verb: know him -> le connais.",
-        "목적격 대명사는 동사 앞으로 이동합니다: know him -> le connais.",
-    ),
-    (
-        "i gave him a book .",
-        "The indirect object moves before the verb: gave him -> lui ai donné.",
-        "간접 목적어가 동사 앞으로 이동합니다: gave him -> lui ai donné.",
-    ),
-    (
-        "tom has a black dog .",
-        "Colour adjectives follow the noun (chien noir). Compare greedy and beam search here.",
-        "색깔 형용사는 명사 뒤에 옵니다 (chien noir). 탐욕적 탐색과 빔 탐색을 비교해 보세요.",
-    ),
-    (
-        "we live in a small house .",
-        "A few short adjectives stay before the noun, as in English: petite maison.",
-        "몇몇 짧은 형용사는 영어처럼 명사 앞에 남습니다: petite maison.",
-    ),
-    (
-        "i don't like green apples .",
-        "Negation wraps the verb (ne ... pas) and the colour adjective follows the noun.",
-        "부정어가 동사를 감싸고 (ne ... pas), 색깔 형용사는 명사 뒤에 옵니다.",
-    ),
-    (
-        "i am cold .",
-        "A different construction: I am cold -> j'ai froid (literally: I have cold).",
-        "다른 구문: I am cold -> j'ai froid (직역: 나는 추위를 가진다).",
-    ),
-    (
-        "the black cat is sleeping .",
-        "A harder one: two reorderings at once (chat noir) and a verb form change (dort).",
-        "더 어려운 예: 어순 변화(chat noir)와 동사 형태 변화(dort)가 함께 일어납니다.",
-    ),
-]
-
 
 def write_examples(out_dir: Path, tr: Translator, data_path: str | None, n: int = 40) -> None:
     """Test sentences stratified by length (with their references) and teaching examples."""
@@ -226,7 +202,7 @@ def write_examples(out_dir: Path, tr: Translator, data_path: str | None, n: int 
         picked += [inside[i] for i in sorted(take)]
     examples = {
         "test": [{"src": src, "refs": refs} for src, refs in picked],
-        "teaching": [{"src": s, "note_en": en, "note_ko": ko} for s, en, ko in TEACHING],
+        "teaching": teaching_json(),  # sentences, notes and expected words: teaching.py
         "attribution": ATTRIBUTION,
     }
     text = json.dumps(examples, ensure_ascii=False, indent=1)

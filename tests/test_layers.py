@@ -15,6 +15,8 @@ NO_UI = {
     "checkpoints",
     "train",
     "evaluate",
+    "probe",
+    "teaching",
     "config",
     "text",
     "corpus",
