@@ -188,6 +188,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # eps: share of the target mass spread uniformly
     weight_decay: float = 0.0  # AdamW's decoupled weight decay
     lr_decay: float = 1.0  # multiply the learning rate by this after an epoch without progress
+    min_lr: float = 0.0  # stop once the decayed rate falls below this
     extra: dict[str, Any] = field(default_factory=dict)
 
 

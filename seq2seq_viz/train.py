@@ -358,7 +358,8 @@ def _end_epoch(
             group["lr"] = loop.lr
     loop.epoch, loop.batch = loop.epoch + 1, 0
     out_of_time = tc.max_minutes and loop.seconds > tc.max_minutes * 60
-    loop.done = bool(loop.bad_epochs >= tc.patience or out_of_time or not finished)
+    spent = loop.lr < tc.min_lr  # the rate has decayed to nothing
+    loop.done = bool(loop.bad_epochs >= tc.patience or out_of_time or not finished or spent)
     return best
 
 
@@ -412,8 +413,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--max-minutes", type=float, default=0.0)
     t.add_argument(
-        "--patience", type=int, default=3, help="stop after N epochs without a better valid loss"
+        "--patience",
+        type=int,
+        default=None,
+        help="stop after N epochs without a better valid loss (default 3; with --max-minutes "
+        "the time budget decides: the rate keeps decaying on plateaus until --min-lr)",
     )
+    t.add_argument("--min-lr", type=float, default=1e-5, help="stop when the rate decays below")
     t.add_argument(
         "--lr-decay",
         type=float,
@@ -451,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         clip=args.clip,
         epochs=args.epochs,
         max_minutes=args.max_minutes,
-        patience=args.patience,
+        patience=args.patience if args.patience is not None else (10**6 if args.max_minutes else 3),
+        min_lr=args.min_lr,
         teacher_forcing=args.tf,
         teacher_forcing_min=args.tf if args.tf_min is None else args.tf_min,
         seed=args.seed,
