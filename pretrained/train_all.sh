@@ -10,7 +10,12 @@ DATA=${1:-../shared/data/tatoeba-eng-fra/eng-fra.txt.gz}
 PY=${PYTHON:-python}
 COMMON=(--data "$DATA" --src en --tgt fr --max-len 15 --min-freq 2 --src-vocab-size 8000
         --tgt-vocab-size 8000 --emb 128 --hidden 256 --batch-size 64 --epochs 3 --patience 2
-        --max-minutes 45 --threads 1 --seed 1)
+        --max-minutes 45 --threads 1 --seed 1 --label-smoothing 0 --lr-decay 1)
+# Stage 2 (the new recipe, from the stage-1 weights): label smoothing 0.1, the rate halved after
+# each epoch without progress, batches of 96; 80 minutes of one thread per model.
+STAGE2=(--data "$DATA" --src en --tgt fr --max-len 15 --min-freq 2 --src-vocab-size 8000
+        --tgt-vocab-size 8000 --emb 128 --hidden 256 --threads 1 --seed 1 --label-smoothing 0.1
+        --lr-decay 0.5 --patience 3 --lr 1e-3 --batch-size 96 --epochs 8 --max-minutes 80)
 mkdir -p logs
 evaluate() {  # name, extra evaluate args... (test-split scores into pretrained/results.json)
   local name=$1; shift
@@ -49,6 +54,18 @@ train self-attn --score general --align global --self-attn --heads 4
 train local-m --score general --align local-m --window 3
 train soft-dot --score dot --align global
 train soft-concat --score concat --align global
+continue_training() {  # name, the model's architecture args...: stage 2 into runs/out, then ship
+  local name=$1; shift
+  if [ ! -f "runs/$name-ft/done.json" ]; then
+    $PY -m seq2seq_viz.train "${STAGE2[@]}" "$@" --init-from "pretrained/$name" \
+      --out "runs/out/$name" --run-dir "runs/$name-ft" --quiet >> "logs/$name-ft.log" 2>&1 || return
+    cp "runs/out/$name/config.json" "runs/out/$name/model.safetensors" "pretrained/$name/"
+    rm -f "runs/$name/evaluated"
+  fi
+  evaluate "$name" --data "$DATA"
+}
+# Stage 2 so far: the default model only (the others await the same budget).
+continue_training soft-dot --score dot --align global
 # The default model's trace of the opening sentence, so the app's first page needs no torch.
 DEFAULT=$($PY -c "from seq2seq_viz.checkpoints import DEFAULT_MODEL; print(DEFAULT_MODEL)")
 $PY -m seq2seq_viz.precomputed "pretrained/$DEFAULT" >> "logs/$DEFAULT.log" 2>&1
