@@ -234,7 +234,19 @@ class Stepper {
         toImageButtonOptions: { format: "png", filename: `seq2seq-viz-${block.name}`, scale: 2 },
       })),
     );
+    if (block.name === "heatmap") drawing[drawing.length - 1].then(() => this.jumpOnClick(div));
     return div;
+  }
+
+  // Clicking a cell of the attention heatmap jumps to that cell's decoder step (its row; rows
+  // are numbered 0..T-1). Registered once per plot div: Plotly.react keeps its listeners.
+  jumpOnClick(div) {
+    if (div.dataset.jumps) return;
+    div.dataset.jumps = "1";
+    div.on("plotly_click", (event) => {
+      const row = Number(event.points && event.points[0] && event.points[0].y);
+      if (Number.isInteger(row)) this.go(row * this.nStages);
+    });
   }
 }
 
