@@ -19,7 +19,7 @@ st.set_page_config(
     page_title="seq2seq-viz · attention step by step",
     page_icon="🔎",
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # open on a desktop, closed on a phone (the page stays usable)
     menu_items={"About": "Attention in RNN encoder-decoders, step by step."},
 )
 

@@ -112,7 +112,7 @@ def shoot(shooter: Shooter) -> None:
     page = shooter.page("", step="2")
     ui.toggle(page, "present")
     for _ in range(2):
-        ui.click(page, "step_next")
+        ui.step_click(page, "next")
     shooter.save("presentation", page, viewport)
     page.context.close()
 

@@ -109,6 +109,13 @@ def _numbers(book: dict, t: int) -> dict[str, list]:
     return {name: [row[i] for row in table["rows"]] for i, name in enumerate(table["columns"])}
 
 
+def _source(book: dict) -> dict[str, list]:
+    """The token table above the step bar (the same for every step)."""
+    (section,) = book["intro"]
+    (table,) = [b for b in section["left"] if b["type"] == "table"]
+    return {name: [row[i] for row in table["rows"]] for i, name in enumerate(table["columns"])}
+
+
 def _metrics(book: dict, t: int, section: str) -> dict[str, str]:
     blocks = _blocks(book, t, section, "metrics")
     return {m["label"]: m["value"] for b in blocks for m in b["items"]}
@@ -143,14 +150,17 @@ def test_step_page_shows_the_traces_numbers(models_root: Path) -> None:
         assert decoder[EN["step.output_word"]] == step.token
         output = _metrics(book, t, "output")
         assert output[EN["step.probability"]] == f"{np.exp(step.logp):.3f}"
-        sums = [b["tex"] for b in _blocks(book, t, "softmax", "latex") if "max_k" in b["tex"]]
+        sums = [b["tex"] for b in _blocks(book, t, "softmax", "latex") if "\\max" in b["tex"]]
         assert sums and sums[0].endswith(f"= {total:.4f}")
         (weights,) = [b for b in _blocks(book, t, "softmax", "figure")]
         spec = book["figures"][weights["figure"]]
         drawn = _array(spec["data"][0]["y"])
         np.testing.assert_allclose(drawn, step.weights[: len(drawn)], rtol=1e-6)
-    tokens = _table(at, EN["col.id"])
-    assert list(tokens[EN["col.id"]]) == [int(i) for i in trace.src_ids]
+    source = _source(book)
+    assert source[EN["col.id"]] == [int(i) for i in trace.src_ids]
+    assert source[EN["col.token"]] == list(trace.src_tokens)
+    (encoder,) = [b for b in book["intro"][0]["right"] if b["type"] == "figure"]
+    assert encoder["name"] == "encoder"
     assert EN["attribution"] in [c.value for c in at.caption]
 
 
@@ -207,8 +217,8 @@ def test_bad_inputs_do_not_crash(models_root: Path, text: str) -> None:
 def test_unknown_words_are_flagged(models_root: Path) -> None:
     at = _app("the zebra sleeps .")
     _ok(at)
-    unknown = _table(at, EN["col.unknown"])[EN["col.unknown"]]
-    assert list(unknown) == [False, True, False, False]
+    unknown = _source(_book(at))[EN["col.unknown"]]
+    assert unknown == ["", "✓", "", ""]
 
 
 def test_korean_from_the_browser_and_switching(models_root: Path) -> None:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import streamlit as st
 
 import seq2seq_viz.views.vectors_section as vectors_section
-from seq2seq_viz.i18n import t
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state, stepper, teacher
 from seq2seq_viz.views.common import (
     download_trace,
     fetch_trace,
     page_header,
-    show,
     show_translation,
 )
 from seq2seq_viz.views.controls import Controls, current
@@ -40,8 +38,6 @@ def render() -> None:
     show_translation(free or trace, _tgt_lang(c))  # the model's own translation, not the forced
     if reference is not None:
         teacher.comparison(c, trace)
-    if not c.presentation:
-        source_section(trace, key)
     step_view(trace, key, c)
     if not c.presentation:
         vectors_section.render(trace, state.model_config(c.model).bidirectional)
@@ -50,35 +46,6 @@ def render() -> None:
 
 def _tgt_lang(c: Controls) -> str:
     return state.model_config(c.model).tgt_lang
-
-
-def source_section(trace: DecodeTrace, key: TraceKey) -> None:
-    """Tokens with their ids (unknown words flagged) beside the encoder states."""
-    st.subheader(t("source.title"))
-    left, right = st.columns([1.3, 2], gap="medium")
-    with left:
-        st.caption(t("source.tokens_help"))
-        st.dataframe(
-            _token_table(trace),
-            hide_index=True,
-            width="stretch",
-            height=min(35 * (len(trace.src_tokens) + 1) + 4, 390),
-            column_config={
-                t("col.position"): st.column_config.NumberColumn(width="small"),
-                t("col.id"): st.column_config.NumberColumn(width="small"),
-            },
-        )
-    with right:
-        show("encoder", key, trace=trace)
-
-
-def _token_table(trace: DecodeTrace) -> dict[str, list]:
-    return {
-        t("col.position"): list(range(len(trace.src_tokens))),
-        t("col.token"): list(trace.src_tokens),
-        t("col.id"): [int(i) for i in trace.src_ids],
-        t("col.unknown"): [bool(u) for u in trace.src_unknown],
-    }
 
 
 def _initial_step(trace: DecodeTrace, key: TraceKey) -> int:
@@ -97,10 +64,13 @@ def _initial_step(trace: DecodeTrace, key: TraceKey) -> int:
 
 
 def step_view(trace: DecodeTrace, key: TraceKey, c: Controls) -> None:
-    """Every step of the trace, sent once to the browser's step player (views/stepper)."""
+    """The source section and every step of the trace, sent once to the browser's step player
+    (views/stepper): the page then has no Streamlit chart, so Streamlit's own copy of plotly.js
+    (4.7 MB) is not loaded beside the step player's."""
     with timed("step_view"):
         cell = state.model_config(c.model).cell
-        stepper.mount(book(trace, key, cell, c.presentation, _initial_step(trace, key)))
+        step = _initial_step(trace, key)
+        stepper.mount(book(trace, key, cell, c.presentation, step, intro=not c.presentation))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -88,8 +88,11 @@ class Context:
         return {"type": "figure", "figure": self._index[kind, t_], "name": kind}
 
 
-def book(trace: DecodeTrace, key: TraceKey, cell: str, big: bool, initial_step: int) -> dict:
-    """Every step's sections, the bar's labels and the figures: what the step player needs."""
+def book(
+    trace: DecodeTrace, key: TraceKey, cell: str, big: bool, initial_step: int, intro: bool
+) -> dict:
+    """Every step's sections, the bar's labels and the figures: what the step player needs.
+    `intro`: the source section (tokens and encoder states) above the step bar."""
     ctx = Context(trace, key, big, cell)
     stages = stages_for(trace)
     steps = [
@@ -106,8 +109,28 @@ def book(trace: DecodeTrace, key: TraceKey, cell: str, big: bool, initial_step: 
         "initial_step": initial_step,
         "present": big,
         "stage_count": len(stages),
+        "intro": [source_section(ctx)] if intro else [],
         "figures": ctx.figures,
         "steps": steps,
+    }
+
+
+def source_section(ctx: Context) -> Section:
+    """Tokens with their ids (unknown words flagged) beside the encoder states."""
+    trace = ctx.trace
+    rows = [
+        [i, token, int(token_id), "✓" if unknown else ""]
+        for i, (token, token_id, unknown) in enumerate(
+            zip(trace.src_tokens, trace.src_ids, trace.src_unknown)
+        )
+    ]
+    columns = [t("col.position"), t("col.token"), t("col.id"), t("col.unknown")]
+    table = {"type": "table", "title": None, "open": True, "columns": columns, "rows": rows}
+    return {
+        "id": "source",
+        "title": t("source.title"),
+        "left": [{"type": "caption", "text": t("source.tokens_help")}, table],
+        "right": [ctx.figure("encoder")],
     }
 
 

@@ -59,10 +59,14 @@ new MutationObserver((records) => {
 SKELETONS = (
     '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]'
 )
+# The step player (seq2seq_viz/views/stepper) marks the step and stage it finished drawing.
 SETTLED_JS = f"""() =>
   !document.querySelector('{SKELETONS}')
   && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-       .every((chart) => chart.querySelector('svg.main-svg'))"""
+       .every((chart) => chart.querySelector('svg.main-svg'))
+  && [...document.querySelectorAll('.s2s-stepper')].every((box) =>
+       box.dataset.drawnStep === box.dataset.step && box.dataset.step !== undefined
+       && box.dataset.drawnStage === box.dataset.stage)"""
 TIMEOUT_MS = 60_000
 SENT_TIMEOUT_MS = 5_000
 RUN_COUNT_TIMEOUT_MS = 20_000  # then rerun() falls back on the app's idle state
@@ -219,7 +223,8 @@ def wait_ready(page: Page, timeout: float = TIMEOUT_MS) -> None:
 
 def wait_charts(page: Page, timeout: float = TIMEOUT_MS) -> None:
     """Every element is drawn: no skeleton left (Streamlit shows one while an element's code
-    is still loading, e.g. the first chart or metric) and every plotly chart has its SVG."""
+    is still loading, e.g. the first chart or metric), every plotly chart has its SVG and the
+    step player has drawn its step."""
     page.wait_for_function(SETTLED_JS, timeout=timeout)
 
 

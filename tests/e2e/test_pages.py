@@ -51,7 +51,7 @@ def test_type_a_sentence_and_step_forward_and_back(session: Session) -> None:
 
 
 def test_play_runs_to_the_last_step_and_stops(session: Session) -> None:
-    page = session.open()
+    page = session.open("?" + urlencode({"text": "the cat sleeps on the red mat ."}))
     last = int(ui.step_slider(page).get_attribute("max") or 0)
     assert last >= 2
     sent = page.evaluate("window.__sent")

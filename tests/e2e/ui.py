@@ -124,8 +124,10 @@ def exceptions(page: Page) -> list[str]:
 
 
 def chart_ticks(page: Page, key: str) -> list[str]:
-    """The tick labels of the plotly chart `key`, as the browser shows them."""
-    return keyed(page, key).locator("g.xtick text, g.ytick text").all_text_contents()
+    """The tick labels of the plotly chart `key` (a Streamlit chart's key, or the name of a
+    step-player figure), as the browser shows them."""
+    charts = page.locator(f'.st-key-{key}, .s2s-plot[data-figure="{key}"]')
+    return charts.locator("g.xtick text, g.ytick text").all_text_contents()
 
 
 def title(page: Page) -> str:

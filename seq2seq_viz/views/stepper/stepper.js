@@ -30,9 +30,13 @@ class Stepper {
     this.position = clamp(book.initial_step, 0, this.last) * this.nStages;
     this.timer = null;
     root.classList.toggle("s2s-present", Boolean(book.present));
+    root.dataset.book = book.id;
     this.plots = new Map(); // slot name -> plot div, reused so plotly only updates it
+    this.later = new Set(); // plot divs below the screen, drawn in idle time
     this.sections = new Map(); // section id -> its box in the page
     root.querySelector(".s2s-body").replaceChildren();
+    this.intro = [];
+    this.buildIntro();
     this.buildBar();
     this.onKey = (event) => this.key(event);
     document.addEventListener("keydown", this.onKey);
@@ -50,6 +54,16 @@ class Stepper {
 
   get stage() {
     return this.position % this.nStages;
+  }
+
+  // Sections above the bar that do not change with the step (the source tokens and the
+  // encoder states): drawn once per book.
+  buildIntro() {
+    const intro = this.root.querySelector(".s2s-intro");
+    intro.replaceChildren();
+    for (const section of this.book.intro || []) {
+      intro.append(this.section(section, this.intro));
+    }
   }
 
   // The bar: Previous, Next, Play and the slider, labelled from the book.
@@ -149,13 +163,22 @@ class Stepper {
     this.root.dataset.step = String(this.step);
     this.root.dataset.stage = String(this.stage);
     setStepInUrl(this.step);
+    // data-shown-*: what is on screen is drawn; data-drawn-*: every figure of the step is.
     const shown = this.position;
-    Promise.all(drawing).then(() => {
-      if (shown !== this.position) return; // a newer step is being drawn
-      this.root.dataset.drawnStep = String(this.step);
-      this.root.dataset.drawnStage = String(this.stage);
-      window.__s2sDrawMs = performance.now() - started;
-    });
+    Promise.all([...this.intro, ...drawing])
+      .then(() => {
+        if (shown !== this.position) return false; // a newer step is being drawn
+        this.root.dataset.shownStep = String(this.step);
+        this.root.dataset.shownStage = String(this.stage);
+        window.__s2sShowMs = performance.now() - started;
+        return this.drawLater(shown);
+      })
+      .then((current) => {
+        if (!current || shown !== this.position) return;
+        this.root.dataset.drawnStep = String(this.step);
+        this.root.dataset.drawnStage = String(this.stage);
+        window.__s2sDrawMs = performance.now() - started;
+      });
   }
 
   // The section's box (made once per section id), with each block brought up to date.
@@ -219,6 +242,8 @@ class Stepper {
     }
   }
 
+  // A figure on screen (or about to be) is drawn now; one further down is drawn right after,
+  // in the browser's idle time (drawLater), so Next shows what a person sees first.
   figure(block, slot, drawing) {
     let div = this.plots.get(slot);
     if (!div) {
@@ -226,16 +251,39 @@ class Stepper {
       this.plots.set(slot, div);
     }
     div.dataset.figure = block.name;
+    div.wanted = block;
+    if (div.isConnected && !nearScreen(div)) {
+      this.later.add(div);
+      return div;
+    }
+    this.later.delete(div);
+    drawing.push(this.draw(div));
+    return div;
+  }
+
+  draw(div) {
+    const block = div.wanted;
     const spec = this.book.figures[block.figure];
-    drawing.push(
-      plotly().then((Plotly) => Plotly.react(div, spec.data, themed(spec.layout, this.root), {
+    const drawn = plotly().then((Plotly) =>
+      Plotly.react(div, spec.data, themed(spec.layout, this.root), {
         displaylogo: false,
         responsive: true,
         toImageButtonOptions: { format: "png", filename: `seq2seq-viz-${block.name}`, scale: 2 },
-      })),
+      }),
     );
-    if (block.name === "heatmap") drawing[drawing.length - 1].then(() => this.jumpOnClick(div));
-    return div;
+    if (block.name === "heatmap") drawn.then(() => this.jumpOnClick(div));
+    return drawn;
+  }
+
+  // Draw the figures left for later, one per idle moment; a newer step only changes what each
+  // one is asked to show (div.wanted), so none is drawn stale.
+  async drawLater(position) {
+    for (const div of [...this.later]) {
+      await idle();
+      if (!this.later.delete(div)) continue; // drawn on screen meanwhile
+      await this.draw(div);
+    }
+    return position === this.position;
   }
 
   // Clicking a cell of the attention heatmap jumps to that cell's decoder step (its row; rows
@@ -273,6 +321,19 @@ function button(label, className, onClick) {
 function stageCaption(book, stage) {
   const text = book.labels.stage.replace("{n}", stage + 1).replace("{total}", book.stage_count);
   return { id: "stage-caption", left: [{ type: "caption", text }] };
+}
+
+// The browser's next idle moment (at most 200 ms away).
+function idle() {
+  return new Promise((resolve) =>
+    window.requestIdleCallback ? window.requestIdleCallback(resolve, { timeout: 200 }) : setTimeout(resolve, 0),
+  );
+}
+
+// On screen, or within a quarter of a screen below it (hidden boxes have no size: far).
+function nearScreen(node) {
+  const box = node.getBoundingClientRect();
+  return box.height > 0 && box.bottom > 0 && box.top < 1.25 * window.innerHeight;
 }
 
 function setStepInUrl(step) {
@@ -315,9 +376,11 @@ function metrics(items) {
 
 // Numbers are shown with 4 decimals; the full value stays in data-value.
 function table(block) {
-  const wrap = el("details", "s2s-table");
-  wrap.open = block.open;
-  wrap.append(el("summary", "", block.title));
+  const wrap = el(block.title ? "details" : "div", "s2s-table");
+  if (block.title) {
+    wrap.open = block.open;
+    wrap.append(el("summary", "", block.title));
+  }
   const grid = el("table");
   const head = el("tr");
   block.columns.forEach((name) => head.append(el("th", "", name)));
