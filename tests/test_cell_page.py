@@ -47,7 +47,7 @@ def models_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _page(locale: str = "en-US", model: str = "soft-general") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=60)
     at.context["locale"] = locale
     at.session_state["text"] = TEXT
     at.query_params["model"] = model
