@@ -40,9 +40,6 @@ PAGES = [  # page files run their render() when executed as a page
         VIEWS / "lesson_page.py", title=t("nav.lesson"), icon=":material/school:", url_path="lesson"
     ),
     st.Page(
-        VIEWS / "lesson_page.py", title=t("nav.lesson"), icon=":material/school:", url_path="lesson"
-    ),
-    st.Page(
         VIEWS / "beam_page.py", title=t("nav.beam"), icon=":material/account_tree:", url_path="beam"
     ),
     st.Page(
