@@ -168,10 +168,12 @@ def test_weights_hard_highlights_sample(trace: DecodeTrace) -> None:
     soft = np.full(S, 1 / S)
     extras = {"soft_weights": soft, "sampled_index": 2}
     hard = dataclasses.replace(step, weights=np.eye(S)[2], mask=np.ones(S, bool), extras=extras)
-    fig = figures.weights_figure(dataclasses.replace(trace, steps=[hard]), 0)
-    soft_bars, sampled = _bars(fig)
-    assert list(sampled.x) == [2] and len(soft_bars.x) == S - 1
-    assert sampled.name == figures.DEFAULT_LABELS["sampled"]
+    for drawn, label in ((False, "argmax"), (True, "sampled")):  # the title says which it was
+        settings = {**trace.settings, "sample_hard": drawn}
+        fig = figures.weights_figure(dataclasses.replace(trace, steps=[hard], settings=settings), 0)
+        soft_bars, sampled = _bars(fig)
+        assert list(sampled.x) == [2] and len(soft_bars.x) == S - 1
+        assert sampled.name == figures.DEFAULT_LABELS[label]
 
 
 def test_context_rows_sum_to_context(trace: DecodeTrace) -> None:
