@@ -153,7 +153,7 @@ def test_step_page_shows_the_traces_numbers(models_root: Path) -> None:
         sums = [b["tex"] for b in _blocks(book, t, "softmax", "latex") if "\\max" in b["tex"]]
         assert sums and sums[0].endswith(f"= {total:.4f}")
         (weights,) = [b for b in _blocks(book, t, "softmax", "figure")]
-        spec = book["figures"][weights["figure"]]
+        spec = json.loads(book["figures"][weights["figure"]])
         drawn = _array(spec["data"][0]["y"])
         np.testing.assert_allclose(drawn, step.weights[: len(drawn)], rtol=1e-6)
     source = _source(book)
@@ -373,7 +373,7 @@ def test_cached_figures_draw_like_fresh_ones(models_root: Path) -> None:
         _ok(at)
         book = _book(at)
         specs = {
-            block["name"]: book["figures"][block["figure"]]
+            block["name"]: json.loads(book["figures"][block["figure"]])
             for stage in book["steps"][0]["stages"]
             for side in ("left", "right")
             for block in stage.get(side, [])

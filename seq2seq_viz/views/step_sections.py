@@ -77,7 +77,7 @@ class Context:
     key: TraceKey
     big: bool
     cell: str
-    figures: list[dict] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)  # plotly JSON text
     _index: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def figure(self, kind: str, t_: int = 0) -> Block:

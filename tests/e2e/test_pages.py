@@ -195,7 +195,10 @@ def test_screenshot_every_page(new_session: Callable[[str], Session], name: str,
 
 
 def test_a_link_with_a_step_reopens_that_step(session: Session) -> None:
-    page = session.open("?" + urlencode({"step": 2, "text": "the cat sleeps ."}))
+    page = session.open(
+        "?"
+        + urlencode({"step": 2, "model": "soft-general", "text": "the cat sleeps on the red mat ."})
+    )
     assert ui.drawn_step(page)[0] == 2
     assert ui.step_click(page, "next")[0] == 3 and "step=3" in page.url
     page.reload()  # the step the browser moved to is in the URL: a reload reopens it

@@ -8,7 +8,7 @@ Python decides everything shown; the browser only switches between steps. :func:
      "labels": {...},              # i18n strings of the bar (prev, next, play, slider, ...)
      "initial_step": int, "present": bool, "stage_count": int,
      "katex": str | None,          # Streamlit's KaTeX chunk, for the formulas
-     "figures": [plotly spec, ...],   # made by seq2seq_viz.figures (through figure_cache)
+     "figures": [plotly JSON, ...],   # made by seq2seq_viz.figures (through figure_cache)
      "steps": [{"head": [section], "stages": [section, ...]}, ...]}
 
 A section is ``{"id", "title", "left": [block], "right": [block] (optional)}`` and a block one

@@ -263,7 +263,7 @@ class Stepper {
 
   draw(div) {
     const block = div.wanted;
-    const spec = this.book.figures[block.figure];
+    const spec = this.spec(block.figure);
     const drawn = plotly().then((Plotly) =>
       Plotly.react(div, spec.data, themed(spec.layout, this.root), {
         displaylogo: false,
@@ -273,6 +273,14 @@ class Stepper {
     );
     if (block.name === "heatmap") drawn.then(() => this.jumpOnClick(div));
     return drawn;
+  }
+
+  // The plotly spec of figure `i`: sent as JSON text (the server keeps figures as text),
+  // parsed once, when first drawn.
+  spec(i) {
+    const figures = this.book.figures;
+    if (typeof figures[i] === "string") figures[i] = JSON.parse(figures[i]);
+    return figures[i];
   }
 
   // Draw the figures left for later, one per idle moment; a newer step only changes what each
