@@ -10,11 +10,12 @@ from seq2seq_viz import probe
 from seq2seq_viz.checkpoints import DEFAULT_MODEL, list_models, load_model
 from seq2seq_viz.probe import Probe, score
 
-# The default model's measured pass rate, rounded down: a floor against regressions. The goal of
-# issue 9 is 0.80; soft-dot (3 epochs, before its retraining) passes 52/85 = 61.2 %, so the goal
-# is MISSED by 18.8 points. Raise this constant to the new measurement when the weights change:
+# The goal of issue 9: at least 80 % of the probe set passes on the default model. soft-dot after
+# its second training stage passes 71/85 = 83.5 % (before it, 3 epochs: 52/85 = 61.2 %); the floor
+# is the goal itself, three sentences below the measurement, so a beam near-tie decided otherwise
+# on another CPU does not fail the run. Measure with:
 #     python -m seq2seq_viz.probe pretrained/soft-dot
-PASS_RATE_FLOOR = 0.61
+PASS_RATE_FLOOR = 0.80
 PASS_RATE_GOAL = 0.80
 
 COLD = Probe("state", "I am cold.", ("J'ai froid.",), ("froid",))
@@ -114,6 +115,6 @@ def test_the_default_model_emits_no_spontaneous_unk(default_results):
 
 @default_shipped
 def test_the_default_models_pass_rate_floor(default_results):
-    """Floor = the measured pass rate rounded down; the 80 % goal is missed (see the constant)."""
+    """The 80 % goal of issue 9 (see the constant)."""
     s = probe.summary(default_results)
     assert s["pass_rate"] >= PASS_RATE_FLOOR, probe.table(default_results)
