@@ -24,13 +24,17 @@ def test_bleu_with_uneven_reference_counts_matches_sacrebleu():
 def test_goals_are_checked_from_the_numbers():
     models = {
         "none": {"bleu_beam5": 20.0, "bleu_by_length": [{"bucket": "12+", "bleu": 5.0}]},
-        "soft": {"bleu_beam5": 36.0, "bleu_by_length": [{"bucket": "12+", "bleu": 16.0}]},
-        "weak": {"bleu_beam5": 22.0, "bleu_by_length": [{"bucket": "12+", "bleu": 9.0}]},
+        "soft-dot": {"bleu_beam5": 46.0, "bleu_by_length": [{"bucket": "12+", "bleu": 21.0}]},
+        "soft-weak": {"bleu_beam5": 29.0, "bleu_by_length": [{"bucket": "12+", "bleu": 19.0}]},
+        "hard": {"bleu_beam5": 44.0, "bleu_by_length": [{"bucket": "12+", "bleu": 9.0}]},
     }
     text = goals_section(models)
-    assert "| `soft` | 36.00 | +16.00 met | 16.0 | +11.00 met |" in text
-    assert "| `weak` | 22.00 | +2.00 MISSED | 9.0 | +4.00 MISSED |" in text
-    assert "goal 35+: met" in text
+    assert "| `soft-dot` | 46.00 | +26.00 met | 21.0 | +16.00 met |" in text
+    assert "| `soft-weak` | 29.00 | +9.00 MISSED | 19.0 | +14.00 MISSED |" in text
+    assert "goal 45+: met" in text
+    assert "2.00 BLEU below the best soft global model (goal within 3: met)" in text
+    models["hard"]["bleu_beam5"] = 42.5
+    assert "(goal within 3: MISSED)" in goals_section(models)
 
 
 def test_toy_evaluation_writes_metrics_and_reports(toy_model_dir, tmp_path):
