@@ -51,6 +51,7 @@ from tests.e2e import harness  # noqa: E402
 FINISHED = {0, 3}  # FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 EARLY = 2  # FINISHED_EARLY_FOR_RERUN: another run follows
 REQUEST_TIMEOUT = 60.0
+BROWSER_CONNECTIONS = 6
 SENTENCES = [
     "the black cat is sleeping .",
     "i have a red car .",
@@ -121,15 +122,20 @@ class Client:
                 result = await self.request("new sentence", self._type(self.sentences[k]))
 
     async def _fetch_static(self) -> int:
-        """GET the page and each static file a browser fetched on its first load."""
-        received = 0
-        async with httpx.AsyncClient(base_url=self.url, timeout=REQUEST_TIMEOUT) as http:
-            for path in self.assets:
-                reply = await http.get(path, headers={"Accept-Encoding": "gzip"})
-                if reply.status_code != 200:
-                    self.stats.errors.append(f"GET {path}: HTTP {reply.status_code}")
-                received += len(reply.content)
-        return received
+        """GET the page and each static file a browser fetched on its first load, six at a
+        time (a browser's connections per host)."""
+        limits = httpx.Limits(max_connections=BROWSER_CONNECTIONS)
+        async with httpx.AsyncClient(
+            base_url=self.url, timeout=REQUEST_TIMEOUT, limits=limits
+        ) as http:
+            replies = await asyncio.gather(*(self._get(http, path) for path in self.assets))
+        return sum(replies)
+
+    async def _get(self, http: httpx.AsyncClient, path: str) -> int:
+        reply = await http.get(path, headers={"Accept-Encoding": "gzip"})
+        if reply.status_code != 200:
+            self.stats.errors.append(f"GET {path}: HTTP {reply.status_code}")
+        return len(reply.content)
 
     async def _step_through(self, last: int, deadline: float, think: float) -> bool:
         """Click "Next" up to the last step: the browser draws each from the book it holds,
@@ -216,7 +222,8 @@ def read_delta(msg: ForwardMsg, result: RunResult) -> None:
 
 
 def record_assets(url: str) -> list[str]:
-    """The same-origin files Chromium fetches on a first load of the page (paths, in order)."""
+    """The same-origin files Chromium fetches on a first load of the page (paths, in order),
+    with the app's HTTP endpoints it calls (health, host config)."""
     from playwright.sync_api import sync_playwright
 
     seen: list[str] = []
@@ -231,7 +238,10 @@ def record_assets(url: str) -> list[str]:
         )
         harness.open_app(page, url)
         browser.close()
-    paths = [u[len(url) :] or "/" for u in seen if "/_stcore/stream" not in u]
+    paths = [u[len(url) :] or "/" for u in seen]
+    # not the websocket, nor a session's own media files (a download's data): other sessions
+    # get their own
+    paths = [p for p in paths if not p.startswith(("/_stcore/stream", "/media/"))]
     return list(dict.fromkeys(paths))
 
 

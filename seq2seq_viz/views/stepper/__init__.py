@@ -8,6 +8,7 @@ Python decides everything shown; the browser only switches between steps. :func:
      "labels": {...},              # i18n strings of the bar (prev, next, play, slider, ...)
      "initial_step": int, "present": bool, "stage_count": int,
      "katex": str | None,          # Streamlit's KaTeX chunk, for the formulas
+     "plotly_chunk": str | None,   # Streamlit's plotly.js chunk (else plotly_loader.js)
      "figures": [plotly JSON, ...],   # made by seq2seq_viz.figures (through figure_cache)
      "steps": [{"head": [section], "stages": [section, ...]}, ...]}
 
@@ -47,31 +48,42 @@ def _read(name: str) -> str:
 
 
 @cache
-def _components() -> tuple[Any, Any]:
-    """Register both components once per process: plotly.js, and the stepper."""
-    loader = st.components.v2.component(
-        "seq2seq_viz_plotly",
-        js=PLOTLY_JS.read_text(encoding="utf-8") + "\n" + _read("plotly_loader.js"),
-    )
-    stepper = st.components.v2.component(
+def _stepper() -> Any:
+    """Register the step player once per process."""
+    return st.components.v2.component(
         "seq2seq_viz_stepper",
         html=_read("stepper.html"),
         css=_read("stepper.css"),
         js=_read("stepper.js"),
         isolate_styles=False,  # formulas use the page's KaTeX styles
     )
-    return loader, stepper
 
 
 @cache
-def katex_file() -> str | None:
-    """The file name of Streamlit's KaTeX chunk (the one st.latex uses), if there is one."""
-    found = sorted(STREAMLIT_JS.glob("katex.*.js"))
-    return found[0].name if found else None
+def _plotly_loader() -> Any:
+    """Register the fallback plotly.js loader (plotly.py's plotly.min.js, 4.8 MB)."""
+    return st.components.v2.component(
+        "seq2seq_viz_plotly",
+        js=PLOTLY_JS.read_text(encoding="utf-8") + "\n" + _read("plotly_loader.js"),
+    )
+
+
+@cache
+def streamlit_chunk(pattern: str) -> str | None:
+    """The file name of one of Streamlit's own script chunks, if there is one."""
+    found = sorted(STREAMLIT_JS.glob(pattern))
+    return found[0].name if len(found) == 1 else None
 
 
 def mount(book: dict[str, Any], key: str = "stepper") -> None:
-    """Show the step player for `book` (see the module docstring)."""
-    loader, stepper = _components()
-    loader(key=f"{key}_plotly", height=0)
-    stepper(key=key, data={**book, "katex": katex_file()}, height="content")
+    """Show the step player for `book` (see the module docstring).
+
+    plotly.js comes from Streamlit's own chunk for st.plotly_chart (a static file, cached by the
+    browser, 4.7 MB: importing it sets window.Plotly), KaTeX from Streamlit's chunk for st.latex.
+    Only where that chunk cannot be found is plotly.py's copy sent, once per session, through
+    the websocket (the loader component)."""
+    chunk = streamlit_chunk("PlotlyChart.*.js")
+    if chunk is None:
+        _plotly_loader()(key=f"{key}_plotly", height=0)
+    data = {**book, "katex": streamlit_chunk("katex.*.js"), "plotly_chunk": chunk}
+    _stepper()(key=key, data=data, height="content")

@@ -13,16 +13,20 @@ const controllers = new WeakMap(); // parentElement -> controller of the book it
 export default function mountStepper({ data, parentElement }) {
   const root = parentElement.querySelector(".s2s-stepper");
   loadKatex(data.katex);
+  loadPlotly(data.plotly_chunk);
   let ctl = controllers.get(parentElement);
   if (ctl && ctl.book.id === data.id) return () => {}; // same book: keep the current step
   if (ctl) ctl.stop();
-  ctl = new Stepper(root, data);
+  ctl = new Stepper(root, data, ctl);
   controllers.set(parentElement, ctl);
   return () => {}; // Streamlit keeps the element across reruns; stop() runs on a new book
 }
 
 class Stepper {
-  constructor(root, book) {
+  // `previous`: the stepper of the book shown before in this element, if any. Its section
+  // boxes and plot divs are kept, so a new sentence updates them (Plotly.react) instead of
+  // building the page again.
+  constructor(root, book, previous) {
     this.root = root;
     this.book = book;
     this.nStages = book.present ? book.stage_count : 1;
@@ -31,10 +35,10 @@ class Stepper {
     this.timer = null;
     root.classList.toggle("s2s-present", Boolean(book.present));
     root.dataset.book = book.id;
-    this.plots = new Map(); // slot name -> plot div, reused so plotly only updates it
+    this.plots = previous ? previous.plots : new Map(); // slot name -> plot div (reused)
+    this.sections = previous ? previous.sections : new Map(); // section id -> its box
     this.later = new Set(); // plot divs below the screen, drawn in idle time
-    this.sections = new Map(); // section id -> its box in the page
-    root.querySelector(".s2s-body").replaceChildren();
+    if (!previous) root.querySelector(".s2s-body").replaceChildren();
     this.intro = [];
     this.buildIntro();
     this.buildBar();
@@ -44,6 +48,7 @@ class Stepper {
   }
 
   stop() {
+    this.stopped = true;
     this.pause();
     document.removeEventListener("keydown", this.onKey);
   }
@@ -208,7 +213,9 @@ class Stepper {
 
   update(box, side, i, block, drawing) {
     const slot = `${box.dataset.section}.${side}.${i}`;
-    const json = JSON.stringify(block);
+    // A figure block names an index into this book's figures: the same block in a new book may
+    // be a different figure, so the book is part of what is compared.
+    const json = (block.type === "figure" ? this.book.id : "") + JSON.stringify(block);
     const old = box.slots.get(slot);
     if (old && old.json === json) return;
     const node = block.type === "figure" ? this.figure(block, slot, drawing) : this.block(block);
@@ -288,6 +295,7 @@ class Stepper {
   async drawLater(position) {
     for (const div of [...this.later]) {
       await idle();
+      if (this.stopped) return false; // a new book took over these plot divs
       if (!this.later.delete(div)) continue; // drawn on screen meanwhile
       await this.draw(div);
     }
@@ -297,11 +305,12 @@ class Stepper {
   // Clicking a cell of the attention heatmap jumps to that cell's decoder step (its row; rows
   // are numbered 0..T-1). Registered once per plot div: Plotly.react keeps its listeners.
   jumpOnClick(div) {
+    div.stepper = this; // plot divs outlive a book (a new sentence): the current one moves
     if (div.dataset.jumps) return;
     div.dataset.jumps = "1";
     div.on("plotly_click", (event) => {
       const row = Number(event.points && event.points[0] && event.points[0].y);
-      if (Number.isInteger(row)) this.go(row * this.nStages);
+      if (Number.isInteger(row)) div.stepper.go(row * div.stepper.nStages);
     });
   }
 }
@@ -351,8 +360,10 @@ function setStepInUrl(step) {
   window.history.replaceState(window.history.state, "", url);
 }
 
-// Plotly is plotly.py's own plotly.min.js, evaluated once per page by the loader component
-// (plotly_loader.js); wait for it.
+// plotly.js is Streamlit's own copy: importing the chunk that draws st.plotly_chart sets
+// window.Plotly. It is a static file the browser caches (and already has if the page shows a
+// Streamlit chart). Where Streamlit has no such chunk, Python mounts plotly_loader.js instead,
+// which sets window.Plotly from plotly.py's copy. Either way, wait for it.
 let plotlyReady = null;
 function plotly() {
   plotlyReady ||= new Promise((resolve) => {
@@ -360,6 +371,19 @@ function plotly() {
     poll();
   });
   return plotlyReady;
+}
+
+function loadPlotly(file) {
+  if (window.Plotly || !file || loadPlotly.started) return;
+  loadPlotly.started = true;
+  const url = streamlitChunk(file);
+  if (url) import(url).catch(() => {});
+}
+
+// The URL of one of Streamlit's own script files, next to the ones this page loaded.
+function streamlitChunk(file) {
+  const script = document.querySelector('script[type="module"][src*="/static/js/"]');
+  return script ? new URL(file, script.src).href : null;
 }
 
 // Figures are built with plotly's "none" template; take the page's colours and font.
@@ -436,9 +460,9 @@ const katexWaiting = [];
 function loadKatex(file) {
   if (katex || !file || loadKatex.started) return;
   loadKatex.started = true;
-  const script = document.querySelector('script[type="module"][src*="/static/js/"]');
-  if (!script) return;
-  import(new URL(file, script.src).href)
+  const url = streamlitChunk(file);
+  if (!url) return;
+  import(url)
     .then((module) => {
       katex = module.default;
       katexWaiting.splice(0).forEach(([node, tex, display]) => renderMath(node, tex, display));
