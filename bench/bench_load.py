@@ -392,6 +392,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--arrival", type=float, default=20.0, help="clients arrive within")
     parser.add_argument("--seconds", type=float, default=60.0, help="each client's time")
     parser.add_argument("--think", type=float, default=2.0, help="mean pause between clicks")
+    parser.add_argument(
+        "--no-static",
+        action="store_true",
+        help="skip the static files (as when a proxy or CDN serves them): the app's own work",
+    )
     parser.add_argument("--models-root", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
@@ -417,7 +422,7 @@ def main() -> None:
     if args.option:
         print("streamlit options:", " ".join(args.option))
     with harness.running_app(args.models_root, log, options=tuple(args.option)) as app:
-        assets = record_assets(app.url)
+        assets = [] if args.no_static else record_assets(app.url)
         print(f"a first load in Chromium fetched {len(assets)} files from the app")
         coro = drive(app.url, app.proc.pid, models, assets, args)
         result = asyncio.run(asyncio.wait_for(coro, args.arrival + args.seconds + 300))

@@ -42,8 +42,13 @@ awk -v servers="$servers" '
     /# @servers-end/ { skip = 0 }
     !skip' "$HERE/nginx.conf" |
     sed -e "s|listen 80;|listen $LISTEN:$PROXY_PORT;|" \
-        -e "s|/var/log/nginx/access.log|$RUN_DIR/access.log|" >"$RUN_DIR/site.conf"
+        -e "s|/var/log/nginx/access.log|$RUN_DIR/access.log|" \
+        -e "s|/var/cache/nginx/seq2seq_viz|$RUN_DIR/cache|" >"$RUN_DIR/site.conf"
+# Started as root, nginx would run its workers as nobody, who may not enter $RUN_DIR.
+WORKER_USER=""
+if [ "$(id -u)" = 0 ]; then WORKER_USER="user root;"; fi
 cat >"$RUN_DIR/nginx.conf" <<CONF
+$WORKER_USER
 pid $RUN_DIR/nginx.pid;
 error_log $RUN_DIR/error.log;
 worker_processes 1;
