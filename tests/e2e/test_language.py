@@ -175,7 +175,11 @@ def table_fits(page: Page) -> bool:
 
 def nav_link(page: Page, title: str) -> None:
     """Open the page `title` from the top menu, through its "N more" list when it overflows."""
-    link = page.locator('[data-testid="stTopNavLink"]:visible', has_text=title)
+    # Streamlit also renders the overflowing links in an inert copy (to measure them): skip it.
+    link = page.locator(
+        '[data-testid="stTopNavLink"]:visible:not([inert] [data-testid="stTopNavLink"])',
+        has_text=title,
+    )
     if not link.count():
         page.locator('[data-testid="stTopNavSection"]').first.click()
         link = page.locator('[data-testid="stTopNavDropdownLink"]', has_text=title)
