@@ -87,7 +87,9 @@ def language_control(where: Any) -> None:
     where.segmented_control(  # options are the names: a bound widget puts its label in the URL
         "Language · 언어",
         [LANG_NAMES[code] for code in LANGUAGES],
-        default=LANG_NAMES[early_language()],
+        # The browser's language, not the chosen one: a bound widget leaves its default out of
+        # the URL, so a chosen language must differ from the default to survive in a link.
+        default=LANG_NAMES[browser_language()],
         required=True,
         key="lang",
         bind="query-params",

@@ -114,7 +114,12 @@ class Checker:
         """Click the main area's button labelled t(key)."""
         main = self.page.locator('[data-testid="stMain"]')
         target = main.get_by_role("button", name=self.text[key], exact=True).first
-        return lambda: settle(self.page, target.click)
+
+        def act() -> None:  # a one-step translation has no next step: Next is disabled
+            if target.is_enabled():
+                settle(self.page, target.click)
+
+        return act
 
     def press(self, key: str) -> Callable[[], None]:
         """Press a key on the page itself (not in a text field), as a presenter's clicker."""
