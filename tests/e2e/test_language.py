@@ -51,6 +51,8 @@ for name in [*VARIANTS, BROKEN]:
     ALLOWED |= {part.lower() for part in re.split(r"[-_]", name)}
 for vocab in tiny_vocabs():
     ALLOWED |= {w.lower() for token in vocab.itos for w in WORD.findall(token)}
+ALLOWED |= {w.lower() for w in WORD.findall(DEFAULT_TEXT)}  # the sentence itself, as tokens
+ALLOWED |= {"oov"}  # the glossary's own term: OOV (모델이 학습하지 못한 단어)
 # Visible text nodes and title attributes of the app, without icon ligatures ("stairs"),
 # Streamlit's skip link, KaTeX (formulas are symbols) and code (commands, error details).
 VISIBLE_TEXT_JS = """() => {

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from seq2seq_viz.i18n import strings
 from tests.e2e import harness, ui
 from tests.e2e.conftest import BROKEN, SHOTS, Session
+from tests.tiny_models import DEFAULT_TEXT
 
 pytestmark = pytest.mark.e2e
 EN, KO = strings("en"), strings("ko")
@@ -51,7 +52,7 @@ def test_type_a_sentence_and_step_forward_and_back(session: Session) -> None:
 
 
 def test_play_runs_to_the_last_step_and_stops(session: Session) -> None:
-    page = session.open("?" + urlencode({"text": "the cat sleeps on the red mat ."}))
+    page = session.open("?" + urlencode({"text": DEFAULT_TEXT}))  # 3+ steps (tiny_models)
     last = int(ui.step_slider(page).get_attribute("max") or 0)
     assert last >= 2
     sent = page.evaluate("window.__sent")
@@ -85,16 +86,22 @@ def test_beam_tree_and_forcing_a_word(session: Session) -> None:
     session.screenshot("beam-forced-en")
 
 
+def player_notes(page, tone: str) -> list[str]:
+    """The step player's notes of one tone (drawn in the browser, not Streamlit alerts)."""
+    ui.drawn_step(page)
+    return page.locator(f".s2s-note.s2s-{tone}").all_inner_texts()
+
+
 def test_switching_model_and_variant(session: Session) -> None:
     page = session.open()
     ui.choose(page, "model", "local-p")
     assert "model=local-p" in page.url
-    assert any(a.startswith(prefix(EN["note.local-p"])) for a in ui.alerts(page, "Info"))
+    assert any(a.startswith(prefix(EN["note.local-p"])) for a in player_notes(page, "info"))
     ui.choose(page, "model", "hard")
-    assert any(a.startswith(prefix(EN["note.hard"])) for a in ui.alerts(page, "Info"))
+    assert any(a.startswith(prefix(EN["note.hard"])) for a in player_notes(page, "info"))
     ui.choose(page, "model", "none")
-    assert any(a.startswith(prefix(EN["note.none"])) for a in ui.alerts(page, "Warning"))
-    expect(page.get_by_text(EN["stage.scores"])).to_have_count(0)
+    assert any(a.startswith(prefix(EN["note.none"])) for a in player_notes(page, "warning"))
+    expect(page.get_by_text(EN["stage.scores"]).filter(visible=True)).to_have_count(0)
     ui.choose(page, "model", BROKEN)
     assert any(BROKEN in e for e in ui.alerts(page, "Error"))
     ui.choose(page, "model", "soft-general")
