@@ -9,6 +9,7 @@ config is JSON; pickle, torch.load and eval are never needed).
 from __future__ import annotations
 
 import builtins
+import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,8 +52,19 @@ def errors(at: AppTest) -> list[str]:
 
 
 def works(at: AppTest) -> bool:
-    """The step page drew the numbers table of a decoder step."""
-    return any(EN["col.exp"] in df.value.columns for df in at.dataframe)
+    """The step page sent the browser's step player a book whose first step has the numbers
+    table of the softmax (with its exp column)."""
+    for element in at.get("bidi_component"):
+        if not element.proto.component_name.endswith("stepper"):
+            continue
+        book = json.loads(element.proto.json)
+        step = book["steps"][0] if book.get("steps") else {"head": [], "stages": []}
+        for section in step["head"] + step["stages"]:
+            for side in ("left", "right"):
+                for block in section.get(side, []):
+                    if block["type"] == "table" and EN["col.exp"] in block["columns"]:
+                        return True
+    return False
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
