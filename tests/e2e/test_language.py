@@ -43,7 +43,7 @@ SYMBOLS = """
     GRU LSTM RNN BLEU chrF PPL AER CPU GPU JSON id nats cuda KB MB PNG
     Seq2Seq Luong Bahdanau et al REINFORCE GNMT Tatoeba Project tatoeba org manythings anki CC BY
     sos eos unk pad dot general concat local hard soft none self attn toy dates reverse small
-    English python seq2seq_viz train out pretrained
+    English python seq2seq_viz train out pretrained results
     more
 """.split()  # "more": Streamlit's own "2 more" of an overflowing page menu (not the app's text)
 ALLOWED = {w.lower() for w in SYMBOLS}
