@@ -84,12 +84,17 @@ set_language_source(session_language)
 
 def language_control(where: Any) -> None:
     """The language switch (its value was already read by :func:`early_language`)."""
+    browser = LANG_NAMES[browser_language()]
+    if "lang" not in st.session_state:  # a session's first run: a link's ?lang=ko or ?lang=한국어
+        chosen = LANG_NAMES[early_language()]
+        if chosen != browser:
+            st.session_state["lang"] = chosen
     where.segmented_control(  # options are the names: a bound widget puts its label in the URL
         "Language · 언어",
         [LANG_NAMES[code] for code in LANGUAGES],
         # The browser's language, not the chosen one: a bound widget leaves its default out of
         # the URL, so a chosen language must differ from the default to survive in a link.
-        default=LANG_NAMES[browser_language()],
+        default=browser,
         required=True,
         key="lang",
         bind="query-params",
