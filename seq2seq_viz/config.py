@@ -176,7 +176,8 @@ class TrainConfig:
     lr: float = 2e-3
     clip: float = 1.0
     epochs: int = 10
-    max_minutes: float = 0.0  # 0 = no time budget
+    max_minutes: float = 0.0  # 0 = no time budget (training time, validation not counted)
+    deadline: float = 0.0  # 0 = none; else a Unix time (wall clock) after which training stops
     patience: int = 2  # early stopping on validation loss
     teacher_forcing: float = 1.0  # ratio at the start
     teacher_forcing_min: float = 1.0  # linear schedule down to this by the last epoch

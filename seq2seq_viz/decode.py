@@ -113,7 +113,7 @@ def beam_search(
     root = BeamNode(0, -1, -1, SOS, SOS_ID, 0.0, 0.0, 0.0, "kept", 0)
     beam = _Beam([0], torch.zeros(1), torch.tensor([SOS_ID]), [root])
     for t in range(max_len):
-        logp = stepper.step(beam.tokens, t).float()  # (n,V)
+        logp = stepper.step(beam.tokens, t).float().cpu()  # (n,V); the bookkeeping runs on the CPU
         logp[:, list(banned)] = float("-inf")
         slots = width - len(beam.finished)
         forced = prefix[t] if t < len(prefix) else None
@@ -505,7 +505,7 @@ class Translator:
             attn_hidden=np_(a.attn_hidden),
             topk_ids=top_ids.cpu().numpy(),
             topk_tokens=[itos[i] for i in top_ids.tolist()],
-            topk_probs=top_logp.exp().numpy(),
+            topk_probs=top_logp.exp().cpu().numpy(),
             token=itos[token] if token != EOS_ID else EOS,
             token_id=token,
             logp=float(own[token]),

@@ -302,7 +302,7 @@ def train_model(
             bar.update()
             if on_step is not None:
                 on_step(loop, nll)
-            out_of_time = tc.max_minutes and loop.seconds > tc.max_minutes * 60
+            out_of_time = _out_of_time(tc, loop)
             if loop.steps % save_every == 0 or out_of_time:
                 save_resume(run_dir, model, opt, loop, best)
             stop = should_stop is not None and should_stop()
@@ -357,10 +357,16 @@ def _end_epoch(
         for group in opt.param_groups:
             group["lr"] = loop.lr
     loop.epoch, loop.batch = loop.epoch + 1, 0
-    out_of_time = tc.max_minutes and loop.seconds > tc.max_minutes * 60
+    out_of_time = _out_of_time(tc, loop)
     spent = loop.lr < tc.min_lr  # the rate has decayed to nothing
     loop.done = bool(loop.bad_epochs >= tc.patience or out_of_time or not finished or spent)
     return best
+
+
+def _out_of_time(tc: TrainConfig, loop: LoopState) -> bool:
+    """The budget is spent: `max_minutes` of training, or the wall-clock `deadline` passed."""
+    over_budget = bool(tc.max_minutes) and loop.seconds > tc.max_minutes * 60
+    return over_budget or (bool(tc.deadline) and time.time() > tc.deadline)
 
 
 def make_optimizer(model: Seq2Seq, tc: TrainConfig) -> torch.optim.Optimizer:
@@ -413,6 +419,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--max-minutes", type=float, default=0.0)
     t.add_argument(
+        "--deadline",
+        type=float,
+        default=0.0,
+        help="stop as when out of time at this Unix time (wall clock, validation included)",
+    )
+    t.add_argument(
         "--patience",
         type=int,
         default=None,
@@ -457,7 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         clip=args.clip,
         epochs=args.epochs,
         max_minutes=args.max_minutes,
-        patience=args.patience if args.patience is not None else (10**6 if args.max_minutes else 3),
+        deadline=args.deadline,
+        patience=args.patience
+        if args.patience is not None
+        else (10**6 if args.max_minutes or args.deadline else 3),
         min_lr=args.min_lr,
         teacher_forcing=args.tf,
         teacher_forcing_min=args.tf if args.tf_min is None else args.tf_min,
