@@ -15,7 +15,7 @@ DEADLINE=$($PY -c "import time; print(int(time.time() + 60 * $WALL))")
 mkdir -p "$OUT/logs" "$OUT/models" "$OUT/runs"
 COMMON=(--data "$DATA" --src en --tgt fr --max-len 15 --min-freq 2 --src-vocab-size 8000
         --tgt-vocab-size 8000 --emb 128 --hidden 256 --threads 1 --seed 1 --label-smoothing 0.1
-        --lr-decay 0.5 --min-lr 1e-5 --lr 2e-3 --batch-size 256 --epochs 200
+        --lr-decay 0.5 --min-lr 1e-5 --lr 2e-3 --batch-size 512 --epochs 200
         --max-minutes "$MINUTES" --deadline "$DEADLINE" --save-every 100000 --device "${DEVICE:-cuda}" --quiet)
 job() {  # name, the model's architecture args...
   local name=$1; shift
