@@ -1,0 +1,70 @@
+"""The "watch attention learn" page in real Chromium, in Korean: Start trains in the background
+while the page polls (the step count and the loss curve grow without a click), Pause stops it
+where it is, Continue goes on from there, and Reset starts over (tests/test_live_page.py covers
+the page through AppTest, tests/test_live.py the trainer)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from seq2seq_viz.i18n import strings
+from tests.e2e import ui
+from tests.e2e.conftest import Session
+
+pytestmark = pytest.mark.e2e
+KO = strings("ko")
+
+
+def progress_step(page: Page) -> int:
+    """The step the progress bar's text reports ("스텝 {step} / 최대 ...")."""
+    text = page.locator('[data-testid="stProgress"]').first.inner_text()
+    found = re.search(r"\d+", text)
+    assert found, f"no step in the progress text {text!r}"
+    return int(found.group())
+
+
+def wait_for_step(page: Page, above: int, timeout: float = 90.0) -> int:
+    """Poll the page (it redraws itself every second while training) until the step passes
+    `above`; no click is made meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        step = progress_step(page)
+        if step > above:
+            return step
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the step stayed at or below {above} for {timeout:.0f} s")
+
+
+def test_live_training_start_pause_continue_reset(
+    new_session: Callable[[str], Session],
+) -> None:
+    session = new_session("ko-KR")
+    page = session.open("live")
+    assert ui.title(page) == KO["live.title"]
+    assert progress_step(page) == 0
+    expect(page.get_by_text(KO["live.status.idle"])).to_be_visible()
+    ui.click(page, "live_start")
+    first = wait_for_step(page, 0)
+    later = wait_for_step(page, first)  # it keeps going on its own
+    assert later > first
+    expect(ui.keyed(page, "live_loss").locator("svg.main-svg").first).to_be_visible()
+    expect(ui.keyed(page, "live_probe").locator("svg.main-svg").first).to_be_visible()
+    ui.click(page, "live_pause")
+    expect(page.get_by_text(KO["live.status.paused"])).to_be_visible()
+    paused_at = progress_step(page)
+    page.wait_for_timeout(2500)
+    assert progress_step(page) == paused_at, "a paused training went on"
+    session.screenshot("live-ko-paused")
+    ui.click(page, "live_start")  # now labelled Continue
+    assert wait_for_step(page, paused_at) > paused_at
+    ui.click(page, "live_pause")
+    ui.click(page, "live_reset")
+    assert progress_step(page) == 0
+    expect(page.get_by_text(KO["live.status.idle"])).to_be_visible()
+    assert not ui.exceptions(page)
+    session.screenshot("live-ko")
