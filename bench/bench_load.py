@@ -397,6 +397,12 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="skip the static files (as when a proxy or CDN serves them): the app's own work",
     )
+    parser.add_argument(
+        "--live-training",
+        choices=("reverse", "dates", "corpus"),
+        help="first start a live training of this task (the live page's, in the app process), "
+        "bounded to outlast the benchmark",
+    )
     parser.add_argument("--models-root", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
@@ -421,9 +427,17 @@ def main() -> None:
     log.parent.mkdir(exist_ok=True)
     if args.option:
         print("streamlit options:", " ".join(args.option))
+    if args.live_training:  # the app reads its bounds from its environment
+        os.environ["SEQ2SEQ_VIZ_LIVE_SECONDS"] = str(int(args.arrival + args.seconds + 120))
+        os.environ["SEQ2SEQ_VIZ_LIVE_STEPS"] = "1000000"
     with harness.running_app(args.models_root, log, options=tuple(args.option)) as app:
         assets = [] if args.no_static else record_assets(app.url)
         print(f"a first load in Chromium fetched {len(assets)} files from the app")
+        if args.live_training:
+            from live_training import start_live_training
+
+            start_live_training(app.url, args.live_training)
+            print(f"a live training ({args.live_training}) is running in the app process")
         coro = drive(app.url, app.proc.pid, models, assets, args)
         result = asyncio.run(asyncio.wait_for(coro, args.arrival + args.seconds + 300))
     print_table(result)

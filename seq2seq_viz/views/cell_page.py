@@ -159,6 +159,15 @@ def _equations(trace: Any, steps: Any, pos: int, direction: str) -> None:
         st.caption(t("cell.rnn_note"))
 
 
+def _epochs(name: str) -> str:
+    """How long the model trained, so unequal budgets show in the legend."""
+    try:
+        n = (state.model_card(name).get("training") or {}).get("epochs_run")
+    except state.CheckpointError:
+        n = None
+    return t("cell.epochs", n=n if n is not None else "?")
+
+
 def _by_cell(c: Controls) -> None:
     st.subheader(t("cell.bleu_title"))
     st.markdown(t("cell.vanishing"))
@@ -171,7 +180,7 @@ def _by_cell(c: Controls) -> None:
             continue
     chosen, missing = comparison(configs, results)
     rows = [
-        {"model": f"{slot_label(slot)} ({name})", **bucket}
+        {"model": f"{slot_label(slot)} ({name}, {_epochs(name)})", **bucket}
         for slot, name in chosen.items()
         for bucket in results[name]["bleu_by_length"]
     ]
