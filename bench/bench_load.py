@@ -154,7 +154,8 @@ class Client:
 
     def _first_page(self, text: str) -> BackMsg:
         msg = self._rerun()
-        msg.rerun_script.query_string = urlencode({"model": self.model, "text": text})
+        if self.model:  # "" (the class scenario): the bare link, as the lecturer gave it
+            msg.rerun_script.query_string = urlencode({"model": self.model, "text": text})
         info = msg.rerun_script.context_info
         info.timezone, info.locale, info.url = "UTC", "en-US", self.url + "/"
         info.color_scheme = "light"
@@ -273,6 +274,17 @@ def inputs_for(model: str) -> list[str]:
     return TOY_INPUTS.get(model, SENTENCES)
 
 
+async def warm_up(url: str, models: list[str], assets: list[str]) -> None:
+    """Open each model's page once, one after another (not measured): every model is loaded
+    before the class arrives, as on a server that has been up for a while."""
+    for model in models:
+        client = Client(url, model, inputs_for(model), Stats(), [])
+        ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None) as ws:
+            client.ws = ws
+            await client.request("warm-up", client._first_page(inputs_for(model)[0]))
+
+
 async def drive(
     url: str, pid: int, models: list[str], assets: list[str], args: argparse.Namespace
 ) -> dict:
@@ -280,10 +292,14 @@ async def drive(
     sampler = asyncio.create_task(probe.sample(stop))
     idle, cpu_app, cpu_bench = probe.read(), probe.cpu_seconds(), time.process_time()
     deadline = time.monotonic() + args.arrival + args.seconds
-    clients = [
-        Client(url, models[i % len(models)], inputs_for(models[i % len(models)]), stats, assets)
-        for i in range(args.clients)
-    ]
+    if args.scenario == "class":  # every model loaded first, then everyone opens the link
+        await warm_up(url, models, assets)
+        clients = [Client(url, "", SENTENCES, stats, assets) for _ in range(args.clients)]
+    else:
+        clients = [
+            Client(url, models[i % len(models)], inputs_for(models[i % len(models)]), stats, assets)
+            for i in range(args.clients)
+        ]
     tasks = [
         asyncio.create_task(c.run(random.uniform(0, args.arrival), args.seconds, args.think))
         for c in clients
@@ -396,6 +412,14 @@ def parse_args() -> argparse.Namespace:
         "--no-static",
         action="store_true",
         help="skip the static files (as when a proxy or CDN serves them): the app's own work",
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=("models", "class"),
+        default="models",
+        help="models: clients take the models in turn (each first page a new model/sentence); "
+        "class: every model is loaded first, then every client opens the bare link (the "
+        "default model's opening example), as a class told to open it does",
     )
     parser.add_argument(
         "--live-training",

@@ -9,7 +9,10 @@ dictionary lookup. Cached figures are shared between sessions and must never be 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -74,12 +77,53 @@ def _plain_once(fig: go.Figure) -> go.Figure:
     return fig
 
 
-@st.cache_resource(show_spinner=False, max_entries=5000)  # 3-10 KB of text each
+class LRU:
+    """A small thread-safe least-recently-used map shared by every session of the process.
+
+    Used instead of ``st.cache_resource`` where lookups are many and cheap: Streamlit's cache
+    recomputes the function's key (hashing its source) on every call, which cost a sixth of the
+    server's CPU under bench/bench_load.py when a book looked up 5 figures per step."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> Any:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+SPECS = LRU(5000)  # 3-10 KB of text each
+
+
 def _spec(
-    kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, _trace: DecodeTrace | None
+    kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, trace: DecodeTrace | None
 ) -> str:
-    fig = BUILDERS[kind](_trace or state.trace_for(key), t, figure_labels())
-    return pio.to_json(enlarge(fig) if big else fig, validate=False)
+    cache_key = (kind, key, root, t, lang, big)
+    spec = SPECS.get(cache_key)
+    if spec is None:
+        fig = BUILDERS[kind](trace or state.trace_for(key), t, figure_labels())
+        spec = SPECS.put(cache_key, pio.to_json(enlarge(fig) if big else fig, validate=False))
+    return spec
 
 
 def figure_spec(

@@ -20,7 +20,8 @@ import numpy as np
 
 from seq2seq_viz.i18n import get_language, t
 from seq2seq_viz.trace import DecodeTrace, StepRecord
-from seq2seq_viz.views.figure_cache import figure_spec
+from seq2seq_viz.views import state
+from seq2seq_viz.views.figure_cache import LRU, figure_spec
 from seq2seq_viz.views.state import TraceKey
 
 Block = dict[str, Any]
@@ -88,11 +89,24 @@ class Context:
         return {"type": "figure", "figure": self._index[kind, t_], "name": kind}
 
 
+BOOKS = LRU(64)  # a book's own text is small: its figures are the specs SPECS also holds
+
+
 def book(
     trace: DecodeTrace, key: TraceKey, cell: str, big: bool, initial_step: int, intro: bool
 ) -> dict:
     """Every step's sections, the bar's labels and the figures: what the step player needs.
-    `intro`: the source section (tokens and encoder states) above the step bar."""
+    `intro`: the source section (tokens and encoder states) above the step bar.
+    Made once per trace, language and size in the process: a class opening the same example
+    shares it (the step to open on is set per call)."""
+    cache_key = (key, str(state.models_root()), get_language(), big, cell, intro)
+    made = BOOKS.get(cache_key)
+    if made is None:
+        made = BOOKS.put(cache_key, _make_book(trace, key, cell, big, intro))
+    return {**made, "initial_step": initial_step}
+
+
+def _make_book(trace: DecodeTrace, key: TraceKey, cell: str, big: bool, intro: bool) -> dict:
     ctx = Context(trace, key, big, cell)
     stages = stages_for(trace)
     steps = [
@@ -106,7 +120,7 @@ def book(
             for name in ("prev", "next", "play", "play_help", "slider", "only_one")
         }
         | {"stage": t("present.stage", n="{n}", total="{total}")},
-        "initial_step": initial_step,
+        "initial_step": 0,
         "present": big,
         "stage_count": len(stages),
         "intro": [source_section(ctx)] if intro else [],
