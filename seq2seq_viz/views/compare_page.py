@@ -87,6 +87,7 @@ def overview_table(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> dict[str
     return {
         t("col.model"): names,
         t("col.align"): [attention_name(cfg) for cfg in cfgs],
+        t("col.training"): [f"{cfg.cell.upper()} · {_epochs(n)}" for n, cfg in zip(names, cfgs)],
         t("col.translation"): [translation_text(runs[n][0], runs[n][1].tgt_lang) for n in names],
         t("col.entropy"): [round(runs[n][0].entropy(), 3) for n in names],
         t("col.bleu_greedy"): [_result(n, "bleu_greedy") for n in names],
@@ -94,6 +95,15 @@ def overview_table(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> dict[str
         t("col.chrf"): [_result(n, "chrf_greedy") for n in names],
         t("col.ppl"): [_result(n, "ppl") for n in names],
     }
+
+
+def _epochs(name: str) -> str:
+    """Epochs the model trained (its config's record), '?' where none is recorded."""
+    try:
+        n = (state.model_card(name).get("training") or {}).get("epochs_run")
+    except state.CheckpointError:
+        n = None
+    return "?" if n is None else str(n)
 
 
 def _at(trace: DecodeTrace, step: int) -> int:

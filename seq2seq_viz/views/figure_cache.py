@@ -49,9 +49,9 @@ def enlarge(fig: go.Figure) -> go.Figure:
         height=height,
         title={"font": {"size": PRESENTATION_FONT + 6}},
     )
-    axis = {
+    axis = {  # the standoff makes automargin leave room between big tick labels and title
         "tickfont": {"size": PRESENTATION_FONT - 2},
-        "title": {"font": {"size": PRESENTATION_FONT}},
+        "title": {"font": {"size": PRESENTATION_FONT}, "standoff": 12},
     }
     fig.update_xaxes(axis)
     fig.update_yaxes(axis)

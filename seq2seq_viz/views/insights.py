@@ -7,7 +7,7 @@ Pure functions (no streamlit): from results.json's per-model rows and each model
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 Row = Mapping[str, Any]
@@ -140,10 +140,30 @@ def entropy_note(groups: dict, results: Mapping[str, Row]) -> list[Insight]:
 
 
 def insights(
-    kinds: Mapping[str, str], scores: Mapping[str, str], results: Mapping[str, Row]
+    kinds: Mapping[str, str],
+    scores: Mapping[str, str],
+    results: Mapping[str, Row],
+    cohorts: Mapping[str, Hashable] | None = None,
 ) -> list[Insight]:
     """All comparisons the evaluated models allow. `kinds`: model -> global / local-m /
-    local-p / hard / none / self-attn; `scores`: model -> dot / general / concat."""
+    local-p / hard / none / self-attn; `scores`: model -> dot / general / concat.
+
+    `cohorts`: model -> what must match for a fair comparison (the app passes the cell and the
+    epochs trained). Models are only compared within one cohort; the sentences of every cohort
+    are returned, the largest cohort first. None: one cohort."""
+    cohorts = cohorts or {}
+    members: dict[Hashable, dict[str, str]] = {}
+    for name, kind in kinds.items():
+        members.setdefault(cohorts.get(name), {})[name] = kind
+    out: list[Insight] = []
+    for group in sorted(members.values(), key=lambda g: -len(g)):
+        out += _cohort_insights(group, scores, results)
+    return out
+
+
+def _cohort_insights(
+    kinds: Mapping[str, str], scores: Mapping[str, str], results: Mapping[str, Row]
+) -> list[Insight]:
     groups = _by_kind(kinds, results)
     out = attention_vs_none(groups, results) or length_trend(groups, results)
     out += score_functions(groups, scores, results)

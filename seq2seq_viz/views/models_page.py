@@ -87,7 +87,11 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
     models = state.load_results().get("models") or {}
     arch = {n: card.get("model") or {} for n, card in cards.items()}
     kinds = {n: kind_of(a.get("align", ""), bool(a.get("self_attn"))) for n, a in arch.items()}
-    found = insights(kinds, {n: a.get("score", "") for n, a in arch.items()}, models)
+    cohorts = {  # compare like with like: the same cell, trained as long
+        n: (a.get("cell"), (card.get("training") or {}).get("epochs_run"))
+        for (n, a), card in zip(arch.items(), cards.values())
+    }
+    found = insights(kinds, {n: a.get("score", "") for n, a in arch.items()}, models, cohorts)
     if not found:
         st.info(t("models.need_more") if models else t("results.not_evaluated"))
     for key, fields in found:

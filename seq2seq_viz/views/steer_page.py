@@ -104,6 +104,7 @@ def _edit_controls(base: DecodeTrace, step: int, edit: Edit) -> None:
         format_func=lambda i: f"{i}: {words[i]}",
         on_change=_put_mask,
         help=t("steer.mask_help"),
+        placeholder=t("steer.mask_placeholder"),
     )
     right.button(t("steer.reset"), key="steer_reset", on_click=_reset, width="stretch")
 

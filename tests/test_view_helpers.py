@@ -1,0 +1,64 @@
+"""View helpers: the process-wide LRU maps behind the step player's books and figure specs, and
+the models page's conclusions (compared within one cohort)."""
+
+from __future__ import annotations
+
+import threading
+
+from seq2seq_viz.views.figure_cache import LRU
+
+
+def test_lru_keeps_the_most_recently_used() -> None:
+    lru = LRU(2)
+    lru.put("a", 1)
+    lru.put("b", 2)
+    assert lru.get("a") == 1  # "a" is now the most recent
+    lru.put("c", 3)  # evicts "b"
+    assert lru.get("b") is None
+    assert (lru.get("a"), lru.get("c"), len(lru)) == (1, 3, 2)
+    assert lru.put("a", 10) == 10 and lru.get("a") == 10
+    lru.clear()
+    assert len(lru) == 0 and lru.get("a") is None
+
+
+def test_lru_under_threads_stays_bounded_and_consistent() -> None:
+    lru = LRU(50)
+
+    def work(offset: int) -> None:
+        for i in range(2000):
+            key = (offset + i) % 120
+            value = lru.get(key)
+            assert value is None or value == key * 2
+            lru.put(key, key * 2)
+
+    threads = [threading.Thread(target=work, args=(k * 7,)) for k in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(lru) == 50
+
+
+def test_insights_compare_only_models_of_one_cohort() -> None:
+    """The models page's conclusions never set a longer-trained or other-cell model against
+    the rest: soft-dot (11 epochs) and lstm-attn are not the 'best attention model' of the
+    3-epoch GRUs."""
+    from seq2seq_viz.views.insights import insights
+
+    def row(bleu: float) -> dict:
+        return {"bleu_greedy": bleu}
+
+    kinds = {"a": "global", "b": "hard", "long": "global", "lstm": "global", "n": "none"}
+    scores = {"a": "general", "b": "general", "long": "dot", "lstm": "dot", "n": "general"}
+    results = {"a": row(30.0), "b": row(25.0), "long": row(44.0), "lstm": row(40.0), "n": row(20)}
+    cohorts = {"a": ("gru", 3), "b": ("gru", 3), "n": ("gru", 3)}
+    cohorts |= {"long": ("gru", 11), "lstm": ("lstm", 3)}
+    found = insights(kinds, scores, results, cohorts)
+    named = {v for _, fields in found for v in fields.values() if isinstance(v, str)}
+    assert "a" in named and "b" in named and "n" in named
+    assert not named & {"long", "lstm"}
+    hard = [fields for key, fields in found if key.startswith("insight.hard")]
+    assert hard and hard[0]["base"] == "a"
+    # one cohort (no cohorts given): the best global model is the base, as before
+    everyone = insights(kinds, scores, results)
+    assert [f for k, f in everyone if k.startswith("insight.hard")][0]["base"] == "long"
