@@ -50,11 +50,19 @@ BASE_CSS = """<style>
   padding-bottom: 0.3rem; }
 </style>"""
 BACKGROUNDS = {"light": "#ffffff", "dark": "#171614"}  # the app background of each theme
+# The top navigation folds the pages that do not fit into a menu Streamlit titles "N more" in
+# English whatever the language: its text is replaced by our own label (no count).
+NAV_MORE_CSS = """<style>
+[data-testid="stTopNavSection"] [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stTopNavSection"] [data-testid="stMarkdownContainer"] p::after {
+  content: "LABEL"; font-size: 0.875rem; }
+</style>"""
 
 
 def apply_css(presentation: bool) -> None:
     theme = getattr(st.context.theme, "type", None) or "light"
     st.html(BASE_CSS.replace("BACKGROUND", BACKGROUNDS.get(theme, BACKGROUNDS["light"])))
+    st.html(NAV_MORE_CSS.replace("LABEL", t("nav.more").replace("\\", "").replace('"', "")))
     if presentation:
         st.html(PRESENTATION_CSS)
 
