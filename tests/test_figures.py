@@ -11,7 +11,9 @@ import plotly.graph_objects as go
 import pytest
 
 from seq2seq_viz import figures
+from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
+from tests.conftest import make_translator
 
 S, H, T, K = 6, 8, 4, 3
 SRC = ["le", "<b>x</b>", "chat", "&", "noir", "<eos>"]
@@ -430,3 +432,70 @@ def test_path_memo_keeps_figures_identical(trace: DecodeTrace, monkeypatch) -> N
     assert memo.cache_info().hits > 0
     monkeypatch.setattr(bdt, "_str_to_dict_path_full", memo.__wrapped__)
     assert build_all() == with_memo
+
+
+def _decoded(obj):
+    """A figure's JSON with plotly's typed arrays decoded to lists (to compare numbers)."""
+    import base64
+
+    if isinstance(obj, dict):
+        if {"dtype", "bdata"} <= set(obj) <= {"dtype", "bdata", "shape"}:
+            values = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+            if "shape" in obj:
+                values = values.reshape([int(n) for n in str(obj["shape"]).split(",")])
+            return _decoded(values.tolist())
+        return {k: _decoded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decoded(v) for v in obj]
+    if isinstance(obj, float) and obj != obj:
+        return "NaN"  # equal to itself, unlike nan
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("variant", "template"),
+    [
+        ({}, None),  # plotly's own default template (a notebook)
+        ({}, "none"),  # the app's
+        ({"score": "dot"}, "none"),
+        ({"score": "concat"}, "none"),
+        ({"align": "local-m"}, "none"),
+        ({"align": "local-p"}, "none"),
+        ({"align": "hard"}, "none"),
+        ({"self_attn": True}, "none"),
+    ],
+)
+def test_fast_figures_equal_plotly_figures(variant: dict, template) -> None:
+    """The step player's figures, built as plain dicts inside fast_figures(), are the JSON of
+    the validated plotly figures: same data, same layout (typed arrays decoded), for every
+    builder the player uses, at the first, second and last step, with masked positions and beam
+    search, at both sizes (the presentation enlargement)."""
+    import json
+
+    import plotly.io as pio
+
+    from seq2seq_viz.figures.common import fast_figures
+    from seq2seq_viz.views.figure_cache import BUILDERS, enlarge
+
+    tr = make_translator(seed=3, **variant)
+    decodes = [DecodeConfig(), DecodeConfig(beam_width=3)]
+    if variant.get("align") not in ("hard",):
+        decodes.append(DecodeConfig(masked_positions=(1,)))
+    before = pio.templates.default
+    pio.templates.default = template
+    try:
+        for decode in decodes:
+            trace = tr.trace("the black cat is sleeping .", decode)
+            for kind, build in BUILDERS.items():
+                for t in sorted({0, 1, trace.n_steps - 1} & set(range(trace.n_steps))):
+                    for big in (False, True):
+                        slow = build(trace, t, {})
+                        with fast_figures():
+                            fast = build(trace, t, {})
+                        if big:
+                            slow, fast = enlarge(slow), enlarge(fast)
+                        want = _decoded(json.loads(pio.to_json(slow, validate=False)))
+                        got = _decoded(json.loads(fast.to_json()))
+                        assert got == want, (kind, t, big, decode)
+    finally:
+        pio.templates.default = before

@@ -23,6 +23,8 @@ from .common import (
     _src_ticks,
     _token_axis,
     _window,
+    new_figure,
+    new_trace,
     plain,
 )
 
@@ -39,7 +41,8 @@ def _weight_heatmap(
     cells = np.empty((*z.shape, 2), dtype=object)
     cells[:, :, 0] = np.array(row_tokens, dtype=object)[:, None]
     cells[:, :, 1] = np.array(col_tokens, dtype=object)[None, :]
-    return go.Heatmap(
+    return new_trace(
+        "heatmap",
         z=z,
         x=list(range(z.shape[1])),
         y=list(range(z.shape[0])),
@@ -127,7 +130,7 @@ def heatmap_figure(
     z[upto + 1 :] = np.nan
     tgt = [plain(tok) for tok in trace.step_tokens()]
     src = (lab["source"], _src_hover(trace, lab))
-    fig = go.Figure(
+    fig = new_figure(
         _weight_heatmap(z, (lab["target"], tgt), src, lab, zmax=zmax, hoverongaps=False)
     )
     if show_windows:
@@ -167,7 +170,7 @@ def self_attention_figure(
         raise ValueError(f"head={head} is out of range: the trace has {attn.shape[0]} heads")
     hover = _src_hover(trace, lab)
     heat = _weight_heatmap(attn[head], (lab["query"], hover), (lab["key"], hover), lab, zmax=1)
-    fig = go.Figure(heat)
+    fig = new_figure(heat)
     _source_xaxis(fig, trace, lab, title=lab["key"])
     axis = _token_axis(_src_ticks(trace, lab), lab["query"], horizontal=False)
     fig.update_yaxes(axis, autorange="reversed")

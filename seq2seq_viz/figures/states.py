@@ -19,6 +19,8 @@ from .common import (
     _src_hover,
     _src_ticks,
     _token_axis,
+    new_figure,
+    new_trace,
 )
 
 
@@ -33,8 +35,9 @@ def _vector_rows_figure(
 ) -> go.Figure:
     """One vector per row (RdBu, centred at 0), rows labelled with ``ticks``, hover ``names``."""
     rows, dims = z.shape
-    fig = go.Figure(
-        go.Heatmap(
+    fig = new_figure(
+        new_trace(
+            "heatmap",
             z=z,
             x=list(range(dims)),
             y=list(range(rows)),

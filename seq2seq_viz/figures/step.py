@@ -26,6 +26,8 @@ from .common import (
     _src_hover,
     _token_axis,
     _window,
+    new_figure,
+    new_trace,
     plain,
 )
 
@@ -82,7 +84,7 @@ def scores_figure(
     scores = np.where(np.isfinite(scores), scores, 0.0)
     mask = np.asarray(step.mask, dtype=bool)
     hover = np.array(_src_hover(trace, lab), dtype=object)
-    fig, tip = go.Figure(), f"%{{customdata}}<br>{lab['score']}: %{{y:.3f}}"
+    fig, tip = new_figure(), f"%{{customdata}}<br>{lab['score']}: %{{y:.3f}}"
     for name, keep, colour, alpha in (("attended", mask, BLUE, 1.0), ("masked", ~mask, GREY, 0.45)):
         _bars(fig, scores, hover, np.flatnonzero(keep), lab[name], colour, tip, opacity=alpha)
     fig.update_layout(barmode="overlay")
@@ -105,7 +107,7 @@ def softmax_figure(
     mask = np.asarray(step.mask, dtype=bool)
     share = parts / total if total > 0 else np.zeros_like(parts)
     data = np.stack([np.array(_src_hover(trace, lab), dtype=object), share], axis=-1)
-    fig = go.Figure()
+    fig = new_figure()
     tip = (
         f"%{{customdata[0]}}<br>{lab['exp_part']}: %{{y:.3f}}"
         f"<br>{lab['share']}: %{{customdata[1]:.3f}}"
@@ -206,7 +208,7 @@ def weights_figure(
     """Bars of a_t with values; local: window, Gaussian and centre; hard: soft bars + sample."""
     lab, step = _labels(labels), _get_step(trace, t)
     n, hover = len(step.weights), np.array(_src_hover(trace, lab), dtype=object)
-    positions, fig = np.arange(n), go.Figure()
+    positions, fig = np.arange(n), new_figure()
     tip = f"%{{customdata}}<br>{lab['weight']}: %{{y:.3f}}"
     if "sampled_index" in step.extras:
         values, sampled = _extra_vector(step, "soft_weights", n), int(step.extras["sampled_index"])
@@ -262,8 +264,9 @@ def output_figure(
     ticks = [plain(_short(w, 24)) for w in words]
     if len(words) > len(step.topk_tokens):
         ticks[-1] += " " + lab["not_in_topk"]
-    fig = go.Figure(
-        go.Bar(
+    fig = new_figure(
+        new_trace(
+            "bar",
             x=probs,
             y=list(range(len(words))),
             orientation="h",

@@ -19,6 +19,7 @@ import plotly.io as pio
 import streamlit as st
 
 from seq2seq_viz import figures
+from seq2seq_viz.figures.common import FastFigure, fast_figures
 from seq2seq_viz.i18n import figure_labels, get_language
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
@@ -41,9 +42,10 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def enlarge(fig: go.Figure) -> go.Figure:
+def enlarge(fig: go.Figure | FastFigure) -> go.Figure | FastFigure:
     """Projector sizes: larger type everywhere, a little more height."""
-    height = max(int((fig.layout.height or 380) * 1.15), 420)
+    now = fig.layout.get("height") if isinstance(fig, FastFigure) else fig.layout.height
+    height = max(int((now or 380) * 1.15), 420)
     fig.update_layout(
         font={"size": PRESENTATION_FONT},
         height=height,
@@ -121,8 +123,9 @@ def _spec(
     cache_key = (kind, key, root, t, lang, big)
     spec = SPECS.get(cache_key)
     if spec is None:
-        fig = BUILDERS[kind](trace or state.trace_for(key), t, figure_labels())
-        spec = SPECS.put(cache_key, pio.to_json(enlarge(fig) if big else fig, validate=False))
+        with fast_figures():  # plain dicts: the same JSON, without plotly's validation
+            fig = BUILDERS[kind](trace or state.trace_for(key), t, figure_labels())
+        spec = SPECS.put(cache_key, (enlarge(fig) if big else fig).to_json())
     return spec
 
 
