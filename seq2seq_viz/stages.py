@@ -1,0 +1,85 @@
+"""One model trained in stages: ``python -m seq2seq_viz.stages PREVIOUS NEW [--ship DEST]``.
+
+A second stage (``train --init-from PREVIOUS --out NEW``) starts from the previous stage's
+weights, so the model's true training record is both: this writes NEW/config.json's
+``training`` as the sum (epochs, seconds and steps added, the history continued with its epochs
+renumbered and marked ``"stage": 2``, each stage's command and settings kept under ``stages``),
+then with ``--ship DEST`` copies config.json and the weights into DEST (e.g. pretrained/hard).
+The app's model cards and the comparisons (same cell, same epochs) read these numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes
+
+STAGE_KEYS = ("command", "config", "seconds", "epochs_run", "tokens_per_second", "code_version")
+
+
+def _stages(training: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stages a training record holds (a single-stage record is one stage)."""
+    if training.get("stages"):
+        return list(training["stages"])
+    return [{k: training.get(k) for k in STAGE_KEYS}]
+
+
+def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The training record of `previous` followed by `new` (both config.json "training")."""
+    done = int(previous.get("epochs_run") or 0)
+    stage = len(_stages(previous)) + 1
+    history = list(previous.get("history") or [])
+    for row in new.get("history") or []:
+        history.append(
+            {
+                **row,
+                "epoch": done + int(row["epoch"]),
+                "seconds": row["seconds"],
+                "stage": stage,
+            }
+        )
+    best = new.get("best_valid_nll")
+    return {
+        **new,
+        "command": f"{previous.get('command')}  # stage {stage}, from its weights: "
+        f"{new.get('command')}",
+        "seconds": round(float(previous.get("seconds") or 0) + float(new.get("seconds") or 0), 1),
+        "steps": int(previous.get("steps") or 0) + int(new.get("steps") or 0),
+        "epochs_run": done + int(new.get("epochs_run") or 0),
+        "best_epoch": done + int(new.get("best_epoch") or 0),
+        "best_valid_nll": best,
+        "history": history,
+        "stages": [*_stages(previous), {k: new.get(k) for k in STAGE_KEYS}],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("previous", type=Path, help="the model folder the stage started from")
+    p.add_argument("new", type=Path, help="the model folder the stage wrote")
+    p.add_argument("--ship", type=Path, help="then copy the merged model into this folder")
+    args = p.parse_args(argv)
+    old = json.loads((args.previous / CONFIG).read_text(encoding="utf-8"))
+    config = json.loads((args.new / CONFIG).read_text(encoding="utf-8"))
+    if "stages" in config.get("training", {}) and len(config["training"]["stages"]) > len(
+        _stages(old["training"])
+    ):
+        raise SystemExit(f"{args.new}: already merged")
+    config["training"] = merge(old["training"], config["training"])
+    text = json.dumps(config, indent=1, ensure_ascii=False)
+    atomic_write_bytes(args.new / CONFIG, text.encode("utf-8"))
+    if args.ship:
+        args.ship.mkdir(parents=True, exist_ok=True)
+        for name in (CONFIG, WEIGHTS):
+            shutil.copyfile(args.new / name, args.ship / name)
+    t = config["training"]
+    print(f"{args.new}: {t['epochs_run']} epochs in {len(t['stages'])} stages, {t['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""A model trained in two stages keeps one training record (seq2seq_viz.stages)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from seq2seq_viz.stages import main, merge
+
+
+def _record(epochs: int, seconds: float, command: str, best: float) -> dict:
+    history = [
+        {"epoch": e + 1, "valid_nll": best + 0.1 * (epochs - e - 1), "seconds": 10.0 * (e + 1)}
+        for e in range(epochs)
+    ]
+    return {
+        "command": command,
+        "config": {"lr": 0.002},
+        "seconds": seconds,
+        "tokens_per_second": 1000,
+        "steps": 100 * epochs,
+        "epochs_run": epochs,
+        "best_epoch": epochs,
+        "best_valid_nll": best,
+        "history": history,
+        "code_version": "abc",
+    }
+
+
+def test_merge_adds_the_stages_up() -> None:
+    first, second = _record(3, 300.0, "stage one", 1.5), _record(2, 200.0, "stage two", 1.2)
+    merged = merge(first, second)
+    assert merged["epochs_run"] == 5 and merged["best_epoch"] == 5
+    assert merged["seconds"] == 500.0 and merged["steps"] == 500
+    assert [row["epoch"] for row in merged["history"]] == [1, 2, 3, 4, 5]
+    assert [row.get("stage") for row in merged["history"]] == [None, None, None, 2, 2]
+    assert [s["command"] for s in merged["stages"]] == ["stage one", "stage two"]
+    assert merged["best_valid_nll"] == 1.2
+    third = merge(merged, _record(1, 50.0, "stage three", 1.1))
+    assert third["epochs_run"] == 6 and len(third["stages"]) == 3
+    assert third["history"][-1] == {**third["history"][-1], "epoch": 6, "stage": 3}
+
+
+def test_the_cli_merges_once_and_ships(tmp_path: Path) -> None:
+    old, new, ship = tmp_path / "old", tmp_path / "new", tmp_path / "ship"
+    for folder, record in ((old, _record(3, 1.0, "a", 1.5)), (new, _record(2, 1.0, "b", 1.3))):
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"training": record, "model": {}}))
+        (folder / "model.safetensors").write_bytes(folder.name.encode())
+    assert main([str(old), str(new), "--ship", str(ship)]) == 0
+    shipped = json.loads((ship / "config.json").read_text())
+    assert shipped["training"]["epochs_run"] == 5 and shipped["model"] == {}
+    assert (ship / "model.safetensors").read_bytes() == b"new"
+    try:
+        main([str(old), str(new)])
+    except SystemExit as err:
+        assert "already merged" in str(err)
+    else:
+        raise AssertionError("a second merge was allowed")
