@@ -103,6 +103,7 @@ class Client:
         self.assets = assets
         self.ids: dict[str, str] = {}
         self.cached: set[str] = set()  # hashes of the large messages this "browser" keeps
+        self.messages: dict[str, ForwardMsg] = {}  # ... and the messages themselves
 
     async def run(self, arrive: float, seconds: float, think: float) -> None:
         await asyncio.sleep(arrive)
@@ -190,11 +191,15 @@ class Client:
             msg.ParseFromString(data)
             if msg.metadata.cacheable:
                 self.cached.add(msg.hash)
+                self.messages[msg.hash] = msg
             kind = msg.WhichOneof("type")
+            if kind == "ref_hash":  # a message this "browser" holds: read it from its cache
+                if msg.ref_hash not in self.messages:
+                    result.errors.append("a reference to a message this client never got")
+                    continue
+                msg, kind = self.messages[msg.ref_hash], "delta"
             if kind == "delta":
                 read_delta(msg, result)
-            elif kind == "ref_hash" and msg.ref_hash not in self.cached:
-                result.errors.append("a reference to a message this client never got")
             elif kind == "session_event" and msg.session_event.HasField(
                 "script_compilation_exception"
             ):
