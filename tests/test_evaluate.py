@@ -79,3 +79,19 @@ def test_gold_alignments_follow_their_source_when_duplicates_collapse():
     sources = [src for src, _ in group_references(pairs)]
     assert sources == ["a b", "c d e", "f g"]
     assert gold_for_groups(pairs, gold, sources) == [gold[0], gold[1], gold[3]]
+
+
+def test_other_cells_get_their_own_table_not_the_attention_goals():
+    models = {
+        "none": {"bleu_beam5": 20.0, "bleu_by_length": [{"bucket": "12+", "bleu": 5.0}]},
+        "soft-dot": {"bleu_beam5": 46.0, "bleu_by_length": [{"bucket": "12+", "bleu": 21.0}]},
+        "rnn-attn": {"bleu_beam5": 15.0, "bleu_by_length": [{"bucket": "12+", "bleu": 4.0}]},
+        "lstm-none": {"bleu_beam5": 25.0, "bleu_by_length": [{"bucket": "12+", "bleu": 8.0}]},
+    }
+    kinds = {"none": ("gru", "none"), "soft-dot": ("gru", "global")}
+    kinds |= {"rnn-attn": ("rnn", "global"), "lstm-none": ("lstm", "none")}
+    text = goals_section(models, kinds)
+    assert "| `soft-dot` | 46.00 | +26.00 met |" in text
+    assert "| `rnn-attn` | 15.00 |" not in text and "vs none" in text
+    assert "| `rnn-attn` | RNN | global | 15.00 | 4.0 |" in text
+    assert "| `lstm-none` | LSTM | none | 25.00 | 8.0 |" in text

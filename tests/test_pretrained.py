@@ -25,9 +25,9 @@ def test_the_default_model_is_shipped():
 
 def test_size_limits():
     sizes = {m: (PRETRAINED_DIR / m / "model.safetensors").stat().st_size for m in MODELS}
-    assert all(size <= 8e6 for size in sizes.values()), sizes
+    assert all(size <= 10e6 for size in sizes.values()), sizes  # the models issue's limits
     total = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
-    assert total <= 60e6, total
+    assert total <= 110e6, total
 
 
 # Known misses of shipped models, kept visible: a strict xfail fails the run once the model
@@ -35,10 +35,18 @@ def test_size_limits():
 COLD_MISSES = {
     "soft-concat": "after its 3-epoch budget it says 'je suis rhume.' (<unk> is banned for a "
     "known source since the decoder's unknown-word rule)",
+    "rnn-attn": "a vanilla RNN after 3 epochs (BLEU 15.8) says 'je suis vu.': it is shipped to "
+    "show what the gates of LSTM and GRU fix",
 }
+# Models too weak for the known-sentences check, kept visible the same way.
+WEAK = {"rnn-attn": COLD_MISSES["rnn-attn"]}
 
 
-@pytest.mark.parametrize("name", REAL)
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=WEAK[m])) if m in WEAK else m
+     for m in REAL],
+)  # fmt: skip
 def test_real_models_translate_known_sentences(name):
     tr = load_model(name)
     hits = [any(w in tr.translate(src, beam_width=5) for w in words) for src, words in KNOWN]
