@@ -355,6 +355,7 @@ def goals_section(
             lines.append(
                 f"| `{name}` | {cell.upper()} | {align} | {m['bleu_beam5']:.2f} | {_bleu_long(m)} |"
             )
+        lines.append("")
     lines.append(
         f"`none` scores {base:.2f} overall and {base_long} on 12+ tokens. Where the budgets "
         "differ (the table above), so do the comparisons: only the models trained for the "
