@@ -46,12 +46,13 @@ def enlarge(fig: go.Figure | FastFigure) -> go.Figure | FastFigure:
     """Projector sizes: larger type everywhere, a little more height."""
     now = fig.layout.get("height") if isinstance(fig, FastFigure) else fig.layout.height
     height = max(int((now or 380) * 1.15), 420)
-    fig.update_layout(
-        font={"size": PRESENTATION_FONT},
+    fig.update_layout(  # a wider left margin: at this size plotly's automargin let the axis
+        font={"size": PRESENTATION_FONT},  # title cover the minus signs of the tick labels
         height=height,
         title={"font": {"size": PRESENTATION_FONT + 6}},
+        margin={"l": 90},
     )
-    axis = {  # the standoff makes automargin leave room between big tick labels and title
+    axis = {
         "tickfont": {"size": PRESENTATION_FONT - 2},
         "title": {"font": {"size": PRESENTATION_FONT}, "standoff": 12},
     }
