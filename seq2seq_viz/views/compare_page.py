@@ -28,6 +28,7 @@ def render() -> None:
     if not runs:
         return
     st.dataframe(overview_table(runs), hide_index=True, width="stretch")
+    st.caption(t("compare.training", groups=training_groups(runs)))
     st.caption(t("compare.entropy_note"))
     longest = max(tr.n_steps for tr, _ in runs.values())
     step = 0
@@ -87,7 +88,6 @@ def overview_table(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> dict[str
     return {
         t("col.model"): names,
         t("col.align"): [attention_name(cfg) for cfg in cfgs],
-        t("col.training"): [f"{cfg.cell.upper()} · {_epochs(n)}" for n, cfg in zip(names, cfgs)],
         t("col.translation"): [translation_text(runs[n][0], runs[n][1].tgt_lang) for n in names],
         t("col.entropy"): [round(runs[n][0].entropy(), 3) for n in names],
         t("col.bleu_greedy"): [_result(n, "bleu_greedy") for n in names],
@@ -95,6 +95,17 @@ def overview_table(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> dict[str
         t("col.chrf"): [_result(n, "chrf_greedy") for n in names],
         t("col.ppl"): [_result(n, "ppl") for n in names],
     }
+
+
+def training_groups(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> str:
+    """Which models share a cell and a training length ("GRU · 3 epochs: a, b; ...")."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name, (_, cfg) in runs.items():
+        groups.setdefault((cfg.cell.upper(), _epochs(name)), []).append(name)
+    return "; ".join(
+        f"{cell} · {t('cell.epochs', n=n)}: {', '.join(names)}"
+        for (cell, n), names in groups.items()
+    )
 
 
 def _epochs(name: str) -> str:

@@ -227,8 +227,9 @@ def test_step_path_and_the_bundled_korean_font(new_session: Callable[[str], Sess
     assert ui.title(page) == strings("ko")["step.title"]
     statuses = page.evaluate(
         """async () => { await document.fonts.ready;
-             return [...document.fonts].filter((f) => f.family.startsWith('nanum'))
-                                       .map((f) => f.status); }"""
+             return [...document.fonts]
+               .filter((f) => f.family.replace(/['"]/g, '').startsWith('s2sviz'))
+               .map((f) => f.status); }"""
     )
     assert "loaded" in statuses and "error" not in statuses, statuses
 
