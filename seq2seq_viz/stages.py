@@ -33,16 +33,8 @@ def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     done = int(previous.get("epochs_run") or 0)
     stage = len(_stages(previous)) + 1
     history = list(previous.get("history") or [])
-    for row in new.get("history") or []:
-        history.append(
-            {
-                **row,
-                "epoch": done + int(row["epoch"]),
-                "seconds": row["seconds"],
-                "stage": stage,
-            }
-        )
-    best = new.get("best_valid_nll")
+    for row in new.get("history") or []:  # its seconds stay the stage's own
+        history.append({**row, "epoch": done + int(row["epoch"]), "stage": stage})
     return {
         **new,
         "command": f"{previous.get('command')}  # stage {stage}, from its weights: "
@@ -51,7 +43,6 @@ def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "steps": int(previous.get("steps") or 0) + int(new.get("steps") or 0),
         "epochs_run": done + int(new.get("epochs_run") or 0),
         "best_epoch": done + int(new.get("best_epoch") or 0),
-        "best_valid_nll": best,
         "history": history,
         "stages": [*_stages(previous), {k: new.get(k) for k in STAGE_KEYS}],
     }

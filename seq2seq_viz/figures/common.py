@@ -119,10 +119,10 @@ class FastFigure:
         return self
 
     def update_xaxes(self, dict1: Mapping[str, Any] | None = None, **props: Any) -> FastFigure:
-        return self.update_layout(xaxis=_expand({**(dict1 or {}), **props}))
+        return self.update_layout(xaxis={**(dict1 or {}), **props})  # expanded there
 
     def update_yaxes(self, dict1: Mapping[str, Any] | None = None, **props: Any) -> FastFigure:
-        return self.update_layout(yaxis=_expand({**(dict1 or {}), **props}))
+        return self.update_layout(yaxis={**(dict1 or {}), **props})
 
     def add_shape(self, **props: Any) -> FastFigure:
         self.layout.setdefault("shapes", []).append(_expand(props))

@@ -161,10 +161,7 @@ def _equations(trace: Any, steps: Any, pos: int, direction: str) -> None:
 
 def _epochs(name: str) -> str:
     """How long the model trained, so unequal budgets show in the legend."""
-    try:
-        n = (state.model_card(name).get("training") or {}).get("epochs_run")
-    except state.CheckpointError:
-        n = None
+    n = state.epochs_run(name)
     return t("cell.epochs", n=n if n is not None else "?")
 
 

@@ -101,20 +101,12 @@ def training_groups(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> str:
     """Which models share a cell and a training length ("GRU · 3 epochs: a, b; ...")."""
     groups: dict[tuple[str, str], list[str]] = {}
     for name, (_, cfg) in runs.items():
-        groups.setdefault((cfg.cell.upper(), _epochs(name)), []).append(name)
+        n = state.epochs_run(name)
+        groups.setdefault((cfg.cell.upper(), "?" if n is None else str(n)), []).append(name)
     return "; ".join(
         f"{cell} · {t('cell.epochs', n=n)}: {', '.join(names)}"
         for (cell, n), names in groups.items()
     )
-
-
-def _epochs(name: str) -> str:
-    """Epochs the model trained (its config's record), '?' where none is recorded."""
-    try:
-        n = (state.model_card(name).get("training") or {}).get("epochs_run")
-    except state.CheckpointError:
-        n = None
-    return "?" if n is None else str(n)
 
 
 def _at(trace: DecodeTrace, step: int) -> int:

@@ -307,6 +307,15 @@ def model_card(name: str) -> dict[str, Any]:
     return _card(*_config_file(name))
 
 
+def epochs_run(name: str) -> int | None:
+    """How many epochs the model trained, all stages (None where its config says nothing or
+    cannot be read)."""
+    try:
+        return (model_card(name).get("training") or {}).get("epochs_run")
+    except CheckpointError:
+        return None
+
+
 def is_toy(name: str) -> bool:
     """Toy tasks (reverse, dates) read other inputs than English sentences."""
     try:
