@@ -1,8 +1,7 @@
 """Device-only stand-in for spaCy's blank tokenizers: it replays the tokenizations recorded on the
-CPU machine with real spaCy 3.8 (bench/device/make_shim.py); spaCy's wheels do not fit the device's
+CPU machine with real spaCy 3.8 (bench/device/make_shim.py; the table is .gpu/tokens.json.gz); spaCy's wheels do not fit the device's
 64 MiB working tree. Each pipe() call's texts must hash to what was recorded; an unrecorded
 text is an error, never a guess."""
-
 import gzip
 import hashlib
 import json
@@ -15,8 +14,7 @@ _NEXT = {}
 def _table():
     global _TABLE
     if _TABLE is None:
-        path = os.environ.get("SPACY_STANDIN_TABLE", ".gpu/tokens.json.gz")
-        with gzip.open(path, "rt") as f:
+        with gzip.open(os.environ.get("SPACY_STANDIN_TABLE") or os.path.join(os.path.dirname(__file__), "tokens.json.gz"), "rt") as f:
             _TABLE = json.load(f)
     return _TABLE
 
@@ -59,9 +57,10 @@ class _Tokenizer:
     def pipe(self, texts, batch_size=1000):
         texts = list(texts)
         sha = hashlib.sha256("\n".join(texts).encode()).hexdigest()
-        recorded = _table()["pipe"].get(self.lang, [])
-        rows = next((r for rec_sha, r in recorded if rec_sha == sha), None)
-        if rows is None:
+        for k, (rec_sha, rows) in enumerate(_table()["pipe"].get(self.lang, [])):
+            if rec_sha == sha:
+                break
+        else:
             raise KeyError(f"spaCy stand-in: no recorded pipe() of these {len(texts)} texts")
         for text, row in zip(texts, rows):
             words = row if row and isinstance(row[0], str) else _rebuild(text, row)
