@@ -475,7 +475,10 @@ class Translator:
         own = out.logp[0].float()  # the model's log p(y_t)
         logp = own.clone()
         logp[list(banned)] = float("-inf")
-        top_logp, top_ids = logp.topk(min(top_k, logp.numel()))
+        # A stable sort on the CPU: equal probabilities (the banned tokens' zeros, a hand-set toy's
+        # ties) list in id order on every device (CUDA's topk orders ties its own way).
+        top_logp, top_ids = logp.cpu().sort(descending=True, stable=True)
+        top_logp, top_ids = top_logp[:top_k], top_ids[:top_k]
         token = int(top_ids[0]) if forced is None else forced
         a = out.attn
         np_ = lambda x: x[0].float().cpu().numpy()  # noqa: E731

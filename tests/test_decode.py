@@ -52,6 +52,20 @@ def test_greedy_picks_the_argmax_every_step():
         assert np.all(np.diff(step.topk_probs) <= 0)
 
 
+def test_equal_probabilities_list_in_id_order():
+    """Ties in a step's top-k (the banned tokens' zeros here) are ordered by id, so the CPU and
+    CUDA list the same tokens (CUDA's topk orders ties its own way)."""
+    tr = make_translator(seed=1)
+    trace = tr.trace(SENTENCE, DecodeConfig(max_len=4, top_k=len(tr.tgt_vocab.itos)))
+    tied = 0
+    for step in trace.steps:
+        for (p, i), (q, j) in itertools.pairwise(zip(step.topk_probs, step.topk_ids)):
+            if p == q:
+                tied += 1
+                assert i < j
+    assert tied > 0  # <pad> and <sos> are banned: two zeros at least
+
+
 def score_sequence(tr, ids: list[int]) -> float:
     """log p(ids) by teacher forcing, with the same banned ids as decoding."""
     trace_steps = tr._record(
