@@ -1,7 +1,9 @@
 """seq2seq-viz: attention in RNN encoder-decoders, one decoder step at a time.
 
 Run with ``streamlit run app.py``. This file only wires things: page config, the shared sidebar,
-the navigation over the pages in ``seq2seq_viz/views``. Models come from ``$SEQ2SEQ_VIZ_MODELS``
+the navigation over the pages in ``seq2seq_viz/views``, and the ASGI app that ``streamlit run``
+finds here (``st.App``: Streamlit's server with our static-file cache in front, see
+``seq2seq_viz/views/static_cache.py``). Models come from ``$SEQ2SEQ_VIZ_MODELS``
 (default: ``pretrained/``).
 """
 
@@ -10,72 +12,98 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from seq2seq_viz.i18n import set_language, t
-from seq2seq_viz.views import controls, state
-from seq2seq_viz.views.common import apply_css
+from seq2seq_viz.views.static_cache import StaticCache
 
-st.set_page_config(
-    page_title="seq2seq-viz · attention step by step",
-    page_icon="🔎",
-    layout="wide",
-    initial_sidebar_state="auto",  # open on a desktop, closed on a phone (the page stays usable)
-    menu_items={"About": "Attention in RNN encoder-decoders, step by step."},
-)
 
-set_language(controls.early_language())  # page titles below need the language already
-VIEWS = Path(__file__).resolve().parent / "seq2seq_viz" / "views"
-PAGES = [  # page files run their render() when executed as a page
-    st.Page(
-        VIEWS / "step_page.py",
-        title=t("nav.step"),
-        icon=":material/stairs:",
-        url_path="home",  # the default page lives at "/": its own url_path is never served
-        default=True,
-    ),
-    st.Page(  # so a typed or old link to /step opens the step page, not "Page not found"
-        VIEWS / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
-    ),
-    st.Page(
-        VIEWS / "lesson_page.py", title=t("nav.lesson"), icon=":material/school:", url_path="lesson"
-    ),
-    st.Page(
-        VIEWS / "beam_page.py", title=t("nav.beam"), icon=":material/account_tree:", url_path="beam"
-    ),
-    st.Page(
-        VIEWS / "compare_page.py",
-        title=t("nav.compare"),
-        icon=":material/compare:",
-        url_path="compare",
-    ),
-    st.Page(VIEWS / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"),
-    st.Page(
-        VIEWS / "live_page.py",
-        title=t("nav.live"),
-        icon=":material/model_training:",
-        url_path="live",
-    ),
-    st.Page(
-        VIEWS / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"
-    ),
-    st.Page(
-        VIEWS / "sample_page.py",
-        title=t("nav.sample"),
-        icon=":material/casino:",
-        url_path="sample",
-    ),
-    st.Page(
-        VIEWS / "models_page.py", title=t("nav.models"), icon=":material/info:", url_path="models"
-    ),
-]
-page = st.navigation(PAGES, position="top")
-current = controls.sidebar(page.url_path)
-apply_css(current.presentation)
-if current.presentation:
-    controls.presentation_bar()
-page.run()
-if not current.presentation:
-    st.divider()
-    st.caption(t("attribution"))
-controls.sidebar_footer(current.model)
-state.warm_up(current.model)  # no-op once loaded; else loads it while the browser draws
+def main() -> None:
+    """One run of the app for one session: the pages and the shared sidebar. (The views are
+    imported here, not above: `streamlit run` imports this file for its ASGI app before
+    Streamlit's runtime exists, and the views' caches need the runtime.)"""
+    from seq2seq_viz.i18n import set_language, t
+    from seq2seq_viz.views import controls, state
+    from seq2seq_viz.views.common import apply_css
+
+    st.set_page_config(
+        page_title="seq2seq-viz · attention step by step",
+        page_icon="🔎",
+        layout="wide",
+        # open on a desktop, closed on a phone (the page stays usable)
+        initial_sidebar_state="auto",
+        menu_items={"About": "Attention in RNN encoder-decoders, step by step."},
+    )
+
+    set_language(controls.early_language())  # page titles below need the language already
+    VIEWS = Path(__file__).resolve().parent / "seq2seq_viz" / "views"
+    PAGES = [  # page files run their render() when executed as a page
+        st.Page(
+            VIEWS / "step_page.py",
+            title=t("nav.step"),
+            icon=":material/stairs:",
+            url_path="home",  # the default page lives at "/": its own url_path is never served
+            default=True,
+        ),
+        st.Page(  # so a typed or old link to /step opens the step page, not "Page not found"
+            VIEWS / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
+        ),
+        st.Page(
+            VIEWS / "lesson_page.py",
+            title=t("nav.lesson"),
+            icon=":material/school:",
+            url_path="lesson",
+        ),
+        st.Page(
+            VIEWS / "beam_page.py",
+            title=t("nav.beam"),
+            icon=":material/account_tree:",
+            url_path="beam",
+        ),
+        st.Page(
+            VIEWS / "compare_page.py",
+            title=t("nav.compare"),
+            icon=":material/compare:",
+            url_path="compare",
+        ),
+        st.Page(
+            VIEWS / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"
+        ),
+        st.Page(
+            VIEWS / "live_page.py",
+            title=t("nav.live"),
+            icon=":material/model_training:",
+            url_path="live",
+        ),
+        st.Page(
+            VIEWS / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"
+        ),
+        st.Page(
+            VIEWS / "sample_page.py",
+            title=t("nav.sample"),
+            icon=":material/casino:",
+            url_path="sample",
+        ),
+        st.Page(
+            VIEWS / "models_page.py",
+            title=t("nav.models"),
+            icon=":material/info:",
+            url_path="models",
+        ),
+    ]
+    page = st.navigation(PAGES, position="top")
+    current = controls.sidebar(page.url_path)
+    apply_css(current.presentation)
+    if current.presentation:
+        controls.presentation_bar()
+    page.run()
+    if not current.presentation:
+        st.divider()
+        st.caption(t("attribution"))
+    controls.sidebar_footer(current.model)
+    state.warm_up(current.model)  # no-op once loaded; else loads it while the browser draws
+
+
+if __name__ == "__main__":  # a session's run of this script
+    main()
+else:  # `streamlit run app.py` imports this file and serves this ASGI app (views/static_cache.py)
+    app = st.App(__file__, middleware=[Middleware(StaticCache)])

@@ -228,7 +228,8 @@ def model_row(name: str, config: dict[str, Any], metrics: dict[str, Any], folder
     minutes = training.get("seconds", 0) / 60
     return (
         f"| `{name}` | {data_summary(config.get('data', {}))} | {scores} | {extra} | "
-        f"{minutes:.1f} min | {size_mb:.1f} MB | `{training.get('command', '?')}` |"
+        f"{minutes:.1f} min ({training.get('device', 'cpu')}, {training.get('epochs_run', '?')} "
+        f"epochs) | {size_mb:.1f} MB | `{training.get('command', '?')}` |"
     )
 
 

@@ -1,0 +1,38 @@
+"""The real app serves Streamlit's bundle through our static cache (views/static_cache.py):
+what `streamlit run app.py` sends a browser is Streamlit's own files, gzipped, read once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import streamlit
+
+STATIC = Path(streamlit.__file__).parent / "static"
+
+
+def test_the_bundle_comes_gzipped_and_equal_to_streamlits_files(app):
+    page = httpx.get(app.url + "/", timeout=30).text
+    scripts = re.findall(r'src="\.?/?(static/js/[^"]+\.js)"', page)
+    assert scripts, page[:500]
+    for path in scripts[:3]:
+        replies = [
+            httpx.get(f"{app.url}/{path}", headers={"Accept-Encoding": "gzip"}, timeout=30)
+            for _ in range(2)
+        ]
+        for r in replies:
+            assert r.status_code == 200
+            assert r.headers["content-encoding"] == "gzip"
+            assert r.content == (STATIC / path).read_bytes()
+            assert int(r.headers["content-length"]) < len(r.content)
+        plain = httpx.get(f"{app.url}/{path}", headers={"Accept-Encoding": "identity"}, timeout=30)
+        assert "content-encoding" not in plain.headers
+        assert plain.content == replies[0].content
+
+
+def test_our_font_is_served_as_stored(app):
+    font = Path(__file__).resolve().parents[2] / "static/fonts/S2SVizHangul-Regular.woff2"
+    r = httpx.get(f"{app.url}/app/static/fonts/{font.name}", timeout=30)
+    assert r.status_code == 200 and r.content == font.read_bytes()
+    assert "content-encoding" not in r.headers  # woff2 is compressed already
