@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains every real-data model at once on one GPU, each as its own process, all with the same
-# recipe and the same wall-clock budget (this is how the shipped models were made on 2026-11-30,
-# on a lent H200; `train_all.sh` is the CPU route).
+# recipe and the same wall-clock budget (this is how the shipped models were made on a lent H200,
+# 2026-11-30: see bench/device/README.md for the run and its budgets; `train_all.sh` is the CPU
+# route).
 # Usage: bash pretrained/train_gpu.sh DATA_FILE OUT_DIR TRAIN_MINUTES [WALL_MINUTES]
 #   OUT_DIR/models/NAME: the model folders; OUT_DIR/logs/NAME.log: each run's log.
 # Every run stops at TRAIN_MINUTES of training or WALL_MINUTES after the start (validation and

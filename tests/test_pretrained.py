@@ -32,14 +32,9 @@ def test_size_limits():
 
 # Known misses of shipped models, kept visible: a strict xfail fails the run once the model
 # gets it right (then delete the entry), and every other model must pass.
-COLD_MISSES = {
-    "soft-concat": "after its 3-epoch budget it says 'je suis rhume.' (<unk> is banned for a "
-    "known source since the decoder's unknown-word rule)",
-    "rnn-attn": "a vanilla RNN after 3 epochs (BLEU 15.8) says 'je suis vu.': it is shipped to "
-    "show what the gates of LSTM and GRU fix",
-}
+COLD_MISSES: dict[str, str] = {}  # none since the GPU-trained models of 2026-11-30
 # Models too weak for the known-sentences check, kept visible the same way.
-WEAK = {"rnn-attn": COLD_MISSES["rnn-attn"]}
+WEAK: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
