@@ -28,6 +28,18 @@ def _stages(training: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: training.get(k) for k in STAGE_KEYS}]
 
 
+def training_budget(training: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What a model's training was given, for comparing like with like: ("minutes", M, device)
+    when a wall-clock budget ended it (`--max-minutes` set and its epoch limit not reached: every
+    model of one `train_gpu.sh` run), else ("epochs", N). None when the record says nothing."""
+    config = training.get("config") or {}
+    epochs = training.get("epochs_run")
+    minutes = config.get("max_minutes") or 0
+    if minutes and isinstance(epochs, int) and epochs < int(config.get("epochs") or 0):
+        return ("minutes", float(minutes), str(training.get("device") or "cpu"))
+    return None if epochs is None else ("epochs", epochs)
+
+
 def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """The training record of `previous` followed by `new` (both config.json "training")."""
     done = int(previous.get("epochs_run") or 0)

@@ -57,3 +57,16 @@ def test_the_cli_merges_once_and_ships(tmp_path: Path) -> None:
         assert "already merged" in str(err)
     else:
         raise AssertionError("a second merge was allowed")
+
+
+def test_training_budget_tells_time_budgets_from_epoch_budgets():
+    from seq2seq_viz.stages import training_budget
+
+    gpu = {"epochs_run": 28, "device": "cuda", "config": {"epochs": 200, "max_minutes": 6.8}}
+    assert training_budget(gpu) == ("minutes", 6.8, "cuda")
+    same_budget = dict(gpu, epochs_run=22)  # fewer epochs in the same minutes: same cohort
+    assert training_budget(same_budget) == training_budget(gpu)
+    capped = {"epochs_run": 3, "config": {"epochs": 3, "max_minutes": 45}}  # the epochs bound
+    assert training_budget(capped) == ("epochs", 3)
+    assert training_budget({"epochs_run": 11}) == ("epochs", 11)
+    assert training_budget({}) is None

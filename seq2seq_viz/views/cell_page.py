@@ -161,8 +161,7 @@ def _equations(trace: Any, steps: Any, pos: int, direction: str) -> None:
 
 def _epochs(name: str) -> str:
     """How long the model trained, so unequal budgets show in the legend."""
-    n = state.epochs_run(name)
-    return t("cell.epochs", n=n if n is not None else "?")
+    return state.budget_label(name)
 
 
 def _by_cell(c: Controls) -> None:

@@ -98,14 +98,12 @@ def overview_table(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> dict[str
 
 
 def training_groups(runs: dict[str, tuple[DecodeTrace, ModelConfig]]) -> str:
-    """Which models share a cell and a training length ("GRU · 3 epochs: a, b; ...")."""
+    """Which models share a cell and a training budget ("GRU · 6.8 min on GPU: a, b; ...")."""
     groups: dict[tuple[str, str], list[str]] = {}
     for name, (_, cfg) in runs.items():
-        n = state.epochs_run(name)
-        groups.setdefault((cfg.cell.upper(), "?" if n is None else str(n)), []).append(name)
+        groups.setdefault((cfg.cell.upper(), state.budget_label(name)), []).append(name)
     return "; ".join(
-        f"{cell} · {t('cell.epochs', n=n)}: {', '.join(names)}"
-        for (cell, n), names in groups.items()
+        f"{cell} · {budget}: {', '.join(names)}" for (cell, budget), names in groups.items()
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from seq2seq_viz import stages
 from seq2seq_viz.i18n import strings, t
 from seq2seq_viz.views import state, toys
 from seq2seq_viz.views.common import page_header
@@ -87,8 +88,8 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
     models = state.load_results().get("models") or {}
     arch = {n: card.get("model") or {} for n, card in cards.items()}
     kinds = {n: kind_of(a.get("align", ""), bool(a.get("self_attn"))) for n, a in arch.items()}
-    cohorts = {  # compare like with like: the same cell, trained as long
-        n: (a.get("cell"), (card.get("training") or {}).get("epochs_run"))
+    cohorts = {  # compare like with like: the same cell, the same training budget
+        n: (a.get("cell"), stages.training_budget(card.get("training") or {}))
         for (n, a), card in zip(arch.items(), cards.values())
     }
     found = insights(kinds, {n: a.get("score", "") for n, a in arch.items()}, models, cohorts)

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from seq2seq_viz import precomputed
+from seq2seq_viz import precomputed, stages
 from seq2seq_viz.checkpoints import PRETRAINED_DIR, CheckpointError, list_models, read_config
 from seq2seq_viz.config import DecodeConfig, ModelConfig
+from seq2seq_viz.i18n import t
 from seq2seq_viz.text import EmptyInputError
 from seq2seq_viz.trace import DecodeTrace
 
@@ -307,13 +308,24 @@ def model_card(name: str) -> dict[str, Any]:
     return _card(*_config_file(name))
 
 
-def epochs_run(name: str) -> int | None:
-    """How many epochs the model trained, all stages (None where its config says nothing or
-    cannot be read)."""
+def training_budget(name: str) -> tuple[Any, ...] | None:
+    """What the model's training was given (`stages.training_budget`: minutes on a device, or
+    epochs); None where its config says nothing or cannot be read."""
     try:
-        return (model_card(name).get("training") or {}).get("epochs_run")
+        return stages.training_budget(model_card(name).get("training") or {})
     except CheckpointError:
         return None
+
+
+def budget_label(name: str) -> str:
+    """The training budget in words ("6.8 min on GPU", "11 epochs"), "?" where unknown."""
+    budget = training_budget(name)
+    if budget is None:
+        return t("cell.epochs", n="?")
+    if budget[0] == "minutes":
+        device = "GPU" if str(budget[2]).startswith("cuda") else "CPU"
+        return t("cell.minutes", minutes=f"{budget[1]:g}", device=device)
+    return t("cell.epochs", n=budget[1])
 
 
 def is_toy(name: str) -> bool:
