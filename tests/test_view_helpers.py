@@ -67,9 +67,10 @@ def test_insights_compare_only_models_of_one_cohort() -> None:
 def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
     """The first GPU run (6.8 min) and the shorter second one (3.5 min) are two cohorts; the
     labels are what the compare and cell pages print, in both languages."""
-    from seq2seq_viz.i18n import set_language
+    from seq2seq_viz.i18n import get_language, set_language
     from seq2seq_viz.views import state
 
+    before = get_language()
     budgets = {n: state.training_budget(n) for n in ("soft-dot", "hard", "none", "local-m")}
     assert budgets["soft-dot"] == budgets["hard"] == budgets["none"] == ("minutes", 6.8, "cuda")
     assert budgets["local-m"] == ("minutes", 3.5, "cuda")
@@ -79,4 +80,4 @@ def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
         set_language("ko")
         assert state.budget_label("local-m") == "GPU에서 3.5분"
     finally:
-        set_language("ko")
+        set_language(before)
