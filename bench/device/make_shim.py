@@ -2,14 +2,29 @@
 the training settings, the parity sentences), for the device-only stand-in in shim/spacy.
 Compact: a text's tokens are its whitespace-separated pieces split further at recorded offsets;
 the texts of each pipe() call are checked by their sha256 on the device."""
-import gzip, hashlib, json, sys
+
+import gzip
+import hashlib
+import importlib.util
+import json
+import sys
+
 sys.path.insert(0, ".")
 sys.path.insert(0, "bench")
+import cuda_parity
+
 import seq2seq_viz.data as D
 import seq2seq_viz.text as T
 from seq2seq_viz import corpus
 from seq2seq_viz.train import parse_args
-import cuda_parity
+
+# the stand-in's own rebuild(), so what is recorded is checked by the code that replays it
+_spec = importlib.util.spec_from_file_location(
+    "spacy_standin", "bench/device/shim/spacy/__init__.py"
+)
+standin = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(standin)
+rebuild = standin._rebuild
 
 real = T._nlp
 table = {"pipe": {}, "call": {}}
@@ -27,24 +42,6 @@ def split_info(text, toks):
             offs.append(start)
         pos = start + len(t)
     return offs if not text[pos:].strip() else None
-
-
-def rebuild(text, offs):
-    cuts = set(offs)
-    out, cur = [], ""
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if cur:
-                out.append(cur)
-            cur = ""
-            continue
-        if i in cuts and cur:
-            out.append(cur)
-            cur = ""
-        cur += ch
-    if cur:
-        out.append(cur)
-    return out
 
 
 def info(text, doc):
@@ -75,13 +72,41 @@ class Rec:
 
 
 D._nlp = T._nlp = Rec
-args = parse_args(["--data", sys.argv[1], "--src", "en", "--tgt", "fr", "--max-len", "15", "--min-freq", "2",
-                   "--src-vocab-size", "8000", "--tgt-vocab-size", "8000", "--out", "/tmp/x"])
+args = parse_args(
+    [
+        "--data",
+        sys.argv[1],
+        "--src",
+        "en",
+        "--tgt",
+        "fr",
+        "--max-len",
+        "15",
+        "--min-freq",
+        "2",
+        "--src-vocab-size",
+        "8000",
+        "--tgt-vocab-size",
+        "8000",
+        "--out",
+        "/tmp/x",
+    ]
+)
 data = corpus.load_for_training(args)
 for s in cuda_parity.SENTENCES + cuda_parity.TOY_SENTENCES:
     for low in (True, False):
         T.tokenize(s, "en", low)
 with gzip.open(".gpu/tokens.json.gz", "wt", compresslevel=9) as f:
     json.dump(table, f, ensure_ascii=False, separators=(",", ":"))
-n_explicit = sum(bool(r) and isinstance(r[0], str) for calls in table["pipe"].values() for _, rows in calls for r in rows)
-print({k: [len(r) for _, r in v] for k, v in table["pipe"].items()}, "explicit", n_explicit, len(data.train))
+n_explicit = sum(
+    bool(r) and isinstance(r[0], str)
+    for calls in table["pipe"].values()
+    for _, rows in calls
+    for r in rows
+)
+print(
+    {k: [len(r) for _, r in v] for k, v in table["pipe"].items()},
+    "explicit",
+    n_explicit,
+    len(data.train),
+)
