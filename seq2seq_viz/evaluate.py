@@ -30,6 +30,7 @@ from . import data as D
 from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes, load_model, read_config
 from .config import DecodeConfig
 from .decode import Translator
+from .stages import training_budget
 from .teaching import teaching_json
 from .text import UNK, detokenize, normalize
 from .train import evaluate_loss
@@ -254,7 +255,7 @@ def data_summary(data: dict[str, Any]) -> str:
 
 def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Path]) -> None:
     """The model table (README.md) and the BLEU-by-length chart, from results and configs."""
-    rows, epochs, kinds = [], set(), {}
+    rows, budgets, kinds = [], {}, {}
     for name, metrics in results["models"].items():
         folder = folders.get(name, out_dir / name)
         if (folder / CONFIG).is_file():
@@ -263,11 +264,13 @@ def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Pat
             model = config.get("model") or {}
             kinds[name] = (model.get("cell", "gru"), model.get("align", "global"))
             if not (config.get("data") or {}).get("settings", {}).get("toy"):
-                epochs.add((config.get("training") or {}).get("epochs_run"))
+                budget = training_budget(config.get("training") or {})
+                budgets.setdefault(budget_words(budget), []).append(name)
     budget = (
-        f"the same budget: {epochs.pop()} epochs"
-        if len(epochs) == 1
-        else f"budgets of {sorted(epochs, key=str)} epochs"
+        f"the same budget: {next(iter(budgets))}"
+        if len(budgets) == 1
+        else "these training budgets: "
+        + "; ".join(f"{words} ({', '.join(names)})" for words, names in budgets.items())
     )
     text = README_TEMPLATE.format(
         rows="\n".join(rows),
@@ -287,6 +290,15 @@ def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Pat
 
         html = bleu_by_length_figure(chart_rows).to_html(include_plotlyjs="cdn", full_html=True)
         atomic_write_bytes(out_dir / "bleu_by_length.html", html.encode("utf-8"))
+
+
+def budget_words(budget: tuple[Any, ...] | None) -> str:
+    """A training budget (`stages.training_budget`) in words: "6.8 minutes on cuda", "3 epochs"."""
+    if budget is None:
+        return "an unrecorded budget"
+    if budget[0] == "minutes":
+        return f"{budget[1]:g} minutes on {budget[2]}"
+    return f"{budget[1]} epochs"
 
 
 def _bleu_long(metrics: dict[str, Any]) -> float | None:
@@ -360,7 +372,7 @@ def goals_section(
     lines.append(
         f"`none` scores {base:.2f} overall and {base_long} on 12+ tokens. Where the budgets "
         "differ (the table above), so do the comparisons: only the models trained for the "
-        "same epochs compare the variants themselves."
+        "same budget compare the variants themselves."
     )
     return "\n".join(lines)
 

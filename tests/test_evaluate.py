@@ -95,3 +95,11 @@ def test_other_cells_get_their_own_table_not_the_attention_goals():
     assert "| `rnn-attn` | 15.00 |" not in text and "vs none" in text
     assert "| `rnn-attn` | RNN | global | 15.00 | 4.0 |" in text
     assert "| `lstm-none` | LSTM | none | 25.00 | 8.0 |" in text
+
+
+def test_budget_words_name_what_each_model_was_given():
+    from seq2seq_viz.evaluate import budget_words
+
+    assert budget_words(("minutes", 6.8, "cuda")) == "6.8 minutes on cuda"
+    assert budget_words(("epochs", 3)) == "3 epochs"
+    assert budget_words(None) == "an unrecorded budget"
