@@ -37,6 +37,7 @@ class FakeStatic:
             (b"content-length", str(len(body)).encode()),
             (b"cache-control", b"public, immutable, max-age=31536000"),
             (b"etag", b'"abc"'),
+            (b"accept-ranges", b"bytes"),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         for i in range(0, len(body), 4096):  # in pieces, as Starlette's FileResponse sends
@@ -87,6 +88,7 @@ def test_a_bundle_file_is_read_once_and_sent_gzipped_from_memory():
         assert headers[b"cache-control"].startswith(b"public, immutable")
         assert headers[b"vary"] == b"accept-encoding"
         assert b"etag" not in headers  # the stored etag named the uncompressed bytes
+        assert b"accept-ranges" not in headers  # so did byte ranges
     assert fake.calls == ["/static/js/a.js"] and cache.hits == 2
     assert len(body) < len(JS) / 10
 

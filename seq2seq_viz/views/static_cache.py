@@ -40,7 +40,15 @@ COMPRESSIBLE = (
     "application/x-javascript",
     "image/svg+xml",
 )
-_DROPPED = {b"content-length", b"content-encoding", b"vary", b"etag", b"last-modified"}
+# length and encoding are set per reply; validators and ranges named the uncompressed bytes
+_DROPPED = {
+    b"content-length",
+    b"content-encoding",
+    b"vary",
+    b"etag",
+    b"last-modified",
+    b"accept-ranges",
+}
 
 
 @dataclass(frozen=True)
