@@ -35,62 +35,62 @@ def main() -> None:
     )
 
     set_language(controls.early_language())  # page titles below need the language already
-    VIEWS = Path(__file__).resolve().parent / "seq2seq_viz" / "views"
-    PAGES = [  # page files run their render() when executed as a page
+    views = Path(__file__).resolve().parent / "seq2seq_viz" / "views"
+    pages = [  # page files run their render() when executed as a page
         st.Page(
-            VIEWS / "step_page.py",
+            views / "step_page.py",
             title=t("nav.step"),
             icon=":material/stairs:",
             url_path="home",  # the default page lives at "/": its own url_path is never served
             default=True,
         ),
         st.Page(  # so a typed or old link to /step opens the step page, not "Page not found"
-            VIEWS / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
+            views / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
         ),
         st.Page(
-            VIEWS / "lesson_page.py",
+            views / "lesson_page.py",
             title=t("nav.lesson"),
             icon=":material/school:",
             url_path="lesson",
         ),
         st.Page(
-            VIEWS / "beam_page.py",
+            views / "beam_page.py",
             title=t("nav.beam"),
             icon=":material/account_tree:",
             url_path="beam",
         ),
         st.Page(
-            VIEWS / "compare_page.py",
+            views / "compare_page.py",
             title=t("nav.compare"),
             icon=":material/compare:",
             url_path="compare",
         ),
         st.Page(
-            VIEWS / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"
+            views / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"
         ),
         st.Page(
-            VIEWS / "live_page.py",
+            views / "live_page.py",
             title=t("nav.live"),
             icon=":material/model_training:",
             url_path="live",
         ),
         st.Page(
-            VIEWS / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"
+            views / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"
         ),
         st.Page(
-            VIEWS / "sample_page.py",
+            views / "sample_page.py",
             title=t("nav.sample"),
             icon=":material/casino:",
             url_path="sample",
         ),
         st.Page(
-            VIEWS / "models_page.py",
+            views / "models_page.py",
             title=t("nav.models"),
             icon=":material/info:",
             url_path="models",
         ),
     ]
-    page = st.navigation(PAGES, position="top")
+    page = st.navigation(pages, position="top")
     current = controls.sidebar(page.url_path)
     apply_css(current.presentation)
     if current.presentation:
