@@ -16,6 +16,17 @@ from starlette.middleware import Middleware
 
 from seq2seq_viz.views.static_cache import StaticCache
 
+NAV = (  # (page, Material icon) in the order of the top navigation
+    ("lesson", "school"),
+    ("beam", "account_tree"),
+    ("compare", "compare"),
+    ("cell", "memory"),
+    ("live", "model_training"),
+    ("steer", "tune"),
+    ("sample", "casino"),
+    ("models", "info"),
+)
+
 
 def main() -> None:
     """One run of the app for one session: the pages and the shared sidebar. (The views are
@@ -47,48 +58,14 @@ def main() -> None:
         st.Page(  # so a typed or old link to /step opens the step page, not "Page not found"
             views / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
         ),
+    ] + [  # the others: views/NAME_page.py at /NAME, titled by the i18n key nav.NAME
         st.Page(
-            views / "lesson_page.py",
-            title=t("nav.lesson"),
-            icon=":material/school:",
-            url_path="lesson",
-        ),
-        st.Page(
-            views / "beam_page.py",
-            title=t("nav.beam"),
-            icon=":material/account_tree:",
-            url_path="beam",
-        ),
-        st.Page(
-            views / "compare_page.py",
-            title=t("nav.compare"),
-            icon=":material/compare:",
-            url_path="compare",
-        ),
-        st.Page(
-            views / "cell_page.py", title=t("nav.cell"), icon=":material/memory:", url_path="cell"
-        ),
-        st.Page(
-            views / "live_page.py",
-            title=t("nav.live"),
-            icon=":material/model_training:",
-            url_path="live",
-        ),
-        st.Page(
-            views / "steer_page.py", title=t("nav.steer"), icon=":material/tune:", url_path="steer"
-        ),
-        st.Page(
-            views / "sample_page.py",
-            title=t("nav.sample"),
-            icon=":material/casino:",
-            url_path="sample",
-        ),
-        st.Page(
-            views / "models_page.py",
-            title=t("nav.models"),
-            icon=":material/info:",
-            url_path="models",
-        ),
+            views / f"{name}_page.py",
+            title=t(f"nav.{name}"),
+            icon=f":material/{icon}:",
+            url_path=name,
+        )
+        for name, icon in NAV
     ]
     page = st.navigation(pages, position="top")
     current = controls.sidebar(page.url_path)
