@@ -335,8 +335,10 @@ async def drive(
             Client(url, models[i % len(models)], inputs_for(models[i % len(models)]), stats, assets)
             for i in range(args.clients)
         ]
+    curl_dir = None
     if assets and shutil.which("curl") and not args.httpx_static:
-        config = Path(tempfile.mkdtemp(prefix="bench-load-")) / "assets.curl"
+        curl_dir = tempfile.mkdtemp(prefix="bench-load-")
+        config = Path(curl_dir) / "assets.curl"
         config.write_text(
             "".join(f'url = "{url}{path}"\noutput = "/dev/null"\n' for path in assets)
         )
@@ -349,6 +351,8 @@ async def drive(
     warm = await _after_first_pages(stats, args.clients, probe, deadline)
     cpu_warm, requests_warm = probe.cpu_seconds(), stats.requests()
     done = await asyncio.gather(*tasks, return_exceptions=True)
+    if curl_dir:
+        shutil.rmtree(curl_dir, ignore_errors=True)
     stats.errors += [f"client failed: {e!r}" for e in done if isinstance(e, BaseException)]
     stop.set()
     await sampler
