@@ -27,6 +27,14 @@ class FakeStatic:
             "/app/static/fonts/f.woff2": (b"font/woff2", FONT),
             "/other": (b"text/plain", b"dynamic " * 300),
         }
+        if scope["path"] == "/static/js/made-up.js":  # Streamlit's answer to an unknown path
+            headers = [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"cache-control", b"no-cache"),
+            ]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"<html>index</html>" * 100})
+            return
         if scope["path"] not in files:
             await send({"type": "http.response.start", "status": 404, "headers": []})
             await send({"type": "http.response.body", "body": b"missing"})
@@ -160,3 +168,28 @@ def test_a_class_arriving_at_once_reads_each_file_once():
 )
 def test_accept_encoding(header, ok):
     assert accepts_gzip({"headers": [(b"accept-encoding", header.encode())]}) is ok
+
+
+def test_a_made_up_path_answered_with_the_index_page_is_never_stored():
+    fake = FakeStatic()
+    cache = StaticCache(fake, base_url="")
+    for _ in range(2):
+        status, headers, body = call(cache, "/static/js/made-up.js")
+        assert status == 200 and body == b"<html>index</html>" * 100
+        assert headers[b"cache-control"] == b"no-cache" and b"content-encoding" not in headers
+    assert fake.calls == ["/static/js/made-up.js"] * 2 and not cache.entries
+
+
+def test_the_store_stops_growing_at_its_bound(monkeypatch):
+    from seq2seq_viz.views import static_cache
+
+    fake = FakeStatic()
+    cache = StaticCache(fake, base_url="")
+    monkeypatch.setattr(static_cache, "MAX_TOTAL_BYTES", len(FONT) + 10)
+    assert call(cache, "/app/static/fonts/f.woff2")[2] == FONT  # fits
+    for _ in range(2):  # does not fit any more: served right, read again each time
+        status, _, body = call(cache, "/static/js/a.js")
+        assert status == 200 and gzip.decompress(body) == JS
+    assert list(cache.entries) == ["/app/static/fonts/f.woff2"]
+    assert cache.stored_bytes == len(FONT)
+    assert fake.calls.count("/static/js/a.js") == 2

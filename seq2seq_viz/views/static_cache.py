@@ -12,9 +12,11 @@ later requests from memory in one piece, before Streamlit's own middleware runs.
 
 It is mounted by ``app.py`` through ``st.App`` (``streamlit run app.py`` finds it there). Only
 GET and HEAD of paths under ``/static/`` (the frontend bundle) and ``/app/static/`` (our fonts)
-are touched; a request with a Range header, a reply other than 200, or a file over
-``MAX_FILE_BYTES`` goes through unchanged, as does a client that does not accept gzip (it gets
-the stored uncompressed bytes).
+are touched; a request with a Range header, a reply other than 200, a reply marked
+``no-cache`` or ``no-store`` (Streamlit answers any unknown path under ``/static/`` with its
+index page, so marked: a made-up URL is never stored), or a file over ``MAX_FILE_BYTES`` goes
+through unchanged. The store holds at most ``MAX_TOTAL_BYTES``; a client that does not accept
+gzip gets the stored uncompressed bytes.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PREFIXES = ("/static/", "/app/static/")
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 64 * 1024 * 1024  # Streamlit's whole bundle is about 25 MB uncompressed
 COMPRESSIBLE = (
     "text/",
     "application/javascript",
@@ -96,6 +99,7 @@ class StaticCache:
         base = "/" + base_url.strip("/") if base_url.strip("/") else ""
         self.prefixes = tuple(base + p for p in PREFIXES)
         self.entries: dict[str, Entry] = {}
+        self.stored_bytes = 0
         self._filling: dict[str, asyncio.Future[Entry | None]] = {}
         self.hits = 0
 
@@ -140,7 +144,10 @@ class StaticCache:
             await self.app(get, receive, capture)
             entry = await self._entry(messages)
             if entry is not None:
-                self.entries[path] = entry
+                size = len(entry.plain) + len(entry.gzipped or b"")
+                if self.stored_bytes + size <= MAX_TOTAL_BYTES:
+                    self.entries[path] = entry
+                    self.stored_bytes += size
         finally:
             future.set_result(entry)
             self._filling.pop(path, None)
@@ -158,11 +165,15 @@ class StaticCache:
             return None
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         headers = [(k.lower(), v) for k, v in start.get("headers", ())]
-        if len(body) > MAX_FILE_BYTES or any(
-            k == b"content-encoding" and v not in (b"", b"identity") for k, v in headers
+        fields = dict(headers)
+        if (
+            len(body) > MAX_FILE_BYTES
+            or fields.get(b"content-encoding", b"identity") not in (b"", b"identity")
+            or b"no-cache" in fields.get(b"cache-control", b"")
+            or b"no-store" in fields.get(b"cache-control", b"")
         ):
             return None
-        content_type = dict(headers).get(b"content-type", b"").decode("latin-1").lower()
+        content_type = fields.get(b"content-type", b"").decode("latin-1").lower()
         packed = await asyncio.to_thread(compress, body, content_type)
         kept = tuple((k, v) for k, v in headers if k not in _DROPPED)
         return Entry(kept, body, packed)

@@ -36,3 +36,15 @@ def test_our_font_is_served_as_stored(app):
     r = httpx.get(f"{app.url}/app/static/fonts/{font.name}", timeout=30)
     assert r.status_code == 200 and r.content == font.read_bytes()
     assert "content-encoding" not in r.headers  # woff2 is compressed already
+
+
+def test_a_made_up_static_url_is_passed_through_not_stored(app):
+    """Streamlit answers an unknown /static/ path with its index page, marked no-cache: the
+    cache must not keep one copy per made-up URL (a memory leak a script could drive)."""
+    for i in range(3):
+        r = httpx.get(
+            f"{app.url}/static/js/made-up-{i}.js", headers={"Accept-Encoding": "gzip"}, timeout=30
+        )
+        assert r.status_code in (200, 404)
+        assert "no-cache" in r.headers.get("cache-control", "") or r.status_code == 404
+        assert "content-encoding" not in r.headers  # Streamlit's own reply, not ours
