@@ -127,12 +127,17 @@ class Decoder(nn.Module):
         else:
             self.W_o = nn.Linear(H, cfg.tgt_vocab_size)
 
-    def logits(self, attn_hidden: Tensor) -> Tensor:
-        """h~ (...,H) -> the output layer's logits W_o h~ + b_o (...,V)."""
+    def output_inputs(self, attn_hidden: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """h~ (...,H) -> (x, W, b) with logits = x W^T + b: x = W_p h~ (...,E) and W = E_y
+        when the output layer is tied, else x = h~ and W = W_o (dropout on h~ in training)."""
         x = self.drop(attn_hidden)
         if self.cfg.tie_output:
-            return F.linear(self.W_p(x), self.embed.weight, self.out_bias)  # (...,V)
-        return self.W_o(x)  # (...,V)
+            return self.W_p(x), self.embed.weight, self.out_bias
+        return x, self.W_o.weight, self.W_o.bias
+
+    def logits(self, attn_hidden: Tensor) -> Tensor:
+        """h~ (...,H) -> the output layer's logits W_o h~ + b_o (...,V)."""
+        return F.linear(*self.output_inputs(attn_hidden))  # (...,V)
 
     def project(self, attn_hidden: Tensor) -> Tensor:
         """h~ (...,H) -> log p(y) (...,V)."""
@@ -158,8 +163,10 @@ class Decoder(nn.Module):
         E, H = self.cfg.emb_dim, self.cfg.hidden_dim
         rnn = self.rnn
         w_ih, w_hh, b_ih, b_hh = rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0
-        emb = self.drop(self.embed(tgt_in))  # (B,T,E)
-        gi_words = F.linear(emb, w_ih[:, :E], b_ih).transpose(0, 1)  # (T,B,G) G = gates * H
+        # time-major, and unbound once: indexing gi_words[t] in the loop would make autograd
+        # write each step's gradient into a zeroed copy of the whole (T,B,G) tensor
+        emb = self.drop(self.embed(tgt_in.t()))  # (T,B,E)
+        gi_words = F.linear(emb, w_ih[:, :E], b_ih).unbind(0)  # T x (B,G), G = gates * H
         w_feed = w_ih[:, E:]  # (G,H): the input-feeding part h~_{t-1}
         keys_proj = project_keys(self.attention, enc.enc_states)
         state = enc.init_state
@@ -171,14 +178,13 @@ class Decoder(nn.Module):
             gi = torch.addmm(gi_words[t], hidden, w_feed.t())  # (B,G)
             gh = torch.addmm(b_hh, s, w_hh.t())  # (B,G)
             if self.cfg.cell == "gru":  # gates in the order r, z, n
-                rz = torch.sigmoid(gi[:, : 2 * H] + gh[:, : 2 * H])
-                r, z = rz[:, :H], rz[:, H:]
-                n = torch.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])
+                (gi_rz, gi_n), (gh_rz, gh_n) = gi.split((2 * H, H), 1), gh.split((2 * H, H), 1)
+                r, z = torch.sigmoid(gi_rz + gh_rz).chunk(2, 1)
+                n = torch.tanh(gi_n + r * gh_n)
                 s = n + z * (s - n)  # (1 - z) n + z s_{t-1}
             elif self.cfg.cell == "lstm":  # gates in the order i, f, g, o
-                gates = gi + gh
-                i, f = torch.sigmoid(gates[:, :H]), torch.sigmoid(gates[:, H : 2 * H])
-                g, o = torch.tanh(gates[:, 2 * H : 3 * H]), torch.sigmoid(gates[:, 3 * H :])
+                i, f, g, o = (gi + gh).chunk(4, 1)
+                i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
                 c = f * c + i * g
                 s = o * torch.tanh(c)
             else:

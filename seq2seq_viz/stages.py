@@ -18,7 +18,15 @@ from typing import Any
 
 from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes
 
-STAGE_KEYS = ("command", "config", "seconds", "epochs_run", "tokens_per_second", "code_version")
+STAGE_KEYS = (
+    "command",
+    "config",
+    "seconds",
+    "epochs_run",
+    "tokens_per_second",
+    "code_version",
+    "device",
+)
 
 
 def _stages(training: dict[str, Any]) -> list[dict[str, Any]]:
@@ -28,16 +36,35 @@ def _stages(training: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: training.get(k) for k in STAGE_KEYS}]
 
 
+def device_word(device: str) -> str:
+    """The word for a device: GPU for any CUDA device, else CPU (the app and the reports)."""
+    return "GPU" if str(device).startswith("cuda") else "CPU"
+
+
 def training_budget(training: dict[str, Any]) -> tuple[Any, ...] | None:
     """What a model's training was given, for comparing like with like: ("minutes", M, device)
     when a wall-clock budget ended it (`--max-minutes` set and its epoch limit not reached: every
-    model of one `train_gpu.sh` run), else ("epochs", N). None when the record says nothing."""
+    model of one `train_gpu.sh` run), else ("epochs", N). A model trained in stages gets
+    ("stages", part, part, ...), each part ("minutes", M, device) or ("epochs", N, device).
+    None when the record says nothing."""
+    stages = training.get("stages") or []
+    if len(stages) > 1:
+        parts = tuple(_stage_budget(stage, with_device=True) for stage in stages)
+        if all(part is not None for part in parts):
+            return ("stages", *parts)
+    return _stage_budget(training)
+
+
+def _stage_budget(training: dict[str, Any], with_device: bool = False) -> tuple[Any, ...] | None:
     config = training.get("config") or {}
     epochs = training.get("epochs_run")
+    device = str(training.get("device") or "cpu")
     minutes = config.get("max_minutes") or 0
     if minutes and isinstance(epochs, int) and epochs < int(config.get("epochs") or 0):
-        return ("minutes", float(minutes), str(training.get("device") or "cpu"))
-    return None if epochs is None else ("epochs", epochs)
+        return ("minutes", float(minutes), device)
+    if epochs is None:
+        return None
+    return ("epochs", epochs, device) if with_device else ("epochs", epochs)
 
 
 def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

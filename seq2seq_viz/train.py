@@ -36,6 +36,7 @@ from .checkpoints import atomic_write_bytes, load_model, save_model
 from .config import ModelConfig, TrainConfig
 from .data import bucket_batches
 from .decode import Translator
+from .losses import output_loss
 from .model import Seq2Seq, build_model, pick_device
 from .text import EOS_ID, PAD_ID, SOS_ID
 
@@ -77,39 +78,6 @@ def batch_tensors(
     return src.to(device), lengths.to(device), tgt_in.to(device), tgt_out.to(device)
 
 
-class _SoftmaxCrossEntropy(torch.autograd.Function):
-    """Per-row -log softmax(z)_y and -mean_v log softmax(z)_v, with one exp pass.
-
-    The gradients are softmax(z) - onehot(y) and softmax(z) - 1/V; this saves the second pass
-    over the (tokens x vocabulary) matrix that log_softmax's backward makes (tested against
-    log_softmax with autograd)."""
-
-    @staticmethod
-    def forward(ctx, logits: torch.Tensor, target: torch.Tensor):  # (N,V), (N,)
-        top = logits.amax(dim=1, keepdim=True)  # (N,1)
-        probs = (logits - top).exp_()  # (N,V), unnormalised
-        total = probs.sum(dim=1, keepdim=True)  # (N,1)
-        probs.div_(total)
-        log_z = (top + total.log()).squeeze(1)  # (N,) log sum_v exp z_v
-        nll = log_z - logits.gather(1, target.unsqueeze(1)).squeeze(1)  # (N,)
-        smooth = log_z - logits.mean(dim=1)  # (N,) -mean_v log p_v
-        ctx.save_for_backward(probs, target)
-        return nll, smooth
-
-    @staticmethod
-    def backward(ctx, g_nll: torch.Tensor, g_smooth: torch.Tensor):
-        probs, target = ctx.saved_tensors
-        grad = probs * (g_nll + g_smooth).unsqueeze(1)  # (N,V)
-        grad.sub_(g_smooth.unsqueeze(1) / probs.size(1))
-        grad.scatter_add_(1, target.unsqueeze(1), -g_nll.unsqueeze(1))
-        return grad, None
-
-
-def token_losses(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """logits (N,V), target (N,) -> (nll (N,), uniform cross-entropy (N,)) per token."""
-    return _SoftmaxCrossEntropy.apply(logits, target)
-
-
 def batch_loss(
     model: Seq2Seq,
     batch: tuple[torch.Tensor, ...],
@@ -123,18 +91,20 @@ def batch_loss(
     Loss = (1 - eps) NLL + eps * (cross-entropy with the uniform distribution) per real target
     token (label smoothing, eps = tc.label_smoothing), plus REINFORCE terms for hard attention.
     With full teacher forcing, only the real (non-padding) positions are projected onto the
-    vocabulary."""
+    vocabulary, a slice of them at a time, with their gradients (losses.py)."""
     src, lengths, tgt_in, tgt_out = batch
     hard = model.cfg.align == "hard" and model.training
     expected = hard and float(torch.rand((), generator=generator)) < tc.hard_expected
     mask = tgt_out != PAD_ID  # (B,T)
     gold = tgt_out[mask]  # (N,)
+    eps = tc.label_smoothing if model.training else 0.0
     if tf_ratio >= 1.0:
         enc = model.encode(src, lengths)
         tf = model.decoder.teacher_forced(
             tgt_in, enc, sample=hard and not expected, generator=generator, expected=expected
         )
-        nll_tok, smooth_tok = token_losses(model.decoder.logits(tf.attn_hidden[mask]), gold)
+        x, weight, bias = model.decoder.output_inputs(tf.attn_hidden[mask])
+        loss_sum, nll_tok = output_loss(x, weight, bias, gold, eps)
         sampled_logpi, soft_entropy = tf.sampled_logpi, tf.soft_entropy
     else:
         out = model(
@@ -149,11 +119,10 @@ def batch_loss(
         logp = out.logp[mask]  # (N,V)
         nll_tok = -logp.gather(1, gold.unsqueeze(1)).squeeze(1)
         smooth_tok = -logp.mean(dim=1)
+        loss_sum = ((1 - eps) * nll_tok + eps * smooth_tok).sum()
         sampled_logpi, soft_entropy = out.sampled_logpi, out.soft_entropy
     n_tok = int(gold.numel())
-    eps = tc.label_smoothing if model.training else 0.0
-    per_token = nll_tok if eps == 0 else (1 - eps) * nll_tok + eps * smooth_tok
-    loss = per_token.sum() / n_tok
+    loss = loss_sum / n_tok
     nll_sum = float(nll_tok.detach().sum())
     if hard and sampled_logpi is not None:
         nll = torch.zeros(mask.shape, dtype=nll_tok.dtype, device=nll_tok.device)

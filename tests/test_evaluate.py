@@ -100,6 +100,6 @@ def test_other_cells_get_their_own_table_not_the_attention_goals():
 def test_budget_words_name_what_each_model_was_given():
     from seq2seq_viz.evaluate import budget_words
 
-    assert budget_words(("minutes", 6.8, "cuda")) == "6.8 minutes on cuda"
+    assert budget_words(("minutes", 6.8, "cuda")) == "6.8 minutes on GPU"
     assert budget_words(("epochs", 3)) == "3 epochs"
     assert budget_words(None) == "an unrecorded budget"

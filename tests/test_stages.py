@@ -70,3 +70,23 @@ def test_training_budget_tells_time_budgets_from_epoch_budgets():
     assert training_budget(capped) == ("epochs", 3)
     assert training_budget({"epochs_run": 11}) == ("epochs", 11)
     assert training_budget({}) is None
+
+
+def test_a_gpu_stage_then_a_cpu_stage_is_a_budget_of_both():
+    """Minutes on one machine and epochs on another do not add up: the budget lists both."""
+    from seq2seq_viz.evaluate import budget_words
+    from seq2seq_viz.stages import training_budget
+
+    gpu = {**_record(12, 200.0, "gpu", 1.19), "device": "cuda"}
+    gpu["config"] = {"epochs": 200, "max_minutes": 3.5}
+    cpu = {**_record(11, 4000.0, "cpu", 1.1), "device": "cpu"}
+    cpu["config"] = {"epochs": 11, "max_minutes": 0.0}
+    merged = merge(gpu, cpu)
+    assert [s["device"] for s in merged["stages"]] == ["cuda", "cpu"]
+    budget = training_budget(merged)
+    assert budget == ("stages", ("minutes", 3.5, "cuda"), ("epochs", 11, "cpu"))
+    assert budget_words(budget) == "3.5 minutes on GPU, then 11 epochs on CPU"
+    assert budget != training_budget(gpu)  # its own cohort
+    # a record merged before stages kept their device still has a budget
+    del merged["stages"][0]["device"]
+    assert training_budget(merged)[1] == ("minutes", 3.5, "cpu")

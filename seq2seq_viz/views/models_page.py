@@ -196,17 +196,22 @@ def _data_facts(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _training(training: dict[str, Any]) -> None:
-    seconds = training.get("seconds")
-    if isinstance(seconds, (int, float)):
-        st.caption(
-            t(
-                "models.training_time",
-                minutes=seconds / 60,
-                tps=training.get("tokens_per_second", "?"),
-                epochs=training.get("epochs_run", "?"),
-                device=training.get("device", "?"),
-            )
-        )
+    """How long and where it trained; a model trained in stages (say on a GPU, then on a CPU)
+    gets one line per stage, since minutes on different machines do not add up."""
+    stages_run = training.get("stages") or []
+    rows = stages_run if len(stages_run) > 1 else [training]
+    for k, row in enumerate(rows, start=1):
+        seconds = row.get("seconds")
+        if not isinstance(seconds, (int, float)):
+            continue
+        fields = {
+            "minutes": seconds / 60,
+            "tps": row.get("tokens_per_second", "?"),
+            "epochs": row.get("epochs_run", "?"),
+            "device": stages.device_word(row.get("device") or "cpu"),
+        }
+        key = "models.training_stage" if len(rows) > 1 else "models.training_time"
+        st.caption(t(key, stage=k, **fields))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

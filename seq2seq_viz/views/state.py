@@ -322,9 +322,16 @@ def budget_label(name: str) -> str:
     budget = training_budget(name)
     if budget is None:
         return t("cell.epochs", n="?")
+    if budget[0] == "stages":
+        return t("cell.then").join(_budget_part(part) for part in budget[1:])
+    return _budget_part(budget)
+
+
+def _budget_part(budget: tuple[Any, ...]) -> str:
     if budget[0] == "minutes":
-        device = "GPU" if str(budget[2]).startswith("cuda") else "CPU"
-        return t("cell.minutes", minutes=f"{budget[1]:g}", device=device)
+        return t("cell.minutes", minutes=f"{budget[1]:g}", device=stages.device_word(budget[2]))
+    if len(budget) > 2:
+        return t("cell.epochs_on", n=budget[1], device=stages.device_word(budget[2]))
     return t("cell.epochs", n=budget[1])
 
 

@@ -1,0 +1,68 @@
+"""The sliced output-layer loss against PyTorch's own cross-entropy with autograd."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seq2seq_viz.losses import output_loss, slice_rows
+
+
+def _inputs(n=7, d=5, v=11, bias=True, seed=3):
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.randn(n, d, generator=g) * 2).requires_grad_()
+    w = torch.randn(v, d, generator=g).requires_grad_()
+    b = torch.randn(v, generator=g).requires_grad_() if bias else None
+    return x, w, b, torch.randint(0, v, (n,), generator=g)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 7, 100])
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.3])
+@pytest.mark.parametrize("bias", [True, False])
+def test_loss_nll_and_gradients_equal_cross_entropy(rows, eps, bias):
+    x, w, b, y = _inputs(bias=bias)
+    loss, nll = output_loss(x, w, b, y, eps, rows=rows)
+    (loss * 0.37).backward()  # any upstream gradient
+    mine = [t.grad.clone() for t in (x, w, b) if t is not None]
+
+    refs = [t.detach().clone().requires_grad_() if t is not None else None for t in (x, w, b)]
+    logits = F.linear(refs[0], refs[1], refs[2])
+    ref_loss = F.cross_entropy(logits, y, label_smoothing=eps, reduction="sum")
+    ref_nll = F.cross_entropy(logits, y, reduction="none")
+    (ref_loss * 0.37).backward()
+    torch.testing.assert_close(loss, ref_loss)
+    torch.testing.assert_close(nll, ref_nll)
+    for got, ref in zip(mine, [t.grad for t in refs if t is not None], strict=True):
+        torch.testing.assert_close(got, ref)
+    assert not nll.requires_grad
+
+
+def test_without_gradients_the_same_numbers_and_no_graph():
+    x, w, b, y = _inputs(n=9)
+    with torch.no_grad():
+        loss, nll = output_loss(x, w, b, y, 0.1, rows=4)
+    with_grad, nll2 = output_loss(x, w, b, y, 0.1, rows=4)
+    assert not loss.requires_grad and with_grad.requires_grad
+    torch.testing.assert_close(loss, with_grad.detach())
+    torch.testing.assert_close(nll, nll2)
+
+
+def test_gradients_add_to_other_uses_of_the_weight():
+    """The tied output matrix is also the target embedding: both gradients must add up."""
+    x, w, b, y = _inputs()
+    emb_use = w[torch.tensor([0, 3, 3])].pow(2).sum()
+    loss, _ = output_loss(x, w, b, y, 0.1, rows=2)
+    (loss + emb_use).backward()
+    ref_w = w.detach().clone().requires_grad_()
+    ref = (
+        F.cross_entropy(
+            F.linear(x.detach(), ref_w, b.detach()), y, label_smoothing=0.1, reduction="sum"
+        )
+        + ref_w[torch.tensor([0, 3, 3])].pow(2).sum()
+    )
+    ref.backward()
+    torch.testing.assert_close(w.grad, ref_w.grad)
+
+
+def test_slices_stay_small():
+    assert slice_rows(8000) * 8000 <= 1 << 21
+    assert slice_rows(5) >= 16
