@@ -24,7 +24,26 @@ from tests.conftest import make_translator
 from tests.tiny_models import fake_examples, fake_results
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-MODELS = {"soft-general": {}, "none": {"align": "none"}, "toy-dates": {}}
+MODELS = {
+    "soft-general": {},
+    "none": {"align": "none"},
+    "local-m": {"align": "local-m"},
+    "hard": {"align": "hard"},
+    "toy-dates": {},
+}
+# two training budgets, as shipped: a 6.8-minute GPU run, and 3.5 GPU minutes then CPU epochs
+GPU = {"device": "cuda", "epochs_run": 28, "seconds": 404.0, "tokens_per_second": 83045}
+GPU["config"] = {"epochs": 200, "max_minutes": 6.8}
+STAGED = {
+    "device": "cpu",
+    "epochs_run": 23,
+    "seconds": 4200.0,
+    "stages": [
+        {**GPU, "epochs_run": 12, "seconds": 200.0, "config": {"epochs": 200, "max_minutes": 3.5}},
+        {"device": "cpu", "epochs_run": 11, "seconds": 4000.0, "config": {"epochs": 11}},
+    ],
+}
+TRAINING = {"soft-general": GPU, "none": GPU, "local-m": STAGED, "hard": STAGED}
 EN, KO = strings("en"), strings("ko")
 
 
@@ -49,7 +68,7 @@ def models_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("models")
     for i, (name, overrides) in enumerate(MODELS.items()):
         settings = {"toy": "dates"} if name.startswith("toy-") else {"toy": None}
-        meta = {"data": {"settings": settings}}
+        meta = {"data": {"settings": settings}, "training": TRAINING.get(name, {})}
         model = tiny_dates_model() if name == "toy-dates" else make_translator(i + 1, **overrides)
         save_model(root / name, model, meta)
     results = fake_results(list(MODELS))
@@ -98,6 +117,20 @@ def test_conclusions_compare_translation_models_only(models_root: Path, locale: 
         assert raw not in shown, raw
     assert text["field.enc_layers"] in shown and text["field.bleu_greedy"] in shown
     captions = [c.value for c in at.caption]
+    # the shipped models hold more than one cohort: each group of conclusions says whose it is
+    cohort_word = "학습 예산" if locale == "ko-KR" else "trained"
+    heads = [m.value for m in at.markdown if m.value.startswith("**GRU") and cohort_word in m.value]
+    assert len(heads) == 2, heads
+    six, staged = (
+        ("GPU에서 6.8분", "GPU에서 3.5분 + CPU에서 11 에폭")
+        if locale == "ko-KR"
+        else ("6.8 min on GPU", "3.5 min on GPU + 11 epochs on CPU")
+    )
+    assert six in heads[0] and "soft" in heads[0] and "none" in heads[0]
+    assert staged in heads[1] and "local" in heads[1] and "hard" in heads[1]
+    assert not any("cuda" in c for c in captions)  # devices are "GPU" / "CPU" on every page
+    stage_lines = [c for c in captions if c.startswith("2단계" if locale == "ko-KR" else "Stage 2")]
+    assert len(stage_lines) == 2  # local-m's and hard's cards: one line per stage
     if locale == "ko-KR":  # the English attribution is not repeated under the Korean one
         assert not any(EN["attribution"] in c for c in captions)
 

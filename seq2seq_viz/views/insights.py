@@ -151,13 +151,28 @@ def insights(
     `cohorts`: model -> what must match for a fair comparison (the app passes the cell and the
     epochs trained). Models are only compared within one cohort; the sentences of every cohort
     are returned, the largest cohort first. None: one cohort."""
+    return [
+        item for _, found in insights_by_cohort(kinds, scores, results, cohorts) for item in found
+    ]
+
+
+def insights_by_cohort(
+    kinds: Mapping[str, str],
+    scores: Mapping[str, str],
+    results: Mapping[str, Row],
+    cohorts: Mapping[str, Hashable] | None = None,
+) -> list[tuple[list[str], list[Insight]]]:
+    """`insights`, kept apart per cohort: (the cohort's model names, its sentences), the
+    largest cohort first; cohorts with nothing to say are left out."""
     cohorts = cohorts or {}
     members: dict[Hashable, dict[str, str]] = {}
     for name, kind in kinds.items():
         members.setdefault(cohorts.get(name), {})[name] = kind
-    out: list[Insight] = []
+    out = []
     for group in sorted(members.values(), key=lambda g: -len(g)):
-        out += _cohort_insights(group, scores, results)
+        found = _cohort_insights(group, scores, results)
+        if found:
+            out.append((list(group), found))
     return out
 
 

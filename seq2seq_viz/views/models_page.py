@@ -16,7 +16,7 @@ from seq2seq_viz.i18n import strings, t
 from seq2seq_viz.views import state, toys
 from seq2seq_viz.views.common import page_header
 from seq2seq_viz.views.controls import current
-from seq2seq_viz.views.insights import insights, kind_of
+from seq2seq_viz.views.insights import insights_by_cohort, kind_of
 from seq2seq_viz.views.safe import escape_markdown
 
 ARCH_KEYS = (
@@ -92,11 +92,23 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
         n: (a.get("cell"), stages.training_budget(card.get("training") or {}))
         for (n, a), card in zip(arch.items(), cards.values())
     }
-    found = insights(kinds, {n: a.get("score", "") for n, a in arch.items()}, models, cohorts)
+    scores = {n: a.get("score", "") for n, a in arch.items()}
+    found = insights_by_cohort(kinds, scores, models, cohorts)
     if not found:
         st.info(t("models.need_more") if models else t("results.not_evaluated"))
-    for key, fields in found:
-        st.markdown("- " + t(key, **fields))
+    for names, sentences in found:
+        if len(found) > 1:  # say which models each group of sentences compares
+            cell = str(arch[names[0]].get("cell") or "gru").upper()
+            st.markdown(
+                t(
+                    "models.cohort",
+                    cell=cell,
+                    budget=state.budget_label(names[0]),
+                    models=escape_markdown(", ".join(names)),
+                )
+            )
+        for key, fields in sentences:
+            st.markdown("- " + t(key, **fields))
 
 
 def model_card(name: str, card: dict[str, Any], task: str = toys.TRANSLATION) -> None:
