@@ -140,6 +140,7 @@ def main() -> int:
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--new-batch", type=int, default=512, help="the recipe's batch size")
     ap.add_argument("--epoch", action="store_true", help="also compare one epoch's valid loss")
+    ap.add_argument("--epoch-batches", type=int, default=0, help="(a quick check) fewer batches")
     args = ap.parse_args()
 
     data_args = new_train.parse_args(
@@ -161,7 +162,7 @@ def main() -> int:
         orders = {64: order, big: bucket_batches([len(s) for s, _ in data.train], big, seed=1)}
         print(f"| threads | baseline tok/s | new tok/s | ratio | new, batch {big}: tok/s | ratio |")
         print("| --- | --- | --- | --- | --- | --- |")
-        for threads in [int(x) for x in args.threads.split(",")]:
+        for threads in [int(x) for x in args.threads.split(",") if x]:
             torch.set_num_threads(threads)
             impls = [
                 Trainer("baseline", base_train, base_model.build_model, base_config, n_src, n_tgt),
@@ -202,12 +203,16 @@ def main() -> int:
             ):
                 impl = Trainer(name, tmod, build, cmod, n_src, n_tgt, init=init)
                 torch.manual_seed(7)
-                impl.run(order, data.train)
-                val = new_train.evaluate_loss(impl.model, data.valid, 128, torch.device("cpu"))
+                impl.run(order[: args.epoch_batches or None], data.train)
+                # one evaluator for both: the trained weights in a model of today's code
+                judged = Trainer("judge", new_train, new_build, new_config, n_src, n_tgt).model
+                judged.load_state_dict(impl.model.state_dict())
+                val = new_train.evaluate_loss(judged, data.valid, 128, torch.device("cpu"))
+                own = tmod.evaluate_loss(impl.model, data.valid, 128, torch.device("cpu"))
                 results.append(val)
                 print(
-                    f"one epoch, {name}: valid NLL {val:.4f} "
-                    f"({impl.seconds / 60:.1f} min, {impl.rate:,.0f} tok/s)"
+                    f"one epoch, {name}: valid NLL {val:.4f} (its own code's evaluator: "
+                    f"{own:.4f}; {impl.seconds / 60:.1f} min, {impl.rate:,.0f} tok/s)"
                 )
             print(f"valid NLL difference: {results[1] - results[0]:+.4f}")
     return 0
