@@ -499,3 +499,20 @@ def test_fast_figures_equal_plotly_figures(variant: dict, template) -> None:
                         assert got == want, (kind, t, big, decode)
     finally:
         pio.templates.default = before
+
+
+def test_wrap_title_breaks_at_spaces_counting_wide_characters_twice_and_tags_never():
+    from seq2seq_viz.figures.common import _visible_width, wrap_title
+
+    assert _visible_width("h<sub>i</sub>") == 2
+    assert _visible_width("디코더") == 6
+    text = "Encoder states h<sub>i</sub> (one row per source token)"
+    lines = wrap_title(text, 26).split("<br>")
+    assert len(lines) == 2 and " ".join(lines) == text  # nothing lost, only broken
+    assert all(_visible_width(line) <= 26 for line in lines)
+    ko = wrap_title("디코더의 한 시점: S = 6, H = 256", 26).split("<br>")
+    assert len(ko) == 2 and all(_visible_width(line) <= 26 for line in ko)
+    assert wrap_title("short", 26) == "short"
+    assert (
+        wrap_title("averyveryverylongwordwithoutspaces", 5) == "averyveryverylongwordwithoutspaces"
+    )

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import functools
 import html
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -298,6 +299,27 @@ def _token_axis(ticks: Sequence[str], title: str, *, horizontal: bool = True) ->
     if horizontal and n > 8:  # up to 8, plotly's default turns labels only if they collide
         axis["tickangle"] = -45 if n <= 20 else -90
     return axis
+
+
+def _visible_width(text: str) -> int:
+    """Width of a plotly label in narrow characters: tags (<sub>...) take none, and wide
+    characters (Hangul, CJK) take two."""
+    import unicodedata
+
+    plain = re.sub(r"<[^>]*>", "", text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in plain)
+
+
+def wrap_title(title: str, width: int) -> str:
+    """A figure title broken into lines of at most `width` narrow characters at spaces
+    (plotly never wraps a title: a long one runs off a narrow column)."""
+    lines: list[str] = []
+    for word in title.split(" "):
+        if lines and _visible_width(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def _finish(fig: go.Figure, title: str, height: int, template: str | None) -> go.Figure:

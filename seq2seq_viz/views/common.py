@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from seq2seq_viz.config import DecodeConfig
+from seq2seq_viz.figures.common import wrap_title
 from seq2seq_viz.i18n import figure_labels, t
 from seq2seq_viz.text import UNK, detokenize
 from seq2seq_viz.trace import DecodeTrace
@@ -79,11 +80,33 @@ def plot_config(filename: str) -> dict[str, Any]:
     }
 
 
-def chart(fig: go.Figure, key: str, presentation: bool = False) -> None:
-    """Draw a freshly built figure; in presentation mode with projector-sized type."""
-    st.plotly_chart(
-        enlarge(fig) if presentation else fig, key=key, config=plot_config(key), width="stretch"
-    )
+def chart(
+    fig: go.Figure, key: str, presentation: bool = False, title_width: int | None = None
+) -> None:
+    """Draw a freshly built figure; in presentation mode with projector-sized type.
+    `title_width`: break the title into lines of about that many characters (a narrow column)."""
+    fig = enlarge(fig) if presentation else fig
+    if title_width:
+        _wrap_title(fig, title_width)
+    st.plotly_chart(fig, key=key, config=plot_config(key), width="stretch")
+
+
+def _wrap_title(fig: go.Figure, width: int) -> None:
+    layout = fig.layout if isinstance(fig.layout, dict) else fig.layout.to_plotly_json()
+    title = layout.get("title") or {}
+    text = title.get("text") if isinstance(title, dict) else None
+    if not text:
+        return
+    wrapped = wrap_title(text, width)
+    extra = wrapped.count("<br>") * 32  # one line of projector-sized title type
+    if extra:
+        margin = dict(layout.get("margin") or {})
+        height = int(layout.get("height") or 420) + extra
+        fig.update_layout(  # plotly places a multi-line title by its first line: move it down
+            title={"text": wrapped, "y": 0.99 - extra / height},
+            margin={"t": int(margin.get("t") or 72) + extra},
+            height=height,
+        )
 
 
 def show(

@@ -25,6 +25,9 @@ from seq2seq_viz.views.common import chart, escape_markdown, fetch_trace, labels
 from seq2seq_viz.views.controls import Controls, current
 
 VARIANTS = ("soft-general", "local-m", "local-p", "hard")
+# title lines in the two columns, in narrow characters of projector-sized type (a laptop's
+# 1366 px leaves the left column about 400 px; plotly never wraps a title itself)
+LEFT, RIGHT = 26, 36
 # Constant CSS (no user text): type readable from the back of a room at 1920x1080.
 LESSON_CSS = """<style>
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
@@ -32,6 +35,10 @@ LESSON_CSS = """<style>
 [data-testid="stMainBlockContainer"] h2 { font-size: 2.3rem !important; }
 [data-testid="stMainBlockContainer"] .stButton button { font-size: 1.35rem; min-height: 3rem; }
 [data-testid="stMainBlockContainer"] input { font-size: 1.3rem !important; }
+@media (max-width: 640px) {  /* a phone: keep the diagram's proportions, swipe it sideways */
+  .st-key-lesson_diagram_box { overflow-x: auto; }
+  .st-key-lesson_diagram_box > div { min-width: 620px; }
+}
 </style>"""
 
 
@@ -99,7 +106,8 @@ def _diagram(c: Controls, trace: DecodeTrace, stage: str) -> None:
     V = state.model_config(c.model).tgt_vocab_size
     attention = trace.align_name != "none"
     fig = lesson_diagram_figure(stage, S, H, V, attention=attention, labels=labels())
-    chart(fig, "lesson_diagram", True)
+    with st.container(key="lesson_diagram_box"):  # scrolls sideways on a phone (LESSON_CSS)
+        chart(fig, "lesson_diagram", True, LEFT)
 
 
 def _translation(label: str, trace: DecodeTrace, lang: str) -> None:
@@ -118,7 +126,7 @@ def _bottleneck(c: Controls, trace: DecodeTrace, step: int) -> None:
     _translation(t("lesson.none_output"), plain, lang)
     _translation(t("lesson.attention_output", model=c.model), trace, lang)
     st.caption(t("lesson.bottleneck.caption", S=len(plain.src_tokens)))
-    chart(figures.encoder_states_figure(plain, labels=labels()), "lesson_none_states", True)
+    chart(figures.encoder_states_figure(plain, labels=labels()), "lesson_none_states", True, RIGHT)
 
 
 def _figure_view(builder):
@@ -126,7 +134,7 @@ def _figure_view(builder):
         if trace.align_name == "none":
             st.info(t("lesson.no_attention"))
             return
-        chart(builder(trace, step, labels=labels()), f"lesson_{builder.__name__}", True)
+        chart(builder(trace, step, labels=labels()), f"lesson_{builder.__name__}", True, RIGHT)
 
     return view
 
@@ -155,7 +163,7 @@ def _beam(c: Controls, trace: DecodeTrace, step: int) -> None:
         return
     _translation(t("beam.greedy"), trace, lang)
     _translation(t("beam.best"), beam, lang)
-    chart(figures.beam_tree_figure(beam, labels=labels()), "lesson_beam", True)
+    chart(figures.beam_tree_figure(beam, labels=labels()), "lesson_beam", True, RIGHT)
 
 
 def _variants(c: Controls, trace: DecodeTrace, step: int) -> None:
@@ -179,7 +187,7 @@ STAGE_VIEWS = {
     "distribution": _figure_view(figures.weights_figure),
     "context": _figure_view(figures.context_figure),
     "concat": lambda c, trace, step: chart(
-        attentional_figure(trace, step, labels=labels()), "lesson_concat", True
+        attentional_figure(trace, step, labels=labels()), "lesson_concat", True, RIGHT
     ),
     "output": _figure_view(figures.output_figure),
     "teacher": _teacher,
