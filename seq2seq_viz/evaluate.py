@@ -226,11 +226,21 @@ def model_row(name: str, config: dict[str, Any], metrics: dict[str, Any], folder
         if "exact_match" in metrics
         else f"chrF {metrics.get('chrf_beam5', 'n/a')}, ppl {metrics.get('ppl', 'n/a')}"
     )
-    minutes = training.get("seconds", 0) / 60
     return (
         f"| `{name}` | {data_summary(config.get('data', {}))} | {scores} | {extra} | "
-        f"{minutes:.1f} min ({training.get('device', 'cpu')}, {training.get('epochs_run', '?')} "
-        f"epochs) | {size_mb:.1f} MB | `{training.get('command', '?')}` |"
+        f"{training_time(training)} | {size_mb:.1f} MB | `{training.get('command', '?')}` |"
+    )
+
+
+def training_time(training: dict[str, Any]) -> str:
+    """The training time column, e.g. 6.7 min (GPU, 28 epochs); a staged model's stages are
+    joined with " + " (minutes on different machines are not added up)."""
+    stages = training.get("stages") or []
+    rows = stages if len(stages) > 1 else [training]
+    return " + ".join(
+        f"{(row.get('seconds') or 0) / 60:.1f} min ({device_word(row.get('device') or 'cpu')}, "
+        f"{row.get('epochs_run', '?')} epochs)"
+        for row in rows
     )
 
 

@@ -90,3 +90,12 @@ def test_a_gpu_stage_then_a_cpu_stage_is_a_budget_of_both():
     # a record merged before stages kept their device still has a budget
     del merged["stages"][0]["device"]
     assert training_budget(merged)[1] == ("minutes", 3.5, "cpu")
+
+
+def test_the_model_table_lists_each_stage_s_time_on_its_device():
+    from seq2seq_viz.evaluate import training_time
+
+    gpu = {**_record(12, 200.0, "gpu", 1.19), "device": "cuda"}
+    cpu = {**_record(11, 3000.0, "cpu", 1.1), "device": "cpu"}
+    assert training_time(gpu) == "3.3 min (GPU, 12 epochs)"
+    assert training_time(merge(gpu, cpu)) == "3.3 min (GPU, 12 epochs) + 50.0 min (CPU, 11 epochs)"
