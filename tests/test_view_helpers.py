@@ -65,19 +65,24 @@ def test_insights_compare_only_models_of_one_cohort() -> None:
 
 
 def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
-    """The first GPU run (6.8 min) and the shorter second one (3.5 min) are two cohorts; the
-    labels are what the compare and cell pages print, in both languages."""
+    """The first GPU run (6.8 min), the shorter second one (3.5 min) and local-m (3.5 GPU
+    minutes, then 11 CPU epochs) are three cohorts; the labels are what the compare and cell
+    pages print, in both languages."""
     from seq2seq_viz.i18n import get_language, set_language
     from seq2seq_viz.views import state
 
     before = get_language()
-    budgets = {n: state.training_budget(n) for n in ("soft-dot", "hard", "none", "local-m")}
+    names = ("soft-dot", "hard", "none", "local-p", "local-m")
+    budgets = {n: state.training_budget(n) for n in names}
     assert budgets["soft-dot"] == budgets["hard"] == budgets["none"] == ("minutes", 6.8, "cuda")
-    assert budgets["local-m"] == ("minutes", 3.5, "cuda")
+    assert budgets["local-p"] == ("minutes", 3.5, "cuda")
+    assert budgets["local-m"] == ("stages", ("minutes", 3.5, "cuda"), ("epochs", 11, "cpu"))
     try:
         set_language("en")
         assert state.budget_label("soft-dot") == "6.8 min on GPU"
+        assert state.budget_label("local-m") == "3.5 min on GPU + 11 epochs on CPU"
         set_language("ko")
-        assert state.budget_label("local-m") == "GPU에서 3.5분"
+        assert state.budget_label("local-p") == "GPU에서 3.5분"
+        assert state.budget_label("local-m") == "GPU에서 3.5분 + CPU에서 11 에폭"
     finally:
         set_language(before)
