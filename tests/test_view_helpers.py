@@ -72,17 +72,17 @@ def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
     from seq2seq_viz.views import state
 
     before = get_language()
-    names = ("soft-dot", "hard", "none", "local-p", "local-m")
+    names = ("soft-dot", "hard", "none", "self-attn", "local-m")
     budgets = {n: state.training_budget(n) for n in names}
     assert budgets["soft-dot"] == budgets["hard"] == budgets["none"] == ("minutes", 6.8, "cuda")
-    assert budgets["local-p"] == ("minutes", 3.5, "cuda")
+    assert budgets["self-attn"] == ("minutes", 3.5, "cuda")
     assert budgets["local-m"] == ("stages", ("minutes", 3.5, "cuda"), ("epochs", 11, "cpu"))
     try:
         set_language("en")
         assert state.budget_label("soft-dot") == "6.8 min on GPU"
         assert state.budget_label("local-m") == "3.5 min on GPU + 11 epochs on CPU"
         set_language("ko")
-        assert state.budget_label("local-p") == "GPU에서 3.5분"
+        assert state.budget_label("self-attn") == "GPU에서 3.5분"
         assert state.budget_label("local-m") == "GPU에서 3.5분 + CPU에서 11 에폭"
     finally:
         set_language(before)
