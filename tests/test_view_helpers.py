@@ -77,6 +77,7 @@ def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
     assert budgets["soft-dot"] == budgets["hard"] == budgets["none"] == ("minutes", 6.8, "cuda")
     assert budgets["self-attn"] == ("minutes", 3.5, "cuda")
     assert budgets["local-m"] == ("stages", ("minutes", 3.5, "cuda"), ("epochs", 11, "cpu"))
+    assert state.training_budget("local-p") == budgets["local-m"]  # one cohort
     try:
         set_language("en")
         assert state.budget_label("soft-dot") == "6.8 min on GPU"
