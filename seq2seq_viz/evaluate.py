@@ -30,7 +30,7 @@ from . import data as D
 from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes, load_model, read_config
 from .config import DecodeConfig
 from .decode import Translator
-from .stages import device_word, training_budget
+from .stages import device_word, stage_records, training_budget
 from .teaching import teaching_json
 from .text import UNK, detokenize, normalize
 from .train import evaluate_loss
@@ -235,12 +235,10 @@ def model_row(name: str, config: dict[str, Any], metrics: dict[str, Any], folder
 def training_time(training: dict[str, Any]) -> str:
     """The training time column, e.g. 6.7 min (GPU, 28 epochs); a staged model's stages are
     joined with " + " (minutes on different machines are not added up)."""
-    stages = training.get("stages") or []
-    rows = stages if len(stages) > 1 else [training]
     return " + ".join(
         f"{(row.get('seconds') or 0) / 60:.1f} min ({device_word(row.get('device') or 'cpu')}, "
         f"{row.get('epochs_run', '?')} epochs)"
-        for row in rows
+        for row in stage_records(training)
     )
 
 

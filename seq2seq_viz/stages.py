@@ -29,8 +29,9 @@ STAGE_KEYS = (
 )
 
 
-def _stages(training: dict[str, Any]) -> list[dict[str, Any]]:
-    """The stages a training record holds (a single-stage record is one stage)."""
+def stage_records(training: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stages a training record holds (a single-stage record is one stage), each with its
+    command, settings, seconds, epochs, tokens/s, code version and device."""
     if training.get("stages"):
         return list(training["stages"])
     return [{k: training.get(k) for k in STAGE_KEYS}]
@@ -70,7 +71,7 @@ def _stage_budget(training: dict[str, Any], with_device: bool = False) -> tuple[
 def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """The training record of `previous` followed by `new` (both config.json "training")."""
     done = int(previous.get("epochs_run") or 0)
-    stage = len(_stages(previous)) + 1
+    stage = len(stage_records(previous)) + 1
     history = list(previous.get("history") or [])
     for row in new.get("history") or []:  # its seconds stay the stage's own
         history.append({**row, "epoch": done + int(row["epoch"]), "stage": stage})
@@ -83,7 +84,7 @@ def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "epochs_run": done + int(new.get("epochs_run") or 0),
         "best_epoch": done + int(new.get("best_epoch") or 0),
         "history": history,
-        "stages": [*_stages(previous), {k: new.get(k) for k in STAGE_KEYS}],
+        "stages": [*stage_records(previous), {k: new.get(k) for k in STAGE_KEYS}],
     }
 
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     old = json.loads((args.previous / CONFIG).read_text(encoding="utf-8"))
     config = json.loads((args.new / CONFIG).read_text(encoding="utf-8"))
     if "stages" in config.get("training", {}) and len(config["training"]["stages"]) > len(
-        _stages(old["training"])
+        stage_records(old["training"])
     ):
         raise SystemExit(f"{args.new}: already merged")
     config["training"] = merge(old["training"], config["training"])

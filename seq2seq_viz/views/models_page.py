@@ -210,8 +210,7 @@ def _data_facts(data: dict[str, Any]) -> dict[str, Any]:
 def _training(training: dict[str, Any]) -> None:
     """How long and where it trained; a model trained in stages (say on a GPU, then on a CPU)
     gets one line per stage, since minutes on different machines do not add up."""
-    stages_run = training.get("stages") or []
-    rows = stages_run if len(stages_run) > 1 else [training]
+    rows = stages.stage_records(training)
     for k, row in enumerate(rows, start=1):
         seconds = row.get("seconds")
         if not isinstance(seconds, (int, float)):
