@@ -150,6 +150,8 @@ def test_figures_draw_the_trace_and_equations_print_its_numbers(cell):
     assert len(lines) == {"rnn": 1, "gru": 4, "lstm": 6}[cell]
     assert f"[{steps.h[2, 0]:.3f}, {steps.h[2, 1]:.3f}, \\dots]" in lines[-1]
     assert "h_{t+1}" in " ".join(lines)
+    for block in lines:  # two vectors per line at most: four ran off a laptop's column
+        assert max(row.count(r"\dots]") for row in block.split(r" \\ ")) <= 2, block
     with pytest.raises(ValueError, match="out of range"):
         cell_equations(steps, cell, len(trace.tokens))
     with pytest.raises(ValueError, match="tokens"):

@@ -232,4 +232,6 @@ def beam_tree_figure(
     span = max(y.values()) + 0.5
     fig.update_yaxes(visible=False, range=[span, -0.5])
     auto = min(_auto(None, round(span), 26, 150, least=320), MAX_HEIGHT)
-    return _finish(fig, lab["beam_title"], height or auto, template)
+    fig = _finish(fig, lab["beam_title"], height or auto, template)
+    # the legend starts at the root's side: a tree wider than a phone is seen from there first
+    return fig.update_layout(legend={"x": 0, "xanchor": "left"})

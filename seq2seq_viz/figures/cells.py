@@ -150,9 +150,16 @@ def vec(values: np.ndarray, dims: int) -> str:
     return f"[{head}{more}]"
 
 
-def _aligned(lhs: str, *rhs: str) -> str:
-    """One equation over several lines: lhs = rhs[0] = rhs[1] = ..."""
-    body = r" \\ ".join(("" if k == 0 else "&") + f"= {r}" for k, r in enumerate(rhs))
+def _aligned(lhs: str, *rhs: str | tuple[str, ...]) -> str:
+    """One equation over several lines: lhs = rhs[0] = rhs[1] = ...; a tuple is one
+    right-hand side too long for a line (four vectors do not fit a laptop's column): its
+    parts go on lines of their own, indented under the first."""
+    lines = []
+    for k, side in enumerate(rhs):
+        first, *rest = (side,) if isinstance(side, str) else side
+        lines.append(("" if k == 0 else "&") + f"= {first}")
+        lines += [rf"&\qquad {part}" for part in rest]
+    body = r" \\ ".join(lines)
     return rf"\begin{{aligned}} {lhs} &{body} \end{{aligned}}"
 
 
@@ -192,13 +199,16 @@ def cell_equations(steps: CellSteps, cell: str, t: int, dims: int = 4) -> list[s
             _aligned(
                 "n_t",
                 rf"\tanh(W_{{in}} x_t + b_{{in}} + r_t \odot (W_{{hn}} {prev} + b_{{hn}}))",
-                rf"\tanh({v(xp['n'])} + {v(g['r'])} \odot {v(hp['n'])})",
+                (rf"\tanh({v(xp['n'])}", rf"+ {v(g['r'])} \odot {v(hp['n'])})"),
                 v(g["n"]),
             ),
             _aligned(
                 "h_t",
                 rf"(1 - z_t) \odot n_t + z_t \odot {prev}",
-                rf"(1 - {v(g['z'])}) \odot {v(g['n'])} + {v(g['z'])} \odot {v(steps.h_prev)}",
+                (
+                    rf"(1 - {v(g['z'])}) \odot {v(g['n'])}",
+                    rf"+ {v(g['z'])} \odot {v(steps.h_prev)}",
+                ),
                 v(steps.h),
             ),
         ]
@@ -210,7 +220,7 @@ def cell_equations(steps: CellSteps, cell: str, t: int, dims: int = 4) -> list[s
         _aligned(
             "C_t",
             rf"f_t \odot {cprev} + i_t \odot g_t",
-            rf"{v(g['f'])} \odot {v(steps.c_prev)} + {v(g['i'])} \odot {v(g['g'])}",
+            (rf"{v(g['f'])} \odot {v(steps.c_prev)}", rf"+ {v(g['i'])} \odot {v(g['g'])}"),
             v(steps.c),
         ),
         _aligned(

@@ -18,7 +18,7 @@ from seq2seq_viz.views.controls import Controls, current
 from seq2seq_viz.views.safe import escape_markdown
 
 CELL_NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
-DIMS = 3  # units printed in the filled-in equations (four vectors must fit on one line)
+DIMS = 3  # units printed in the filled-in equations (a line holds two vectors, three at most)
 # The comparison's slots: (cell, attention?) -> the shipped model names that fill it, preferred
 # first. Every model of the same recipe (global attention or none, no self-attention) qualifies.
 SLOTS: dict[tuple[str, bool], tuple[str, ...]] = {

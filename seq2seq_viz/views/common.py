@@ -91,6 +91,24 @@ def chart(
     st.plotly_chart(fig, key=key, config=plot_config(key), width="stretch")
 
 
+PHONE_MAX_WIDTH = 640  # px: below this the window is a phone's (the CSS @media rules)
+TREE_COLUMN_PX = 80  # a beam tree's room per output step for a label ("question -4.89")
+
+
+def swipe_box(key: str, min_width: int) -> Any:
+    """A container that stays at least `min_width` px wide on a phone: a figure whose labels
+    crowd when squeezed keeps its proportions and scrolls sideways inside the box (the page
+    itself never does). Elsewhere it is an ordinary container. The CSS holds no user text."""
+    if not key.replace("_", "").isalnum():
+        raise ValueError(f"swipe_box key must be letters, digits and _: {key!r}")
+    st.html(
+        f"<style>@media (max-width: {PHONE_MAX_WIDTH}px) {{"
+        f" .st-key-{key} {{ overflow-x: auto; }}"
+        f" .st-key-{key} > div {{ min-width: {int(min_width)}px; }} }}</style>"
+    )
+    return st.container(key=key)
+
+
 def _wrap_title(fig: go.Figure, width: int) -> None:
     layout = fig.layout if isinstance(fig.layout, dict) else fig.layout.to_plotly_json()
     title = layout.get("title") or {}

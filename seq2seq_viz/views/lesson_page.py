@@ -21,7 +21,14 @@ from seq2seq_viz.i18n import t
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import lesson_keys, state
-from seq2seq_viz.views.common import chart, escape_markdown, fetch_trace, labels
+from seq2seq_viz.views.common import (
+    TREE_COLUMN_PX,
+    chart,
+    escape_markdown,
+    fetch_trace,
+    labels,
+    swipe_box,
+)
 from seq2seq_viz.views.controls import Controls, current
 
 VARIANTS = ("soft-general", "local-m", "local-p", "hard")
@@ -35,10 +42,6 @@ LESSON_CSS = """<style>
 [data-testid="stMainBlockContainer"] h2 { font-size: 2.3rem !important; }
 [data-testid="stMainBlockContainer"] .stButton button { font-size: 1.35rem; min-height: 3rem; }
 [data-testid="stMainBlockContainer"] input { font-size: 1.3rem !important; }
-@media (max-width: 640px) {  /* a phone: keep the diagram's proportions, swipe it sideways */
-  .st-key-lesson_diagram_box { overflow-x: auto; }
-  .st-key-lesson_diagram_box > div { min-width: 620px; }
-}
 </style>"""
 
 
@@ -106,7 +109,7 @@ def _diagram(c: Controls, trace: DecodeTrace, stage: str) -> None:
     V = state.model_config(c.model).tgt_vocab_size
     attention = trace.align_name != "none"
     fig = lesson_diagram_figure(stage, S, H, V, attention=attention, labels=labels())
-    with st.container(key="lesson_diagram_box"):  # scrolls sideways on a phone (LESSON_CSS)
+    with swipe_box("lesson_diagram_box", 620):  # a phone: keep its proportions, swipe it
         chart(fig, "lesson_diagram", True, LEFT)
 
 
@@ -163,7 +166,9 @@ def _beam(c: Controls, trace: DecodeTrace, step: int) -> None:
         return
     _translation(t("beam.greedy"), trace, lang)
     _translation(t("beam.best"), beam, lang)
-    chart(figures.beam_tree_figure(beam, labels=labels()), "lesson_beam", True, RIGHT)
+    steps = max((node.step for node in beam.beam_nodes), default=beam.n_steps)
+    with swipe_box("lesson_beam_box", TREE_COLUMN_PX * (steps + 3)):
+        chart(figures.beam_tree_figure(beam, labels=labels()), "lesson_beam", True, RIGHT)
 
 
 def _variants(c: Controls, trace: DecodeTrace, step: int) -> None:
