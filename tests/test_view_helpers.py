@@ -87,3 +87,39 @@ def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
         assert state.budget_label("local-m") == "GPU에서 3.5분 + CPU에서 11 에폭"
     finally:
         set_language(before)
+
+
+def _by_length(**buckets: float) -> dict:
+    return {"bleu_by_length": [{"bucket": b, "bleu": v, "n": 5} for b, v in buckets.items()]}
+
+
+def test_length_memory_keeps_the_share_of_short_sentence_bleu_on_the_longest() -> None:
+    """Numbers of the shipped cells (3.5 GPU minutes): the ratio is long / short over the first
+    and last bucket every model has, best keeper first; a claim of the notes is judged from them."""
+    from seq2seq_viz.views.insights import length_memory, memory_verdicts
+
+    results = {
+        "lstm-attn": _by_length(**{"1-4": 40.73, "5-7": 44.7, "12+": 34.58}),
+        "rnn-attn": _by_length(**{"1-4": 36.22, "5-7": 33.57, "12+": 26.51}),
+        "lstm-none": _by_length(**{"1-4": 42.66, "12+": 15.73}),  # no 5-7: not needed
+        "unscored": {},
+    }
+    short, long, kept = length_memory(list(results), results)
+    assert (short, long) == ("1-4", "12+")
+    assert [k[0] for k in kept] == ["lstm-attn", "rnn-attn", "lstm-none"]
+    for name, a, b, share in kept:
+        rows = {x["bucket"]: x["bleu"] for x in results[name]["bleu_by_length"]}
+        assert (a, b) == (rows["1-4"], rows["12+"]) and abs(share - b / a) < 1e-12
+    cells = {"lstm-attn": "lstm", "rnn-attn": "rnn", "lstm-none": "lstm"}
+    attends = {"lstm-attn": True, "rnn-attn": True, "lstm-none": False}
+    assert memory_verdicts(kept, cells, attends) == [
+        ("cell.memory_attention.agree", {"cell": "LSTM"}),
+        ("cell.memory_gates.agree", {"gated": "LSTM"}),
+    ]
+    # an RNN that keeps more than the LSTM: the numbers, not the notes, decide
+    results["rnn-attn"] = _by_length(**{"1-4": 30.0, "12+": 29.0})
+    verdicts = dict(memory_verdicts(length_memory(list(results), results)[2], cells, attends))
+    assert "cell.memory_gates.disagree" in verdicts and "cell.memory_attention.agree" in verdicts
+    # nothing to compare: one model, or no two buckets in common
+    assert length_memory(["lstm-attn"], results) is None
+    assert length_memory(["x", "y"], {"x": _by_length(a=1.0), "y": _by_length(b=2.0)}) is None

@@ -96,4 +96,11 @@ def bleu_by_length_figure(
         title={"text": lab["length_bucket"]},
     )
     fig.update_yaxes(title={"text": lab["bleu"]}, rangemode="tozero")
-    return _finish(fig, lab["bleu_title"], height or 400, template)
+    if len(models) <= 2:
+        return _finish(fig, lab["bleu_title"], height or 400, template)
+    # many models: their legend goes under the axis (above it, its rows ran into the title)
+    fig = _finish(fig, lab["bleu_title"], height or 400 + 22 * len(models), template)
+    return fig.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
+        margin={"t": 48},
+    )

@@ -15,6 +15,7 @@ from seq2seq_viz.i18n import t
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import chart, labels, page_header
 from seq2seq_viz.views.controls import Controls, current
+from seq2seq_viz.views.insights import length_memory, memory_verdicts
 from seq2seq_viz.views.safe import escape_markdown
 
 CELL_NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
@@ -187,6 +188,29 @@ def _by_cell(c: Controls) -> None:
         st.info(t("results.not_evaluated"))
     if missing:
         st.caption(t("cell.missing", slots=", ".join(slot_label(s) for s in missing)))
+    _memory(chosen, results)
+
+
+def _memory(chosen: dict[tuple[str, bool], str], results: Mapping[str, Any]) -> None:
+    """The chart's point in numbers, per training budget (only equal budgets compare): how
+    much of its short-sentence BLEU each model keeps on the longest sentences, and whether
+    that agrees with the notes (attention keeps more; gates keep more than a plain RNN)."""
+    budgets: dict[str, list[str]] = {}
+    for name in chosen.values():
+        budgets.setdefault(_epochs(name), []).append(name)
+    cells = {name: cell for (cell, _), name in chosen.items()}
+    attends = {name: attn for (_, attn), name in chosen.items()}
+    for budget, names in budgets.items():
+        found = length_memory(names, results)
+        if found is None:
+            continue
+        short, long, kept = found
+        listing = ", ".join(
+            f"{escape_markdown(n)} {100 * k:.0f}% ({a:.1f} → {b:.1f})" for n, a, b, k in kept
+        )
+        lines = [t("cell.memory", budget=budget, short=short, long=long, listing=listing)]
+        lines += [t(key, **fields) for key, fields in memory_verdicts(kept, cells, attends)]
+        st.markdown("\n".join(f"- {line}" for line in lines))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -191,3 +191,53 @@ def _cohort_insights(
 
 def kind_of(align: str, self_attn: bool) -> str:
     return "self-attn" if self_attn else align
+
+
+def length_memory(
+    names: list[str], results: Mapping[str, Row]
+) -> tuple[str, str, list[tuple[str, float, float, float]]] | None:
+    """How much of its BLEU on the shortest sources each model keeps on the longest: the
+    buckets compared (the first and the last that every model has) and, per model, (name,
+    BLEU short, BLEU long, kept = long / short), the best keeper first. None: fewer than two
+    models with BLEU by length, or no two buckets in common."""
+    rows = {
+        n: {b["bucket"]: float(b["bleu"]) for b in _buckets(results.get(n) or {})} for n in names
+    }
+    rows = {n: r for n, r in rows.items() if r}
+    if len(rows) < 2:
+        return None
+    order = [b["bucket"] for b in _buckets(results[next(iter(rows))])]
+    common = [b for b in order if all(b in r for r in rows.values())]
+    if len(common) < 2:
+        return None
+    short, long = common[0], common[-1]
+    kept = [
+        (n, r[short], r[long], r[long] / r[short] if r[short] > 0 else 0.0) for n, r in rows.items()
+    ]
+    return short, long, sorted(kept, key=lambda k: -k[3])
+
+
+def memory_verdicts(
+    kept: list[tuple[str, float, float, float]],
+    cells: Mapping[str, str],
+    attends: Mapping[str, bool],
+) -> list[Insight]:
+    """The lecture notes' two claims, checked on `length_memory`'s numbers (one budget):
+    attention keeps more of a long sentence than no attention with the same cell; a gated cell
+    (every LSTM and GRU) with attention keeps more than the plain RNN with attention. A claim is
+    only judged when both sides have a model; "agree" or "disagree" is what the numbers say."""
+    share = {n: k for n, _, _, k in kept}
+    out: list[Insight] = []
+    for cell in sorted({cells[n] for n in share}):
+        att = [share[n] for n in share if cells[n] == cell and attends[n]]
+        plain = [share[n] for n in share if cells[n] == cell and not attends[n]]
+        if att and plain:
+            verdict = "agree" if min(att) > max(plain) else "disagree"
+            out.append((f"cell.memory_attention.{verdict}", {"cell": cell.upper()}))
+    rnn = [share[n] for n in share if cells[n] == "rnn" and attends[n]]
+    gated = sorted({cells[n] for n in share if cells[n] in ("lstm", "gru") and attends[n]})
+    if rnn and gated:
+        worst = min(share[n] for n in share if cells[n] in gated and attends[n])
+        verdict = "agree" if worst > max(rnn) else "disagree"
+        out.append((f"cell.memory_gates.{verdict}", {"gated": ", ".join(c.upper() for c in gated)}))
+    return out
