@@ -28,12 +28,12 @@ def test_every_stage_lights_its_parts(stage):
 def test_the_bottleneck_has_one_vector_and_no_attention():
     fig = lesson_diagram_figure("bottleneck", S=5, H=6, V=10)
     texts = " ".join(a.text for a in fig.layout.annotations if a.text)
-    assert "one vector" in texts and "scores e" not in texts
+    assert "one vector" in texts and "scores<br>e" not in texts
     plain = lesson_diagram_figure("output", S=5, H=6, V=10, attention=False)
-    assert "scores e" not in " ".join(a.text for a in plain.layout.annotations if a.text)
+    assert "scores<br>e" not in " ".join(a.text for a in plain.layout.annotations if a.text)
     attn = lesson_diagram_figure("score", S=5, H=6, V=10)
-    assert "scores e" in " ".join(a.text for a in attn.layout.annotations if a.text)
-    assert "[c<sub>t</sub> ; s<sub>t</sub>]: 12" in " ".join(
+    assert "scores<br>e" in " ".join(a.text for a in attn.layout.annotations if a.text)
+    assert "[c<sub>t</sub> ; s<sub>t</sub>]<br>12<br>" in " ".join(
         a.text for a in attn.layout.annotations if a.text
     )
 

@@ -247,14 +247,14 @@ DEFAULT_LABELS: dict[str, str] = {
     # the lesson's diagram (figures/lesson.py)
     "diagram_title": "One decoder step: S = {S}, H = {H}, V = {V}",
     "diagram_source": "x<sub>1</sub> … x<sub>S</sub><br>S = {S}",
-    "diagram_encoder": "encoder<br>h<sub>i</sub>: H = {H}",
+    "diagram_encoder": "encoder<br>h<sub>i</sub><br>H = {H}",
     "diagram_summary": "one vector<br>h<sub>S</sub>",
-    "diagram_decoder": "decoder<br>s<sub>t</sub>: H = {H}",
-    "diagram_score": "scores e",
+    "diagram_decoder": "decoder<br>s<sub>t</sub><br>H = {H}",
+    "diagram_score": "scores<br>e",
     "diagram_weights": "softmax<br>→ a",
     "diagram_context": "c<sub>t</sub> =<br>Σ a<sub>i</sub>h<sub>i</sub>",
-    "diagram_concat": "[c<sub>t</sub> ; s<sub>t</sub>]: {H2}<br>tanh → h̃<sub>t</sub>",
-    "diagram_output": "softmax<br>V = {V} → y<sub>t</sub>",
+    "diagram_concat": "[c<sub>t</sub> ; s<sub>t</sub>]<br>{H2}<br>tanh → h̃<sub>t</sub>",
+    "diagram_output": "softmax<br>V = {V}<br>→ y<sub>t</sub>",
 }
 
 BLUE, ORANGE, VERMILLION = "#0072B2", "#E69F00", "#D55E00"

@@ -44,11 +44,11 @@ BOXES = {
     "encoder": (0.5, 0.75, 0.9, 0.45, "diagram_encoder"),
     "summary": (1.55, 1.3, 0.8, 0.28, "diagram_summary"),
     "decoder": (2.6, 0.2, 0.9, 0.4, "diagram_decoder"),
-    "score": (1.6, 0.75, 0.55, 0.3, "diagram_score"),
-    "weights": (2.25, 0.75, 0.55, 0.3, "diagram_weights"),
-    "context": (2.9, 0.75, 0.55, 0.3, "diagram_context"),
-    "concat": (3.65, 0.75, 0.75, 0.3, "diagram_concat"),
-    "output": (3.65, 0.2, 0.75, 0.4, "diagram_output"),
+    "score": (1.55, 0.75, 0.6, 0.3, "diagram_score"),
+    "weights": (2.25, 0.75, 0.66, 0.3, "diagram_weights"),
+    "context": (2.95, 0.75, 0.6, 0.3, "diagram_context"),
+    "concat": (3.8, 0.75, 0.85, 0.36, "diagram_concat"),
+    "output": (3.8, 0.2, 0.85, 0.4, "diagram_output"),
 }
 ARROWS = (  # (from part, to part, needed by)
     ("source", "encoder", "source"),
@@ -106,7 +106,7 @@ def lesson_diagram_figure(
             y=y,
             text=lab[key].format(**sizes),
             showarrow=False,
-            font={"size": 17 if on else 14, "color": None if on else GREY},
+            font={"size": 14 if on else 12, "color": None if on else GREY},
         )
     for start, end, need in ARROWS:
         if start in parts and end in parts and need in parts:
@@ -114,11 +114,11 @@ def lesson_diagram_figure(
             _arrow(fig, BOXES[start], BOXES[end], BLUE if on else GREY, on)
     if "feedback" in lit:  # y_t is fed back as the next input
         fig.add_annotation(
-            x=3.1, y=0.2, ax=3.27, ay=0.2, xref="x", yref="y", axref="x", ayref="y",
+            x=3.1, y=0.2, ax=3.37, ay=0.2, xref="x", yref="y", axref="x", ayref="y",
             text="", arrowhead=3, arrowwidth=3, arrowcolor=BLUE,
         )  # fmt: skip
     top = 1.5 if "summary" in parts else 1.0  # the bottleneck's one vector sits above
-    fig.update_xaxes(visible=False, range=[0, 4.1])
+    fig.update_xaxes(visible=False, range=[0, 4.3])
     fig.update_yaxes(visible=False, range=[0, top])
     return _finish(
         fig, lab["diagram_title"].format(**sizes), height or int(120 + 210 * top), template

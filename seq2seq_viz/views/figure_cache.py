@@ -46,12 +46,17 @@ def enlarge(fig: go.Figure | FastFigure) -> go.Figure | FastFigure:
     """Projector sizes: larger type everywhere, a little more height."""
     now = fig.layout.get("height") if isinstance(fig, FastFigure) else fig.layout.height
     height = max(int((now or 380) * 1.15), 420)
-    fig.update_layout(  # a wider left margin: at this size plotly's automargin let the axis
-        font={"size": PRESENTATION_FONT},  # title cover the minus signs of the tick labels
+    fig.update_layout(
+        font={"size": PRESENTATION_FONT},
         height=height,
         title={"font": {"size": PRESENTATION_FONT + 6}},
-        margin={"l": 90},
     )
+    if isinstance(fig, FastFigure):
+        visible = (fig.layout.get("yaxis") or {}).get("visible")
+    else:
+        visible = fig.layout.yaxis.visible
+    if visible is not False:  # a wider left margin: at this size plotly's automargin let the
+        fig.update_layout(margin={"l": 90})  # axis title cover the tick labels' minus signs
     axis = {
         "tickfont": {"size": PRESENTATION_FONT - 2},
         "title": {"font": {"size": PRESENTATION_FONT}, "standoff": 12},
