@@ -30,7 +30,7 @@ from . import data as D
 from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes, load_model, read_config
 from .config import DecodeConfig
 from .decode import Translator
-from .stages import device_word, stage_records, training_budget
+from .stages import budget_text, device_word, stage_records, training_budget
 from .teaching import teaching_json
 from .text import UNK, detokenize, normalize
 from .train import evaluate_loss
@@ -303,14 +303,17 @@ def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Pat
 def budget_words(budget: tuple[Any, ...] | None) -> str:
     """A training budget (`stages.training_budget`) in words: "6.8 minutes on GPU", "3 epochs",
     "3.5 minutes on GPU, then 11 epochs on CPU" (the app's labels say the same)."""
-    if budget is None:
-        return "an unrecorded budget"
-    if budget[0] == "stages":
-        return ", then ".join(budget_words(part) for part in budget[1:])
-    on = f" on {device_word(budget[2])}" if len(budget) > 2 else ""
-    if budget[0] == "minutes":
-        return f"{budget[1]:g} minutes{on}"
-    return f"{budget[1]} epochs{on}"
+
+    def on(device: str | None) -> str:
+        return f" on {device}" if device else ""
+
+    return budget_text(
+        budget,
+        minutes=lambda m, device: f"{m} minutes{on(device)}",
+        epochs=lambda n, device: f"{n} epochs{on(device)}",
+        then=", then ",
+        unknown="an unrecorded budget",
+    )
 
 
 def _bleu_long(metrics: dict[str, Any]) -> float | None:

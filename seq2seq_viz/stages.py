@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,26 @@ def training_budget(training: dict[str, Any]) -> tuple[Any, ...] | None:
         if all(part is not None for part in parts):
             return ("stages", *parts)
     return _stage_budget(training)
+
+
+def budget_text(
+    budget: tuple[Any, ...] | None,
+    minutes: Callable[[str, str | None], str],
+    epochs: Callable[[Any, str | None], str],
+    then: str,
+    unknown: str,
+) -> str:
+    """A budget of `training_budget` in words, one reading for every language and report:
+    `minutes(M, device word or None)` and `epochs(N, device word or None)` say one part,
+    `then` joins the stages, `unknown` stands for None."""
+    if budget is None:
+        return unknown
+    if budget[0] == "stages":
+        return then.join(budget_text(part, minutes, epochs, then, unknown) for part in budget[1:])
+    device = device_word(budget[2]) if len(budget) > 2 else None
+    if budget[0] == "minutes":
+        return minutes(f"{budget[1]:g}", device)
+    return epochs(budget[1], device)
 
 
 def _stage_budget(training: dict[str, Any], with_device: bool = False) -> tuple[Any, ...] | None:

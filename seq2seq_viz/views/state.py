@@ -319,20 +319,17 @@ def training_budget(name: str) -> tuple[Any, ...] | None:
 
 def budget_label(name: str) -> str:
     """The training budget in words ("6.8 min on GPU", "11 epochs"), "?" where unknown."""
-    budget = training_budget(name)
-    if budget is None:
-        return t("cell.epochs", n="?")
-    if budget[0] == "stages":
-        return t("cell.then").join(_budget_part(part) for part in budget[1:])
-    return _budget_part(budget)
 
+    def epochs(n: Any, device: str | None) -> str:
+        return t("cell.epochs_on", n=n, device=device) if device else t("cell.epochs", n=n)
 
-def _budget_part(budget: tuple[Any, ...]) -> str:
-    if budget[0] == "minutes":
-        return t("cell.minutes", minutes=f"{budget[1]:g}", device=stages.device_word(budget[2]))
-    if len(budget) > 2:
-        return t("cell.epochs_on", n=budget[1], device=stages.device_word(budget[2]))
-    return t("cell.epochs", n=budget[1])
+    return stages.budget_text(
+        training_budget(name),
+        minutes=lambda m, device: t("cell.minutes", minutes=m, device=device or "?"),
+        epochs=epochs,
+        then=t("cell.then"),
+        unknown=t("cell.epochs", n="?"),
+    )
 
 
 def is_toy(name: str) -> bool:
