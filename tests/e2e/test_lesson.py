@@ -54,7 +54,7 @@ def test_a_phone_never_scrolls_sideways(browser: Browser, app: harness.App, path
                 " return [b.querySelector('.js-plotly-plot').getBoundingClientRect().width,"
                 " b.scrollWidth, b.clientWidth]; }"
             )
-            assert plot >= 600 and scroll > client, (box, plot, scroll, client)
+            assert plot > 400 and scroll > client, (box, plot, scroll, client)
         assert not ui.exceptions(page)
     finally:
         context.close()
