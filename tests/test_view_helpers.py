@@ -65,8 +65,9 @@ def test_insights_compare_only_models_of_one_cohort() -> None:
 
 
 def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
-    """The first GPU run (6.8 min), the shorter second one (3.5 min) and local-m (3.5 GPU
-    minutes, then 11 CPU epochs) are three cohorts; the labels are what the compare and cell
+    """The first GPU run (6.8 min), the shorter second one (3.5 min: self-attn) and the models
+    continued on the CPU (3.5 GPU minutes, then 11 CPU epochs: local-m, local-p and the RNN and
+    LSTM cells) are three budgets; the labels are what the compare and cell
     pages print, in both languages."""
     from seq2seq_viz.i18n import get_language, set_language
     from seq2seq_viz.views import state
@@ -77,7 +78,8 @@ def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
     assert budgets["soft-dot"] == budgets["hard"] == budgets["none"] == ("minutes", 6.8, "cuda")
     assert budgets["self-attn"] == ("minutes", 3.5, "cuda")
     assert budgets["local-m"] == ("stages", ("minutes", 3.5, "cuda"), ("epochs", 11, "cpu"))
-    assert state.training_budget("local-p") == budgets["local-m"]  # one cohort
+    for name in ("local-p", "lstm-attn", "lstm-none", "rnn-attn"):  # one budget: the cell
+        assert state.training_budget(name) == budgets["local-m"], name  # page compares them
     try:
         set_language("en")
         assert state.budget_label("soft-dot") == "6.8 min on GPU"
