@@ -96,11 +96,13 @@ def bleu_by_length_figure(
         title={"text": lab["length_bucket"]},
     )
     fig.update_yaxes(title={"text": lab["bleu"]}, rangemode="tozero")
-    if len(models) <= 2:
-        return _finish(fig, lab["bleu_title"], height or 400, template)
-    # many models: their legend goes under the axis (above it, its rows ran into the title)
-    fig = _finish(fig, lab["bleu_title"], height or 400 + 22 * len(models), template)
-    return fig.update_layout(
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
-        margin={"t": 48},
+    many = len(models) > 2
+    fig = _finish(
+        fig, lab["bleu_title"], height or 400 + (22 * len(models) if many else 0), template
     )
+    if many:  # their legend goes under the axis (above it, its rows ran into the title)
+        fig.update_layout(
+            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
+            margin={"t": 48},
+        )
+    return fig

@@ -14,14 +14,13 @@ from seq2seq_viz.text import EOS_ID, detokenize
 from seq2seq_viz.trace import DecodeTrace, Hypothesis
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import (
-    TREE_COLUMN_PX,
     chart,
     download_trace,
     escape_markdown,
     fetch_trace,
     labels,
     page_header,
-    swipe_box,
+    tree_box,
 )
 from seq2seq_viz.views.controls import Controls, beam_controls, current
 
@@ -64,7 +63,7 @@ def _tree(trace: DecodeTrace, big: bool) -> None:
     if last > 0:
         upto = st.slider(t("beam.grow"), 0, last, last, key="beam_step", help=t("beam.grow_help"))
     fig = figures.beam_tree_figure(trace, upto_step=upto, labels=labels())
-    with swipe_box("beam_tree_box", TREE_COLUMN_PX * (upto + 3)):  # a phone: labels need room
+    with tree_box("beam_tree_box", upto):  # a phone: the labels need room, it swipes
         chart(fig, "beam_tree", big)
     st.caption(t("beam.legend"))
 

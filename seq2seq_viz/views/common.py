@@ -109,6 +109,12 @@ def swipe_box(key: str, min_width: int) -> Any:
     return st.container(key=key)
 
 
+def tree_box(key: str, last_step: int) -> Any:
+    """A `swipe_box` for a beam tree drawn up to output position `last_step`: room for the
+    root, every step's labels and the finished stars."""
+    return swipe_box(key, TREE_COLUMN_PX * (last_step + 3))
+
+
 def _wrap_title(fig: go.Figure, width: int) -> None:
     layout = fig.layout if isinstance(fig.layout, dict) else fig.layout.to_plotly_json()
     title = layout.get("title") or {}

@@ -22,12 +22,12 @@ from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import lesson_keys, state
 from seq2seq_viz.views.common import (
-    TREE_COLUMN_PX,
     chart,
     escape_markdown,
     fetch_trace,
     labels,
     swipe_box,
+    tree_box,
 )
 from seq2seq_viz.views.controls import Controls, current
 
@@ -167,7 +167,7 @@ def _beam(c: Controls, trace: DecodeTrace, step: int) -> None:
     _translation(t("beam.greedy"), trace, lang)
     _translation(t("beam.best"), beam, lang)
     steps = max((node.step for node in beam.beam_nodes), default=beam.n_steps)
-    with swipe_box("lesson_beam_box", TREE_COLUMN_PX * (steps + 3)):
+    with tree_box("lesson_beam_box", steps):
         chart(figures.beam_tree_figure(beam, labels=labels()), "lesson_beam", True, RIGHT)
 
 
