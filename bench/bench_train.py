@@ -11,7 +11,9 @@ kernel), in one process, alternating in rounds so that a noisy machine slows bot
 baseline is the package as it was at ``--baseline`` (extracted with ``git archive`` into a
 temporary folder and imported under another name), so "today's code path" is the real earlier
 code, not a re-creation. A third column times the new trainer on batches of ``--new-batch``
-sentences (the shipped recipe's 512; the same sentences, fewer and larger updates).
+sentences (the shipped recipe's 512; the same sentences, fewer and larger updates), and a fourth
+the same in mixed precision (``--precision bfloat16``: autocast runs the matrix products in
+bfloat16, on this CPU's AMX units; weights, Adam, softmax and losses stay float32).
 
 Prints target tokens per second (real target words plus <eos>) for each trainer at each thread
 count, and their ratio. Goal: the new trainer >= 3x the baseline at 1 thread. At one thread it
@@ -19,9 +21,9 @@ also profiles the new trainer and prints the share of its time spent in matrix p
 floor no rearrangement removes without changing what is computed (in float32 on this CPU).
 
 With ``--epoch``, each trainer then trains one full epoch (batches of 64) from the same initial
-weights at one thread and both validation losses are printed (they must agree within noise: the
-new code computes the same model; only float rounding and the order of random draws differ).
-This takes about 20 minutes.
+weights at one thread, then the new one again in bfloat16, and the validation losses (float32)
+are printed (they must agree within noise: the new code computes the same model; only float
+rounding and the order of random draws differ). This takes about 30 minutes.
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ def load_baseline(commit: str, folder: Path):
 class Trainer:
     """One implementation's model, optimiser and batch step."""
 
-    def __init__(self, name, train_mod, build, config_mod, n_src, n_tgt, init=None):
-        self.name, self.train_mod = name, train_mod
+    def __init__(self, name, train_mod, build, config_mod, n_src, n_tgt, init=None, bf16=False):
+        self.name, self.train_mod, self.bf16 = name, train_mod, bf16
         cfg = config_mod.ModelConfig(
             src_vocab_size=n_src,
             tgt_vocab_size=n_tgt,
@@ -102,7 +104,10 @@ class Trainer:
         start = time.perf_counter()
         for idx in batches:
             batch = self.train_mod.batch_tensors([pairs[i] for i in idx], device)
-            loss, _, n_tok = self.train_mod.batch_loss(self.model, batch, self.tc, 1.0, self.loop)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                loss, _, n_tok = self.train_mod.batch_loss(
+                    self.model, batch, self.tc, 1.0, self.loop
+                )
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -160,16 +165,20 @@ def main() -> int:
         print(f"baseline: {args.baseline}; machine: {torch.get_num_threads()} threads available")
         big = args.new_batch
         orders = {64: order, big: bucket_batches([len(s) for s, _ in data.train], big, seed=1)}
-        print(f"| threads | baseline tok/s | new tok/s | ratio | new, batch {big}: tok/s | ratio |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        print(
+            f"| threads | baseline tok/s | new tok/s | ratio | new, batch {big}: tok/s | ratio "
+            f"| new, batch {big}, bfloat16: tok/s | ratio |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for threads in [int(x) for x in args.threads.split(",") if x]:
             torch.set_num_threads(threads)
             impls = [
                 Trainer("baseline", base_train, base_model.build_model, base_config, n_src, n_tgt),
                 Trainer("new", new_train, new_build, new_config, n_src, n_tgt),
                 Trainer(f"new@{big}", new_train, new_build, new_config, n_src, n_tgt),
+                Trainer(f"bf16@{big}", new_train, new_build, new_config, n_src, n_tgt, bf16=True),
             ]
-            sizes = [64, 64, big]
+            sizes = [64, 64, big, big]
             for impl, size in zip(impls, sizes, strict=True):  # warm-up, not timed
                 impl.run(orders[size][:2], data.train)
                 impl.tokens, impl.seconds = 0, 0.0
@@ -179,10 +188,11 @@ def main() -> int:
                 for impl, size in pairs if r % 2 == 0 else pairs[::-1]:
                     n = max(1, sentences // size)
                     impl.run(orders[size][2 + r * n : 2 + (r + 1) * n], data.train)
-            base, new, large = impls
+            base, new, large, low = impls
             print(
                 f"| {threads} | {base.rate:,.0f} | {new.rate:,.0f} | {new.rate / base.rate:.2f}x "
-                f"| {large.rate:,.0f} | {large.rate / base.rate:.2f}x |"
+                f"| {large.rate:,.0f} | {large.rate / base.rate:.2f}x "
+                f"| {low.rate:,.0f} | {low.rate / base.rate:.2f}x |"
             )
             if threads == 1:
                 floor = matmul_share(new, orders[64][-8:], data.train)
@@ -200,8 +210,10 @@ def main() -> int:
             for name, tmod, build, cmod in (
                 ("baseline", base_train, base_model.build_model, base_config),
                 ("new", new_train, new_build, new_config),
+                ("new, bfloat16", new_train, new_build, new_config),
             ):
-                impl = Trainer(name, tmod, build, cmod, n_src, n_tgt, init=init)
+                low = name.endswith("bfloat16")
+                impl = Trainer(name, tmod, build, cmod, n_src, n_tgt, init=init, bf16=low)
                 torch.manual_seed(7)
                 impl.run(order[: args.epoch_batches or None], data.train)
                 # one evaluator for both: the trained weights in a model of today's code
@@ -214,7 +226,10 @@ def main() -> int:
                     f"one epoch, {name}: valid NLL {val:.4f} (its own code's evaluator: "
                     f"{own:.4f}; {impl.seconds / 60:.1f} min, {impl.rate:,.0f} tok/s)"
                 )
-            print(f"valid NLL difference: {results[1] - results[0]:+.4f}")
+            print(
+                f"valid NLL difference from the baseline: new {results[1] - results[0]:+.4f}, "
+                f"new in bfloat16 {results[2] - results[0]:+.4f}"
+            )
     return 0
 
 

@@ -168,6 +168,9 @@ def _check_sampling(cfg: DecodeConfig) -> None:
         raise ValueError(f"sample_top_p must be in (0, 1], got {cfg.sample_top_p}")
 
 
+PRECISIONS = ("float32", "bfloat16")  # training's forward pass (train.mixed_precision)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Training hyper-parameters (saved with the model for provenance)."""
@@ -190,6 +193,9 @@ class TrainConfig:
     weight_decay: float = 0.0  # AdamW's decoupled weight decay
     lr_decay: float = 1.0  # multiply the learning rate by this after an epoch without progress
     min_lr: float = 0.0  # stop once the decayed rate falls below this
+    # "bfloat16": mixed precision (autocast: matrix products in bfloat16, weights, optimiser,
+    # softmax and losses in float32); validation is always measured in float32
+    precision: str = "float32"
     extra: dict[str, Any] = field(default_factory=dict)
 
 

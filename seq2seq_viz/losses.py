@@ -45,25 +45,48 @@ def _slice_stats(z: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 class _OutputLoss(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, target, eps, rows):  # (N,D), (V,D), (V,)|None, (N,)
+    def forward(ctx, x, weight, bias, target, eps, rows, low):
+        # x (N,D), weight (V,D), bias (V,)|None, target (N,); low: the matrix products' type
+        # under autocast (bfloat16), None for float32
         N, V = x.size(0), weight.size(0)
         gx = torch.empty_like(x)  # (N,D)
-        gw = torch.zeros_like(weight)  # (V,D)
+        gw = torch.zeros_like(weight)  # (V,D) float32: every slice adds to it
         gb = torch.zeros_like(bias) if bias is not None else None  # (V,)
-        nll, smooth = x.new_empty(N), x.new_empty(N)
+        nll = x.new_empty(N, dtype=torch.float32)
+        smooth = x.new_empty(N, dtype=torch.float32)
+        wl = weight if low is None else weight.to(low)  # cast once for all slices
+        # the slice's logits, reused: a fresh 8 MB buffer per slice costs as much as filling it
+        z_full = x.new_empty((min(rows, N), V), dtype=torch.float32)
+        z_low = None if low is None else z_full.to(low)
+        gw_low = None if low is None else torch.empty_like(weight, dtype=low)  # one slice's
         for lo in range(0, N, rows):
             hi = min(N, lo + rows)
-            xs, ts = x[lo:hi], target[lo:hi]
-            z = torch.addmm(bias, xs, weight.t()) if bias is not None else xs @ weight.t()
+            xs, ts, z = x[lo:hi], target[lo:hi], z_full[: hi - lo]
+            if low is None:
+                if bias is not None:
+                    torch.addmm(bias, xs, weight.t(), out=z)
+                else:
+                    torch.mm(xs, weight.t(), out=z)
+            else:  # the product in low precision, the softmax and the losses in float32
+                xs, zl = xs.to(low), z_low[: hi - lo]
+                torch.mm(xs, wl.t(), out=zl)
+                z.copy_(zl)
+                if bias is not None:
+                    z += bias
             nll[lo:hi], smooth[lo:hi], total = _slice_stats(z, ts)
             z.div_(total)  # softmax(z)
             if eps:
                 z.sub_(eps / V)
             z.scatter_add_(1, ts.unsqueeze(1), z.new_full((hi - lo, 1), eps - 1.0))  # dloss/dz
-            torch.mm(z, weight, out=gx[lo:hi])  # (c,D)
-            gw.addmm_(z.t(), xs)  # (V,D)
             if gb is not None:
                 gb.add_(z.sum(dim=0))
+            if low is None:
+                torch.mm(z, weight, out=gx[lo:hi])  # (c,D)
+                gw.addmm_(z.t(), xs)  # (V,D)
+            else:
+                zl.copy_(z)
+                gx[lo:hi] = zl @ wl
+                gw += torch.mm(zl.t(), xs, out=gw_low)
         ctx.grads = (gx, gw, gb)
         ctx.mark_non_differentiable(nll)
         return ((1.0 - eps) * nll + eps * smooth).sum(), nll
@@ -72,7 +95,7 @@ class _OutputLoss(torch.autograd.Function):
     def backward(ctx, g_loss, _g_nll):
         gx, gw, gb = ctx.grads
         scaled = [None if g is None else g * g_loss for g in (gx, gw, gb)]
-        return (*scaled, None, None, None)
+        return (*scaled, None, None, None, None)
 
 
 def output_loss(
@@ -84,11 +107,17 @@ def output_loss(
     rows: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     """(loss summed over tokens, nll per token (N,), not differentiable) for logits
-    x W^T + b and gold words `target` (N,). `rows`: tokens per slice (default: ~8 MB)."""
+    x W^T + b and gold words `target` (N,). `rows`: tokens per slice (default: ~8 MB).
+
+    Under autocast (mixed-precision training, `--precision bfloat16`), the three matrix
+    products of each slice run in autocast's type and the rest (softmax, losses, the summed
+    gradients) in float32."""
     rows = rows or slice_rows(weight.size(0))
     tensors = (x, weight) if bias is None else (x, weight, bias)
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return _OutputLoss.apply(x, weight, bias, target, float(eps), rows)
+        kind = x.device.type
+        low = torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
+        return _OutputLoss.apply(x, weight, bias, target, float(eps), rows, low)
     nll, smooth = x.new_empty(x.size(0)), x.new_empty(x.size(0))
     for lo in range(0, x.size(0), rows):
         xs = x[lo : lo + rows]

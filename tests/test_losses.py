@@ -66,3 +66,26 @@ def test_gradients_add_to_other_uses_of_the_weight():
 def test_slices_stay_small():
     assert slice_rows(8000) * 8000 <= 1 << 21
     assert slice_rows(5) >= 16
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_under_autocast_the_products_run_in_bfloat16_and_the_rest_in_float32(bias):
+    """Mixed-precision training: the loss and gradients stay close to float32's (bfloat16 keeps
+    8 bits of mantissa: a few parts in a thousand), and come back as float32."""
+    x, w, b, y = _inputs(n=40, d=16, v=50, bias=bias)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, nll = output_loss(x, w, b, y, 0.1, rows=7)
+    loss.backward()
+    mine = [t.grad.clone() for t in (x, w, b) if t is not None]
+    ref_loss, ref_nll = output_loss(
+        *(t.detach() if t is not None else None for t in (x, w, b)), y, 0.1
+    )
+    refs = [t.detach().clone().requires_grad_() if t is not None else None for t in (x, w, b)]
+    F.cross_entropy(F.linear(*refs), y, label_smoothing=0.1, reduction="sum").backward()
+    assert loss.dtype == nll.dtype == torch.float32
+    assert not torch.equal(nll, ref_nll)  # the products did run in bfloat16
+    torch.testing.assert_close(loss.detach(), ref_loss, rtol=1e-2, atol=0)
+    torch.testing.assert_close(nll, ref_nll, rtol=1e-2, atol=0.01)
+    for got, ref in zip(mine, [t.grad for t in refs if t is not None], strict=True):
+        assert got.dtype == torch.float32
+        torch.testing.assert_close(got, ref, rtol=0, atol=0.03 * float(ref.abs().max()))

@@ -153,3 +153,22 @@ def test_training_gradients_equal_those_of_stepping_by_hand(overrides):
     assert mine.keys() == theirs.keys()
     for name in mine:
         torch.testing.assert_close(mine[name], theirs[name], atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_dropout_keeps_a_share_1_minus_p_and_the_expected_value():
+    from seq2seq_viz.model import Dropout
+
+    torch.manual_seed(0)
+    x = torch.full((400, 500), 2.0)
+    for p in (0.1, 0.2, 0.5):
+        drop = Dropout(p).train()
+        y = drop(x)
+        kept = (y != 0).float().mean().item()
+        assert abs(kept - (1 - p)) < 0.005, (p, kept)
+        assert torch.allclose(y[y != 0], torch.tensor(2.0 / (1 - p)))
+        assert abs(y.mean().item() - 2.0) < 0.02
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert drop(x.bfloat16()).dtype == torch.bfloat16
+        assert torch.equal(drop.eval()(x), x)
+    assert torch.equal(Dropout(1.0).train()(x), torch.zeros_like(x))
+    assert torch.equal(Dropout(0.0).train()(x), x)
