@@ -1,7 +1,8 @@
 """Training-speed benchmark (not a test): the trainer of an earlier commit against today's.
 
     python bench/bench_train.py [--data FILE] [--baseline 8d2228c] [--batches 60] [--threads 1,2]
-                                [--new-batch 512] [--epoch]
+                                [--new-batch 512] [--epoch] [--epoch-batch 64]
+                                [--epoch-runs baseline,new,bf16] [--no-speed]
 
 Both trainers train the shipped architecture (soft-dot: bidirectional GRU encoder, emb 128,
 hidden 256, dot score, global attention, tied output over 8,000 French words) on the real corpus,
@@ -23,7 +24,9 @@ floor no rearrangement removes without changing what is computed (in float32 on 
 With ``--epoch``, each trainer then trains one full epoch (batches of 64) from the same initial
 weights at one thread, then the new one again in bfloat16, and the validation losses (float32)
 are printed (they must agree within noise: the new code computes the same model; only float
-rounding and the order of random draws differ). This takes about 30 minutes.
+rounding and the order of random draws differ). This takes about 30 minutes. ``--epoch-runs``
+picks the runs (``new:8`` is today's trainer with another seed, to see the noise), and
+``--epoch-batch 512`` trains them on the recipe's batches.
 """
 
 from __future__ import annotations
@@ -136,6 +139,42 @@ def matmul_share(impl: Trainer, batches: list[list[int]], pairs) -> float:
 MATMULS = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm", "aten::baddbmm", "aten::matmul"}
 
 
+def epoch_check(args, data, baseline, n_src, n_tgt) -> None:
+    """One epoch per listed run from the same initial weights at one thread, each judged by
+    today's evaluator (float32): the validation losses must agree within noise (a second seed
+    of the same trainer shows how large that noise is)."""
+    import seq2seq_viz.config as new_config
+
+    base_train, base_model, base_config = baseline
+    code = {
+        "baseline": (base_train, base_model.build_model, base_config, False),
+        "new": (new_train, new_build, new_config, False),
+        "bf16": (new_train, new_build, new_config, True),
+    }
+    torch.set_num_threads(1)
+    init = Trainer("init", new_train, new_build, new_config, n_src, n_tgt).model
+    init = {k: v.clone() for k, v in init.state_dict().items()}
+    order = bucket_batches([len(s) for s, _ in data.train], args.epoch_batch, seed=1)
+    results = []
+    for run in args.epoch_runs.split(","):
+        name, _, seed = run.partition(":")
+        tmod, build, cmod, low = code[name]
+        impl = Trainer(name, tmod, build, cmod, n_src, n_tgt, init=init, bf16=low)
+        torch.manual_seed(int(seed or 7))
+        impl.run(order[: args.epoch_batches or None], data.train)
+        # one evaluator for all: the trained weights in a model of today's code
+        judged = Trainer("judge", new_train, new_build, new_config, n_src, n_tgt).model
+        judged.load_state_dict(impl.model.state_dict())
+        val = new_train.evaluate_loss(judged, data.valid, 128, torch.device("cpu"))
+        own = tmod.evaluate_loss(impl.model, data.valid, 128, torch.device("cpu"))
+        results.append(val)
+        print(
+            f"one epoch (batches of {args.epoch_batch}), {run}: valid NLL {val:.4f} (its own "
+            f"code's evaluator: {own:.4f}; {impl.seconds / 60:.1f} min, {impl.rate:,.0f} tok/s)"
+            + ("" if len(results) == 1 else f"; {val - results[0]:+.4f} from the first run")
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DEFAULT_DATA))
@@ -146,6 +185,13 @@ def main() -> int:
     ap.add_argument("--new-batch", type=int, default=512, help="the recipe's batch size")
     ap.add_argument("--epoch", action="store_true", help="also compare one epoch's valid loss")
     ap.add_argument("--epoch-batches", type=int, default=0, help="(a quick check) fewer batches")
+    ap.add_argument(
+        "--epoch-runs",
+        default="baseline,new,bf16",
+        help="the epoch check's runs, each NAME or NAME:SEED (baseline, new, bf16; seed 7)",
+    )
+    ap.add_argument("--epoch-batch", type=int, default=64, help="sentences per epoch batch")
+    ap.add_argument("--no-speed", action="store_true", help="only the epoch check")
     args = ap.parse_args()
 
     data_args = new_train.parse_args(
@@ -165,12 +211,14 @@ def main() -> int:
         print(f"baseline: {args.baseline}; machine: {torch.get_num_threads()} threads available")
         big = args.new_batch
         orders = {64: order, big: bucket_batches([len(s) for s, _ in data.train], big, seed=1)}
-        print(
-            f"| threads | baseline tok/s | new tok/s | ratio | new, batch {big}: tok/s | ratio "
-            f"| new, batch {big}, bfloat16: tok/s | ratio |"
-        )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for threads in [int(x) for x in args.threads.split(",") if x]:
+        thread_counts = [] if args.no_speed else [int(x) for x in args.threads.split(",") if x]
+        if thread_counts:
+            print(
+                f"| threads | baseline tok/s | new tok/s | ratio | new, batch {big}: tok/s "
+                f"| ratio | new, batch {big}, bfloat16: tok/s | ratio |"
+            )
+            print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for threads in thread_counts:
             torch.set_num_threads(threads)
             impls = [
                 Trainer("baseline", base_train, base_model.build_model, base_config, n_src, n_tgt),
@@ -203,33 +251,7 @@ def main() -> int:
                 )
 
         if args.epoch:
-            torch.set_num_threads(1)
-            init = Trainer("init", new_train, new_build, new_config, n_src, n_tgt).model
-            init = {k: v.clone() for k, v in init.state_dict().items()}
-            results = []
-            for name, tmod, build, cmod in (
-                ("baseline", base_train, base_model.build_model, base_config),
-                ("new", new_train, new_build, new_config),
-                ("new, bfloat16", new_train, new_build, new_config),
-            ):
-                low = name.endswith("bfloat16")
-                impl = Trainer(name, tmod, build, cmod, n_src, n_tgt, init=init, bf16=low)
-                torch.manual_seed(7)
-                impl.run(order[: args.epoch_batches or None], data.train)
-                # one evaluator for both: the trained weights in a model of today's code
-                judged = Trainer("judge", new_train, new_build, new_config, n_src, n_tgt).model
-                judged.load_state_dict(impl.model.state_dict())
-                val = new_train.evaluate_loss(judged, data.valid, 128, torch.device("cpu"))
-                own = tmod.evaluate_loss(impl.model, data.valid, 128, torch.device("cpu"))
-                results.append(val)
-                print(
-                    f"one epoch, {name}: valid NLL {val:.4f} (its own code's evaluator: "
-                    f"{own:.4f}; {impl.seconds / 60:.1f} min, {impl.rate:,.0f} tok/s)"
-                )
-            print(
-                f"valid NLL difference from the baseline: new {results[1] - results[0]:+.4f}, "
-                f"new in bfloat16 {results[2] - results[0]:+.4f}"
-            )
+            epoch_check(args, data, (base_train, base_model, base_config), n_src, n_tgt)
     return 0
 
 
