@@ -52,11 +52,11 @@ class _OutputLoss(torch.autograd.Function):
         gx = torch.empty_like(x)  # (N,D)
         gw = torch.zeros_like(weight)  # (V,D) float32: every slice adds to it
         gb = torch.zeros_like(bias) if bias is not None else None  # (V,)
-        nll = x.new_empty(N, dtype=torch.float32)
-        smooth = x.new_empty(N, dtype=torch.float32)
+        kind = weight.dtype if low is None else torch.float32  # of the softmax and losses
+        nll, smooth = x.new_empty(N, dtype=kind), x.new_empty(N, dtype=kind)
         wl = weight if low is None else weight.to(low)  # cast once for all slices
         # the slice's logits, reused: a fresh 8 MB buffer per slice costs as much as filling it
-        z_full = x.new_empty((min(rows, N), V), dtype=torch.float32)
+        z_full = x.new_empty((min(rows, N), V), dtype=kind)
         z_low = None if low is None else z_full.to(low)
         gw_low = None if low is None else torch.empty_like(weight, dtype=low)  # one slice's
         for lo in range(0, N, rows):

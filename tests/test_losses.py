@@ -89,3 +89,13 @@ def test_under_autocast_the_products_run_in_bfloat16_and_the_rest_in_float32(bia
     for got, ref in zip(mine, [t.grad for t in refs if t is not None], strict=True):
         assert got.dtype == torch.float32
         torch.testing.assert_close(got, ref, rtol=0, atol=0.03 * float(ref.abs().max()))
+
+
+def test_float64_inputs_keep_float64():
+    x, w, b, y = (t.double() if t.is_floating_point() else t for t in _inputs())
+    x, w, b = (t.detach().requires_grad_() for t in (x, w, b))
+    loss, nll = output_loss(x, w, b, y, 0.1, rows=3)
+    loss.backward()
+    ref = F.cross_entropy(F.linear(x.detach(), w.detach(), b.detach()), y, reduction="none")
+    assert loss.dtype == nll.dtype == x.grad.dtype == torch.float64
+    torch.testing.assert_close(nll, ref)
