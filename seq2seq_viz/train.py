@@ -433,8 +433,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--precision",
         default="float32",
         choices=PRECISIONS,
-        help="bfloat16: mixed precision (matrix products in bfloat16; about 1.4x faster on "
-        "a CPU with AMX, see bench/bench_train.py), float32 weights and validation",
+        help="bfloat16: mixed precision (matrix products in bfloat16; 1.3-1.6x faster at batch "
+        "512 on a CPU with AMX, see bench/bench_train.py), float32 weights and validation",
     )
     t.add_argument("--threads", type=int, default=0, help="torch threads (0 = CPU count)")
     t.add_argument("--save-every", type=int, default=200)
