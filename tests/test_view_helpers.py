@@ -124,3 +124,29 @@ def test_length_memory_keeps_the_share_of_short_sentence_bleu_on_the_longest() -
     # nothing to compare: one model, or no two buckets in common
     assert length_memory(["lstm-attn"], results) is None
     assert length_memory(["x", "y"], {"x": _by_length(a=1.0), "y": _by_length(b=2.0)}) is None
+
+
+def test_the_none_length_sentence_says_what_the_gap_does() -> None:
+    """Attention vs none by length: 'the gap grows' only when it does; when the model without
+    attention keeps up on short sentences, or the gap does not grow, the sentence says that."""
+    from seq2seq_viz.i18n import strings
+    from seq2seq_viz.views.insights import insights
+
+    kinds = {"att": "global", "plain": "none"}
+    scores = {"att": "dot", "plain": "dot"}
+    cases = {  # (attention 1-4, 12+), (none 1-4, 12+) -> key
+        ((40.0, 35.0), (30.0, 15.0)): "insight.none_length",
+        ((47.5, 39.5), (48.2, 19.9)): "insight.none_length_short",  # the shipped LSTM pair
+        ((40.0, 30.0), (30.0, 25.0)): "insight.none_length_flat",
+    }
+    for (att, plain), key in cases.items():
+        results = {
+            "att": {"bleu_greedy": 40.0, **_by_length(**{"1-4": att[0], "12+": att[1]})},
+            "plain": {"bleu_greedy": 30.0, **_by_length(**{"1-4": plain[0], "12+": plain[1]})},
+        }
+        found = dict(insights(kinds, scores, results))
+        keys = {k for k in found if k.startswith("insight.none_length")}
+        assert keys == {key}, (att, plain, keys)
+        for lang in ("en", "ko"):
+            text = strings(lang)[key].format(**found[key])
+            assert f"{att[1] - plain[1]:.1f}" in text, text

@@ -56,18 +56,24 @@ def attention_vs_none(groups: dict, results: Mapping[str, Row]) -> list[Insight]
     fixed = [b for b in _buckets(results[none]) if b["bucket"] in att]
     if len(fixed) >= 2:
         first, last = fixed[0], fixed[-1]
+        gap_short = att[first["bucket"]] - float(first["bleu"])
+        gap_long = att[last["bucket"]] - float(last["bleu"])
+        fields = {"short": first["bucket"], "long": last["bucket"]}
         out.append(
             (
-                "insight.none_length",
-                {
-                    "short": first["bucket"],
-                    "long": last["bucket"],
-                    "gap_short": att[first["bucket"]] - float(first["bleu"]),
-                    "gap_long": att[last["bucket"]] - float(last["bleu"]),
-                },
+                _length_gap_key(gap_short, gap_long),
+                fields | {"gap_short": gap_short, "gap_long": gap_long},
             )
         )
     return out
+
+
+def _length_gap_key(gap_short: float, gap_long: float) -> str:
+    """What the gap between attention and none does from the shortest to the longest bucket:
+    grows, grows from nothing (none keeps up on short sentences), or does not grow."""
+    if gap_long <= gap_short:
+        return "insight.none_length_flat"
+    return "insight.none_length" if gap_short > 0 else "insight.none_length_short"
 
 
 def length_trend(groups: dict, results: Mapping[str, Row]) -> list[Insight]:
