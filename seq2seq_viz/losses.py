@@ -28,6 +28,13 @@ from torch import Tensor
 SLICE_FLOATS = 1 << 21
 
 
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """The lower precision autocast runs matrix products in on `device`, or None when off."""
+    if not torch.is_autocast_enabled(device.type):
+        return None
+    return torch.get_autocast_dtype(device.type)
+
+
 def slice_rows(vocab: int) -> int:
     return max(16, SLICE_FLOATS // max(vocab, 1))
 
@@ -115,8 +122,7 @@ def output_loss(
     rows = rows or slice_rows(weight.size(0))
     tensors = (x, weight) if bias is None else (x, weight, bias)
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        kind = x.device.type
-        low = torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
+        low = autocast_dtype(x.device)
         return _OutputLoss.apply(x, weight, bias, target, float(eps), rows, low)
     nll, smooth = x.new_empty(x.size(0)), x.new_empty(x.size(0))
     for lo in range(0, x.size(0), rows):

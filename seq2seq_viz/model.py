@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import Attention, AttentionOutput, SelfAttention, Steer, project_keys
 from .config import ModelConfig
+from .losses import autocast_dtype
 from .text import PAD_ID
 
 RNNS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
@@ -187,7 +188,7 @@ class Decoder(nn.Module):
         s = state[0][0] if isinstance(state, tuple) else state[0]  # (B,H) s_{t-1}
         c = state[1][0] if isinstance(state, tuple) else None  # (B,H) LSTM cell state
         hidden = torch.zeros(B, H, dtype=emb.dtype, device=emb.device)  # h~_0 = 0
-        low = _autocast_dtype(tgt_in.device)
+        low = autocast_dtype(tgt_in.device)
         if low is not None:  # mixed precision: cast what every step reads once, not per step
             w_feed, w_hh, hidden = w_feed.to(low), w_hh.to(low), hidden.to(low)
             enc = enc._replace(enc_states=enc.enc_states.to(low))
@@ -378,10 +379,3 @@ def pick_device(prefer: str | None = None) -> torch.device:
     if prefer:
         return torch.device(prefer)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """The lower precision autocast runs matrix products in on `device`, or None when off."""
-    if not torch.is_autocast_enabled(device.type):
-        return None
-    return torch.get_autocast_dtype(device.type)

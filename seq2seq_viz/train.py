@@ -238,6 +238,7 @@ def train_model(
     with the same run_dir continues."""
     torch.manual_seed(tc.seed)
     opt = make_optimizer(model, tc)
+    precision = mixed_precision(tc, device)  # checked once; entered for every batch
     resumed = load_resume(run_dir, model, opt)
     loop, best = resumed if resumed else (LoopState(lr=tc.lr), _copy_state(model))
     loop.lr = loop.lr or tc.lr  # resume files written before the rate was kept
@@ -259,7 +260,7 @@ def train_model(
         )
         start = time.perf_counter() - loop.seconds
         for idx in order[loop.batch :]:
-            with mixed_precision(tc, device):
+            with precision:
                 loss, nll, n_tok = batch_loss(
                     model,
                     batch_tensors([train[i] for i in idx], device),

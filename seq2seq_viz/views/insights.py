@@ -58,13 +58,13 @@ def attention_vs_none(groups: dict, results: Mapping[str, Row]) -> list[Insight]
         first, last = fixed[0], fixed[-1]
         gap_short = att[first["bucket"]] - float(first["bleu"])
         gap_long = att[last["bucket"]] - float(last["bleu"])
-        fields = {"short": first["bucket"], "long": last["bucket"]}
-        out.append(
-            (
-                _length_gap_key(gap_short, gap_long),
-                fields | {"gap_short": gap_short, "gap_long": gap_long},
-            )
-        )
+        fields = {
+            "short": first["bucket"],
+            "long": last["bucket"],
+            "gap_short": gap_short,
+            "gap_long": gap_long,
+        }
+        out.append((_length_gap_key(gap_short, gap_long), fields))
     return out
 
 
