@@ -4,12 +4,15 @@
 # label smoothing 0.1), started from its weights, for EPOCHS more epochs (one thread, resumable:
 # rerun the same command after an interruption). How `local-m` got the rest of the budget the
 # 6.8-minute GPU models had (it had 3.5 minutes: see bench/device/README.md).
-# Usage: bash pretrained/continue_on_cpu.sh NAME EPOCHS DATA_FILE
+# Usage: bash pretrained/continue_on_cpu.sh NAME EPOCHS DATA_FILE [MORE TRAIN OPTIONS]
+#   (options after DATA_FILE override the above, e.g. `--patience 2 --precision bfloat16`:
+#   stop after two epochs without progress, matrix products in bfloat16)
 #   then: python -m seq2seq_viz.stages pretrained/NAME runs/stage2/NAME --ship pretrained/NAME
 #         python -m seq2seq_viz.evaluate pretrained/NAME --data DATA_FILE --threads 1 --quiet
 set -eu
 cd "$(dirname "$0")/.."
 NAME=$1 EPOCHS=$2 DATA=$3
+shift 3
 PY=${PYTHON:-python3}
 # the first stage's command, without what belonged to that run (data path, device, budget, paths)
 ARGS=$($PY -c "import json; print(json.load(open('pretrained/$NAME/config.json'))['training']['command'])" |
@@ -19,4 +22,4 @@ ARGS=$($PY -c "import json; print(json.load(open('pretrained/$NAME/config.json')
 # shellcheck disable=SC2086  # ARGS is a list of options
 exec $PY -m seq2seq_viz.train $ARGS --data "$DATA" --epochs "$EPOCHS" --patience 1000000 \
   --save-every 50 --threads 1 --init-from "pretrained/$NAME" --out "runs/stage2/$NAME" \
-  --run-dir "runs/stage2/run-$NAME"
+  --run-dir "runs/stage2/run-$NAME" "$@"
