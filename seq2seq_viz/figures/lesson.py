@@ -106,7 +106,7 @@ def lesson_diagram_figure(
             y=y,
             text=lab[key].format(**sizes),
             showarrow=False,
-            font={"size": 14 if on else 12, "color": None if on else GREY},
+            font={"size": 16 if on else 14, "color": None if on else GREY},
         )
     for start, end, need in ARROWS:
         if start in parts and end in parts and need in parts:

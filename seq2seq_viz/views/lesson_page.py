@@ -32,9 +32,9 @@ from seq2seq_viz.views.common import (
 from seq2seq_viz.views.controls import Controls, current
 
 VARIANTS = ("soft-general", "local-m", "local-p", "hard")
-# title lines in the two columns, in narrow characters of projector-sized type (a laptop's
-# 1366 px leaves the left column about 400 px; plotly never wraps a title itself)
-LEFT, RIGHT = 26, 36
+# title lines in the right column and across the page, in narrow characters of projector-sized
+# type (a laptop's 1366 px leaves the right column about 500 px; plotly never wraps a title)
+RIGHT, FULL = 36, 70
 # Constant CSS (no user text): type readable from the back of a room at 1920x1080.
 LESSON_CSS = """<style>
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
@@ -60,9 +60,9 @@ def render() -> None:
     with left:
         fmt = {"S": len(trace.src_tokens)} if stage == "bottleneck" else {}
         st.markdown(t(f"lesson.{stage}.text", **fmt))
-        _diagram(c, trace, stage)
     with right:
         STAGE_VIEWS[stage](c, trace, step)
+    _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
 
 
 def _turn(move: int) -> None:
@@ -110,7 +110,7 @@ def _diagram(c: Controls, trace: DecodeTrace, stage: str) -> None:
     attention = trace.align_name != "none"
     fig = lesson_diagram_figure(stage, S, H, V, attention=attention, labels=labels())
     with swipe_box("lesson_diagram_box", 620):  # a phone: keep its proportions, swipe it
-        chart(fig, "lesson_diagram", True, LEFT)
+        chart(fig, "lesson_diagram", True, FULL)
 
 
 def _translation(label: str, trace: DecodeTrace, lang: str) -> None:
