@@ -39,10 +39,13 @@ def slice_rows(vocab: int) -> int:
     return max(16, SLICE_FLOATS // max(vocab, 1))
 
 
-def _slice_stats(z: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """z (c,V) logits, consumed: becomes exp(z - max) in place. Returns nll, smooth, row sums."""
+def _slice_stats(
+    z: Tensor, target: Tensor, mean: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """z (c,V) logits, consumed: becomes exp(z - max) in place. Returns nll, smooth, row sums.
+    `mean`: the rows' mean logits when the caller has them cheaper than a pass over z."""
     top = z.amax(dim=1, keepdim=True)  # (c,1)
-    mean = z.mean(dim=1)  # (c,)
+    mean = z.mean(dim=1) if mean is None else mean  # (c,)
     gold = z.gather(1, target.unsqueeze(1)).squeeze(1)  # (c,)
     z.sub_(top).exp_()  # (c,V) unnormalised probabilities
     total = z.sum(dim=1, keepdim=True)  # (c,1)
@@ -62,6 +65,11 @@ class _OutputLoss(torch.autograd.Function):
         kind = weight.dtype if low is None else torch.float32  # of the softmax and losses
         nll, smooth = x.new_empty(N, dtype=kind), x.new_empty(N, dtype=kind)
         wl = weight if low is None else weight.to(low)  # cast once for all slices
+        bl = bias if low is None or bias is None else bias.to(low)
+        # mean_v z_nv = x_n . mean_v(W_v) + mean(b): one (N,D) product, not a pass over z
+        means = (x.to(kind) * weight.mean(dim=0).to(kind)).sum(dim=1)
+        if bias is not None:
+            means += bias.mean()
         # the slice's logits, reused: a fresh 8 MB buffer per slice costs as much as filling it
         z_full = x.new_empty((min(rows, N), V), dtype=kind)
         z_low = None if low is None else z_full.to(low)
@@ -76,11 +84,12 @@ class _OutputLoss(torch.autograd.Function):
                     torch.mm(xs, weight.t(), out=z)
             else:  # the product in low precision, the softmax and the losses in float32
                 xs, zl = xs.to(low), z_low[: hi - lo]
-                torch.mm(xs, wl.t(), out=zl)
-                z.copy_(zl)
                 if bias is not None:
-                    z += bias
-            nll[lo:hi], smooth[lo:hi], total = _slice_stats(z, ts)
+                    torch.addmm(bl, xs, wl.t(), out=zl)
+                else:
+                    torch.mm(xs, wl.t(), out=zl)
+                z.copy_(zl)
+            nll[lo:hi], smooth[lo:hi], total = _slice_stats(z, ts, means[lo:hi])
             z.div_(total)  # softmax(z)
             if eps:
                 z.sub_(eps / V)

@@ -64,18 +64,25 @@ class LoopState:
 def batch_tensors(
     pairs: list[tuple[list[int], list[int]]], device: torch.device
 ) -> tuple[torch.Tensor, ...]:
-    """(src ids, tgt ids) pairs -> src (B,S), lengths (B,), tgt_in (B,T), tgt_out (B,T)."""
-    B, S = len(pairs), max(len(s) for s, _ in pairs)
-    T = max(len(t) for _, t in pairs) + 1
-    src = torch.full((B, S), PAD_ID, dtype=torch.long)
-    tgt_in = torch.full((B, T), PAD_ID, dtype=torch.long)
-    tgt_out = torch.full((B, T), PAD_ID, dtype=torch.long)
-    for b, (s, t) in enumerate(pairs):
-        src[b, : len(s)] = torch.tensor(s)
-        tgt_in[b, : len(t) + 1] = torch.tensor([SOS_ID, *t])
-        tgt_out[b, : len(t) + 1] = torch.tensor([*t, EOS_ID])
+    """(src ids, tgt ids) pairs -> src (B,S), lengths (B,), tgt_in (B,T), tgt_out (B,T).
+
+    Each row is written through a mask in one assignment (row-major, as the ids are listed):
+    a tensor per sentence cost about 3 % of a training batch."""
     lengths = torch.tensor([len(s) for s, _ in pairs])
+    steps = torch.tensor([len(t) + 1 for _, t in pairs])  # target words + <eos> (or <sos>)
+    S, T = int(lengths.max()), int(steps.max())
+    src = torch.full((len(pairs), S), PAD_ID, dtype=torch.long)
+    tgt_in = torch.full((len(pairs), T), PAD_ID, dtype=torch.long)
+    tgt_out = torch.full((len(pairs), T), PAD_ID, dtype=torch.long)
+    src[torch.arange(S) < lengths.unsqueeze(1)] = _longs([i for s, _ in pairs for i in s])
+    rows = torch.arange(T) < steps.unsqueeze(1)
+    tgt_in[rows] = _longs([i for _, t in pairs for i in (SOS_ID, *t)])
+    tgt_out[rows] = _longs([i for _, t in pairs for i in (*t, EOS_ID)])
     return src.to(device), lengths.to(device), tgt_in.to(device), tgt_out.to(device)
+
+
+def _longs(values: list[int]) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.long)
 
 
 def batch_loss(

@@ -9,8 +9,8 @@ from seq2seq_viz import toy
 from seq2seq_viz.checkpoints import load_model
 from seq2seq_viz.config import ModelConfig, TrainConfig
 from seq2seq_viz.model import build_model
-from seq2seq_viz.text import Vocab
-from seq2seq_viz.train import evaluate_loss, train_model
+from seq2seq_viz.text import EOS_ID, PAD_ID, SOS_ID, Vocab
+from seq2seq_viz.train import batch_tensors, evaluate_loss, train_model
 
 CPU = torch.device("cpu")
 
@@ -85,3 +85,15 @@ def test_an_unknown_precision_is_refused(tmp_path):
     tc = TrainConfig(batch_size=32, epochs=1, precision="float16")
     with pytest.raises(ValueError, match="precision"):
         train_model(tiny_model(vocab), train, valid, tc, tmp_path, CPU, progress=False)
+
+
+def test_batch_tensors_pad_and_shift_each_sentence():
+    """Source rows padded; the decoder reads <sos> y_1..y_n and predicts y_1..y_n <eos>."""
+    pairs = [([5, 6, 7], [8]), ([9], []), ([10, 11], [12, 13, 14])]
+    src, lengths, tgt_in, tgt_out = batch_tensors(pairs, torch.device("cpu"))
+    P, S, E = PAD_ID, SOS_ID, EOS_ID
+    assert src.tolist() == [[5, 6, 7], [9, P, P], [10, 11, P]]
+    assert lengths.tolist() == [3, 1, 2]
+    assert tgt_in.tolist() == [[S, 8, P, P], [S, P, P, P], [S, 12, 13, 14]]
+    assert tgt_out.tolist() == [[8, E, P, P], [E, P, P, P], [12, 13, 14, E]]
+    assert src.dtype == tgt_in.dtype == torch.long
