@@ -516,3 +516,48 @@ def test_wrap_title_breaks_at_spaces_counting_wide_characters_twice_and_tags_nev
     assert (
         wrap_title("averyveryverylongwordwithoutspaces", 5) == "averyveryverylongwordwithoutspaces"
     )
+
+
+def test_learning_curves_draw_each_record_and_ring_the_kept_epoch() -> None:
+    one = [
+        {"epoch": 1, "valid_nll": 2.5, "lr": 0.002},
+        {"epoch": 2, "valid_nll": 1.9, "lr": 0.002},
+        {"epoch": 3, "valid_nll": 2.0, "lr": 0.002},
+    ]
+    two = [
+        {"epoch": 1, "valid_nll": 2.8, "lr": 0.002},
+        {"epoch": 2, "valid_nll": 2.2, "lr": 0.002},
+        {"epoch": 3, "valid_nll": 2.3, "lr": 0.002, "stage": 2},
+        {"epoch": 4, "valid_nll": 2.1, "lr": 0.001, "stage": 2},
+        {"epoch": "x", "valid_nll": 0.1},  # a hand-edited row: left out
+    ]
+    fig = figures.learning_curves_figure(
+        {"a<b": one, "two": two}, {"a<b": 2, "two": 4}, labels={"kept_epoch": "{model} kept"}
+    )
+    lines = [tr for tr in fig.data if tr.mode == "lines+markers"]
+    # model a: one solid line; model two: stage 1 solid, stage 2 dashed from stage 1's end
+    assert [(tr.name, tr.line.dash, tuple(tr.x)) for tr in lines] == [
+        ("a&lt;b", "solid", (1, 2, 3)),
+        ("two", "solid", (1, 2)),
+        ("two", "dash", (2, 3, 4)),
+    ]
+    assert tuple(lines[2].y) == (2.2, 2.3, 2.1)
+    assert [row[1] for row in lines[2].customdata] == [1, 2, 2]  # the stage, for the hover
+    assert lines[2].customdata[2][0] == "0.001"
+    assert [tr.showlegend for tr in lines] == [True, True, False]  # one legend entry a model
+    rings = [tr for tr in fig.data if tr.mode == "markers"]
+    assert [(tr.name, tr.x[0], tr.y[0]) for tr in rings] == [
+        ("a&lt;b kept", 2, 1.9),
+        ("two kept", 4, 2.1),
+    ]
+    low, high = fig.layout.yaxis.range  # the endings in view: lowest point to last + 0.45
+    assert low == pytest.approx(1.85) and high == pytest.approx(2.1 + 0.45)
+    assert len({tr.line.color for tr in lines[:2]}) == 2
+
+
+def test_learning_curves_need_a_usable_history() -> None:
+    with pytest.raises(ValueError):
+        figures.learning_curves_figure({"m": [{"epoch": 1}]})
+    many = {f"m{k}": [{"epoch": 1, "valid_nll": 1.0 + k}] for k in range(12)}
+    colours = [tr.line.color for tr in figures.learning_curves_figure(many).data]
+    assert len(set(colours)) == 12  # twelve models, twelve colours

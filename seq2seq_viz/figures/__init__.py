@@ -7,8 +7,9 @@ streamlit.
 Modules: `common` (labels, colours, shared axes and checks), `step` (bars of one decoder step:
 scores, softmax, weights, output), `states` (heatmaps of hidden vectors: encoder states,
 context), `matrix` (attention matrices: the T x S heatmap, self-attention), `beam` (the
-beam-search tree and its layout), `extras` (hard-attention samples, BLEU by length), `sampling`
-(a sampled step: p(y) beside the transformed distribution it was drawn from).
+beam-search tree and its layout), `extras` (hard-attention samples, BLEU by length, the models'
+learning curves), `sampling` (a sampled step: p(y) beside the transformed distribution it was
+drawn from).
 
 Conventions
 -----------
@@ -28,7 +29,7 @@ Conventions
 
 from .beam import beam_tree_figure, tree_layout
 from .common import BLUE, DEFAULT_LABELS, ORANGE, plain
-from .extras import bleu_by_length_figure, hard_samples_figure
+from .extras import bleu_by_length_figure, hard_samples_figure, learning_curves_figure
 from .matrix import heatmap_figure, self_attention_figure
 from .sampling import sample_figure
 from .states import context_figure, encoder_states_figure
@@ -44,6 +45,7 @@ __all__ = [
     "encoder_states_figure",
     "hard_samples_figure",
     "heatmap_figure",
+    "learning_curves_figure",
     "output_figure",
     "plain",
     "sample_figure",

@@ -1,4 +1,5 @@
-"""Figures of data beyond one trace: hard-attention samples and BLEU by sentence length."""
+"""Figures of data beyond one trace: hard-attention samples, BLEU by sentence length, and the
+shipped models' learning curves."""
 
 from __future__ import annotations
 
@@ -106,3 +107,105 @@ def bleu_by_length_figure(
             margin={"t": 48},
         )
     return fig
+
+
+def learning_curves_figure(
+    histories: Mapping[str, Sequence[Mapping[str, Any]]],
+    best: Mapping[str, int] | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    height: int | None = None,
+    template: str | None = None,
+) -> go.Figure:
+    """Validation NLL after each epoch, one line per model, read from the models' training
+    records: `histories` maps a model to its history rows (epoch, valid_nll, lr, and stage for
+    the epochs of a later stage, trained on from the earlier stage's weights); `best` maps it to
+    the epoch whose weights it kept, ringed. A later stage continues its line dashed. A curve
+    that flattens is a model trained until its validation loss stopped improving; one still
+    falling when it ends was stopped by its budget."""
+    lab = _labels(labels)
+    fig = go.Figure()
+    ends, lows = [], []  # each model's last and lowest loss
+    for m, (model, rows) in enumerate(histories.items()):
+        rows = [r for r in rows if _epoch_row(r)]
+        if not rows:
+            continue
+        ends.append(float(rows[-1]["valid_nll"]))
+        lows.append(min(float(r["valid_nll"]) for r in rows))
+        colour, name = CURVE_COLOURS[m % len(CURVE_COLOURS)], plain(model)
+        first = [r for r in rows if _stage(r) == 1]
+        later = [r for r in rows if _stage(r) > 1]
+        parts = [(first, "solid")] if first else []
+        if later:  # joined to stage 1's last point
+            parts.append((first[-1:] + later, "dash"))
+        hover = (
+            f"{lab['model']}: {name}<br>{lab['epoch']} %{{x}}<br>{lab['valid_nll']}: %{{y:.3f}}"
+            f"<br>{lab['learning_rate']}: %{{customdata[0]}}<br>{lab['stage']}: "
+            "%{customdata[1]}<extra></extra>"
+        )
+        for k, (part, dash) in enumerate(parts):
+            fig.add_scatter(
+                x=[int(r["epoch"]) for r in part],
+                y=[float(r["valid_nll"]) for r in part],
+                customdata=[[_rate(r.get("lr")), _stage(r)] for r in part],
+                name=name,
+                legendgroup=name,
+                showlegend=k == 0,
+                mode="lines+markers",
+                line={"color": colour, "width": 2, "dash": dash},
+                marker={"symbol": SYMBOLS[m % len(SYMBOLS)], "size": 6},
+                hovertemplate=hover,
+            )
+        kept = [r for r in rows if best and int(r["epoch"]) == best.get(model)]
+        if kept:
+            fig.add_scatter(
+                x=[int(kept[0]["epoch"])],
+                y=[float(kept[0]["valid_nll"])],
+                name=lab["kept_epoch"].format(model=name),
+                legendgroup=name,
+                showlegend=False,
+                mode="markers",
+                marker={
+                    "symbol": "circle-open",
+                    "size": 16,
+                    "color": colour,
+                    "line": {"width": 2.5},
+                },
+                hovertemplate=lab["kept_epoch"].format(model=name)
+                + f"<br>{lab['epoch']} %{{x}}<br>{lab['valid_nll']}: %{{y:.3f}}<extra></extra>",
+            )
+    if not fig.data:
+        raise ValueError("learning_curves_figure needs at least one model with a history")
+    fig.update_xaxes(title={"text": lab["epoch"]}, rangemode="tozero")
+    # the first epochs' losses (2-3) would squeeze the endings that tell whether a model
+    # converged: the axis starts showing the endings; a double click shows every point
+    fig.update_yaxes(title={"text": lab["valid_nll"]}, range=[min(lows) - 0.05, max(ends) + 0.45])
+    models = len(histories)
+    fig = _finish(fig, lab["curves_title"], height or 420 + 22 * models, template)
+    fig.update_layout(  # legend under the axis, as in bleu_by_length_figure
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
+        margin={"t": 48},
+    )
+    return fig
+
+
+# the Okabe-Ito colours of PALETTE, then four of Paul Tol's: twelve lines without a repeat
+CURVE_COLOURS = (*PALETTE, "#882255", "#44AA99", "#999933", "#332288")
+
+
+def _epoch_row(row: Any) -> bool:
+    """A history row with an epoch number and a validation loss (others are left out)."""
+    return (
+        isinstance(row, Mapping)
+        and isinstance(row.get("epoch"), int)
+        and isinstance(row.get("valid_nll"), (int, float))
+    )
+
+
+def _stage(row: Mapping[str, Any]) -> int:
+    stage = row.get("stage")
+    return stage if isinstance(stage, int) and stage > 1 else 1
+
+
+def _rate(lr: Any) -> str:
+    return f"{float(lr):.2g}" if isinstance(lr, (int, float)) else "?"

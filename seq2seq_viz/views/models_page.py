@@ -11,10 +11,10 @@ from typing import Any
 
 import streamlit as st
 
-from seq2seq_viz import stages
+from seq2seq_viz import figures, stages
 from seq2seq_viz.i18n import strings, t
 from seq2seq_viz.views import state, toys
-from seq2seq_viz.views.common import page_header
+from seq2seq_viz.views.common import chart, labels, page_header
 from seq2seq_viz.views.controls import current
 from seq2seq_viz.views.insights import insights_by_cohort, kind_of
 from seq2seq_viz.views.safe import escape_markdown
@@ -64,6 +64,7 @@ def render() -> None:
     translation = {n: c for n, c in cards.items() if tasks[n] == toys.TRANSLATION}
     st.subheader(t("models.when"))
     _insights(translation)
+    _curves(translation)
     for name, card in translation.items():
         model_card(name, card)
     toy_cards = {n: c for n, c in cards.items() if tasks[n] != toys.TRANSLATION}
@@ -109,6 +110,25 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
             )
         for key, fields in sentences:
             st.markdown("- " + t(key, **fields))
+
+
+def _curves(cards: dict[str, dict[str, Any]]) -> None:
+    """The translation models' validation loss per epoch, from their training records."""
+    trained = {n: card.get("training") or {} for n, card in cards.items()}
+    histories = {n: tr.get("history") for n, tr in trained.items()}
+    histories = {n: h for n, h in histories.items() if isinstance(h, list) and h}
+    if not histories:
+        return
+    best = {
+        n: tr["best_epoch"] for n, tr in trained.items() if isinstance(tr.get("best_epoch"), int)
+    }
+    st.subheader(t("models.curves"))
+    st.caption(t("models.curves_caption"))
+    try:
+        fig = figures.learning_curves_figure(histories, best, labels=labels())
+    except ValueError:  # no usable row in any record
+        return
+    chart(fig, "models_curves")
 
 
 def model_card(name: str, card: dict[str, Any], task: str = toys.TRANSLATION) -> None:
