@@ -311,6 +311,10 @@ def budget_words(budget: tuple[Any, ...] | None) -> str:
         budget,
         minutes=lambda m, device: f"{m} minutes{on(device)}",
         epochs=lambda n, device: f"{n} epochs{on(device)}",
+        plateau=lambda n, patience, device: (
+            f"until the validation loss made no progress for "
+            f"{patience} epochs (at most {n}){on(device)}"
+        ),
         then=", then ",
         unknown="an unrecorded budget",
     )

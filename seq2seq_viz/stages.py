@@ -4,7 +4,9 @@ A second stage (``train --init-from PREVIOUS --out NEW``) starts from the previo
 weights, so the model's true training record is both: this writes NEW/config.json's
 ``training`` as the sum (epochs, seconds and steps added, the history continued with its epochs
 renumbered and marked ``"stage": 2``, each stage's command and settings kept under ``stages``),
-then with ``--ship DEST`` copies config.json and the weights into DEST (e.g. pretrained/hard).
+then with ``--ship DEST`` copies config.json and the weights into DEST (e.g. pretrained/hard):
+the new stage's weights, or the earlier ones when its best validation loss did not beat theirs
+(the record then keeps the earlier best epoch: the model had stopped improving).
 The app's model cards and the comparisons (same cell, same epochs) read these numbers.
 """
 
@@ -46,8 +48,10 @@ def device_word(device: str) -> str:
 def training_budget(training: dict[str, Any]) -> tuple[Any, ...] | None:
     """What a model's training was given, for comparing like with like: ("minutes", M, device)
     when a wall-clock budget ended it (`--max-minutes` set and its epoch limit not reached: every
-    model of one `train_gpu.sh` run), else ("epochs", N). A model trained in stages gets
-    ("stages", part, part, ...), each part ("minutes", M, device) or ("epochs", N, device).
+    model of one `train_gpu.sh` run); ("plateau", N, device, P) when it was to stop after P
+    epochs without progress on the validation loss, at most N epochs (`--patience` below
+    `--epochs`: wherever it stopped, the rule was its budget); else ("epochs", N). A model
+    trained in stages gets ("stages", part, part, ...), each part one of those with its device.
     None when the record says nothing."""
     stages = training.get("stages") or []
     if len(stages) > 1:
@@ -61,19 +65,23 @@ def budget_text(
     budget: tuple[Any, ...] | None,
     minutes: Callable[[str, str | None], str],
     epochs: Callable[[Any, str | None], str],
+    plateau: Callable[[Any, Any, str], str],
     then: str,
     unknown: str,
 ) -> str:
     """A budget of `training_budget` in words, one reading for every language and report:
-    `minutes(M, device word or None)` and `epochs(N, device word or None)` say one part,
-    `then` joins the stages, `unknown` stands for None."""
+    `minutes(M, device word or None)`, `epochs(N, device word or None)` and `plateau(N,
+    patience, device word)` say one part, `then` joins the stages, `unknown` stands for None."""
     if budget is None:
         return unknown
     if budget[0] == "stages":
-        return then.join(budget_text(part, minutes, epochs, then, unknown) for part in budget[1:])
+        parts = budget[1:]
+        return then.join(budget_text(p, minutes, epochs, plateau, then, unknown) for p in parts)
     device = device_word(budget[2]) if len(budget) > 2 else None
     if budget[0] == "minutes":
         return minutes(f"{budget[1]:g}", device)
+    if budget[0] == "plateau":
+        return plateau(budget[1], budget[3], device or "CPU")
     return epochs(budget[1], device)
 
 
@@ -82,11 +90,22 @@ def _stage_budget(training: dict[str, Any], with_device: bool = False) -> tuple[
     epochs = training.get("epochs_run")
     device = str(training.get("device") or "cpu")
     minutes = config.get("max_minutes") or 0
-    if minutes and isinstance(epochs, int) and epochs < int(config.get("epochs") or 0):
+    limit, patience = int(config.get("epochs") or 0), config.get("patience")
+    if minutes and isinstance(epochs, int) and epochs < limit:
         return ("minutes", float(minutes), device)
+    if isinstance(patience, int) and 0 < patience < limit:
+        return ("plateau", limit, device, patience)
     if epochs is None:
         return None
     return ("epochs", epochs, device) if with_device else ("epochs", epochs)
+
+
+def improved(previous: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a later stage's best validation loss beat the earlier stages' (True when a
+    record does not say)."""
+    before, after = previous.get("best_valid_nll"), new.get("best_valid_nll")
+    numbers = all(isinstance(v, (int, float)) for v in (before, after))
+    return not numbers or after < before
 
 
 def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +122,12 @@ def merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "seconds": round(float(previous.get("seconds") or 0) + float(new.get("seconds") or 0), 1),
         "steps": int(previous.get("steps") or 0) + int(new.get("steps") or 0),
         "epochs_run": done + int(new.get("epochs_run") or 0),
-        "best_epoch": done + int(new.get("best_epoch") or 0),
+        # a stage that never beat the earlier best keeps the earlier weights (see main)
+        **(
+            {"best_epoch": done + int(new.get("best_epoch") or 0)}
+            if improved(previous, new)
+            else {k: previous.get(k) for k in ("best_epoch", "best_valid_nll")}
+        ),
         "history": history,
         "stages": [*stage_records(previous), {k: new.get(k) for k in STAGE_KEYS}],
     }
@@ -121,15 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         stage_records(old["training"])
     ):
         raise SystemExit(f"{args.new}: already merged")
+    better = improved(old["training"], config["training"])
     config["training"] = merge(old["training"], config["training"])
     text = json.dumps(config, indent=1, ensure_ascii=False)
     atomic_write_bytes(args.new / CONFIG, text.encode("utf-8"))
     if args.ship:
         args.ship.mkdir(parents=True, exist_ok=True)
-        for name in (CONFIG, WEIGHTS):
-            shutil.copyfile(args.new / name, args.ship / name)
+        shutil.copyfile(args.new / CONFIG, args.ship / CONFIG)
+        if args.ship.resolve() != args.previous.resolve() or better:
+            shutil.copyfile((args.new if better else args.previous) / WEIGHTS, args.ship / WEIGHTS)
     t = config["training"]
     print(f"{args.new}: {t['epochs_run']} epochs in {len(t['stages'])} stages, {t['seconds']} s")
+    if not better:
+        print(f"the last stage did not beat epoch {t['best_epoch']}: the earlier weights are kept")
     return 0
 
 

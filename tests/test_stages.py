@@ -99,3 +99,41 @@ def test_the_model_table_lists_each_stage_s_time_on_its_device():
     cpu = {**_record(11, 3000.0, "cpu", 1.1), "device": "cpu"}
     assert training_time(gpu) == "3.3 min (GPU, 12 epochs)"
     assert training_time(merge(gpu, cpu)) == "3.3 min (GPU, 12 epochs) + 50.0 min (CPU, 11 epochs)"
+
+
+def test_a_stage_that_never_beat_the_earlier_best_keeps_the_earlier_weights(tmp_path: Path):
+    """Trained on until the validation loss stopped improving, and it had already stopped:
+    the record keeps the whole history and the earlier best epoch, the model its weights."""
+    first, second = _record(3, 300.0, "stage one", 1.2), _record(2, 200.0, "stage two", 1.25)
+    merged = merge(first, second)
+    assert merged["epochs_run"] == 5 and [r["epoch"] for r in merged["history"]] == [1, 2, 3, 4, 5]
+    assert merged["best_epoch"] == 3 and merged["best_valid_nll"] == 1.2
+    old, new, ship = tmp_path / "old", tmp_path / "new", tmp_path / "ship"
+    for folder, record in ((old, first), (new, second)):
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"training": record, "model": {}}))
+        (folder / "model.safetensors").write_bytes(folder.name.encode())
+    assert main([str(old), str(new), "--ship", str(ship)]) == 0
+    assert (ship / "model.safetensors").read_bytes() == b"old"
+    assert json.loads((ship / "config.json").read_text())["training"]["best_epoch"] == 3
+
+
+def test_a_patience_rule_is_a_budget_of_its_own():
+    """--patience below --epochs: wherever the run stopped, the rule was its budget."""
+    from seq2seq_viz.evaluate import budget_words
+    from seq2seq_viz.stages import training_budget
+
+    gpu = {**_record(25, 400.0, "gpu", 1.06), "device": "cuda"}
+    gpu["config"] = {"epochs": 200, "max_minutes": 6.8, "patience": 2}
+    early = {**_record(5, 1500.0, "cpu", 1.2), "device": "cpu"}
+    early["config"] = {"epochs": 10, "patience": 2, "max_minutes": 0.0}
+    full = {**early, "epochs_run": 10}
+    assert training_budget(early) == training_budget(full) == ("plateau", 10, "cpu", 2)
+    budget = training_budget(merge(gpu, early))
+    assert budget == ("stages", ("minutes", 6.8, "cuda"), ("plateau", 10, "cpu", 2))
+    assert budget_words(budget) == (
+        "6.8 minutes on GPU, then until the validation loss made no progress for 2 epochs "
+        "(at most 10) on CPU"
+    )
+    fixed = dict(early, config={"epochs": 11, "patience": 1000000})
+    assert training_budget(fixed) == ("epochs", 5)  # the rule could not act: epochs

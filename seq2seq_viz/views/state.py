@@ -318,7 +318,8 @@ def training_budget(name: str) -> tuple[Any, ...] | None:
 
 
 def budget_label(name: str) -> str:
-    """The training budget in words ("6.8 min on GPU", "11 epochs"), "?" where unknown."""
+    """The training budget in words ("6.8 min on GPU", "11 epochs", "until the validation loss
+    made no progress for 2 epochs (at most 10) on CPU"), "?" where unknown."""
 
     def epochs(n: Any, device: str | None) -> str:
         return t("cell.epochs_on", n=n, device=device) if device else t("cell.epochs", n=n)
@@ -327,6 +328,9 @@ def budget_label(name: str) -> str:
         training_budget(name),
         minutes=lambda m, device: t("cell.minutes", minutes=m, device=device or "?"),
         epochs=epochs,
+        plateau=lambda n, patience, device: t(
+            "cell.plateau", n=n, patience=patience, device=device
+        ),
         then=t("cell.then"),
         unknown=t("cell.epochs", n="?"),
     )
