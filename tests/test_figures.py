@@ -322,6 +322,10 @@ def test_bleu_by_length_lines() -> None:
         figures.bleu_by_length_figure(rows + rows[:1])
     with pytest.raises(ValueError, match="lacks"):
         figures.bleu_by_length_figure([{"model": "m", "bucket": "0-10"}])
+    long = [dict(r, model="LSTM · 어텐션 없음 (a<b, GPU에서 3.5분)") for r in rows[:3]]
+    wrapped = figures.bleu_by_length_figure(long, legend_width=20).data[0]
+    assert wrapped.name == "LSTM · 어텐션 없음<br>(a&lt;b, GPU에서<br>3.5분)"  # escaped, broken
+    assert "(a&lt;b, GPU에서 3.5분)" in wrapped.hovertemplate  # the hover keeps one line
 
 
 STEP_BUILDERS = [

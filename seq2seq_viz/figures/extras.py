@@ -9,7 +9,18 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from .common import BLUE, ORANGE, PALETTE, SYMBOLS, _finish, _labels, _short, _token_axis, plain
+from .common import (
+    BLUE,
+    ORANGE,
+    PALETTE,
+    SYMBOLS,
+    _finish,
+    _labels,
+    _short,
+    _token_axis,
+    plain,
+    wrap_title,
+)
 
 
 def hard_samples_figure(
@@ -71,8 +82,11 @@ def bleu_by_length_figure(
     labels: Mapping[str, str] | None = None,
     height: int | None = None,
     template: str | None = None,
+    legend_width: int | None = None,
 ) -> go.Figure:
-    """BLEU per sentence-length bucket, one line per model (after Bahdanau et al. 2015, fig. 2)."""
+    """BLEU per sentence-length bucket, one line per model (after Bahdanau et al. 2015, fig. 2).
+    `legend_width`: break long model names in the legend into lines of about that many narrow
+    characters (plotly never wraps them: on a phone a long one runs off the chart)."""
     lab = _labels(labels)
     models, buckets, table = _bleu_table(rows)
     ticks = [plain(b) for b in buckets]
@@ -83,7 +97,7 @@ def bleu_by_length_figure(
             x=ticks,
             y=[None if r is None else float(r["bleu"]) for r in found],
             customdata=[None if r is None else int(r["n"]) for r in found],
-            name=plain(model),
+            name=wrap_title(plain(model), legend_width) if legend_width else plain(model),
             mode="lines+markers",
             line={"color": PALETTE[m % len(PALETTE)], "width": 2.5},
             marker={"symbol": SYMBOLS[m % len(SYMBOLS)], "size": 9},

@@ -20,6 +20,7 @@ from seq2seq_viz.views.safe import escape_markdown
 
 CELL_NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
 DIMS = 3  # units printed in the filled-in equations (a line holds two vectors, three at most)
+LEGEND_WIDTH = 44  # narrow characters per legend line: a phone shows about 46 at 12 px
 # The comparison's slots: (cell, attention?) -> the shipped model names that fill it, preferred
 # first. Every model of the same recipe (global attention or none, no self-attention) qualifies.
 SLOTS: dict[tuple[str, bool], tuple[str, ...]] = {
@@ -182,7 +183,7 @@ def _by_cell(c: Controls) -> None:
         for bucket in results[name]["bleu_by_length"]
     ]
     if rows:
-        fig = figures.bleu_by_length_figure(rows, labels=labels())
+        fig = figures.bleu_by_length_figure(rows, labels=labels(), legend_width=LEGEND_WIDTH)
         chart(fig, "cell_bleu", c.presentation)
     else:
         st.info(t("results.not_evaluated"))
