@@ -534,6 +534,7 @@ def test_learning_curves_draw_each_record_and_ring_the_kept_epoch() -> None:
         {"epoch": 3, "valid_nll": 2.3, "lr": 0.002, "stage": 2},
         {"epoch": 4, "valid_nll": 2.1, "lr": 0.001, "stage": 2},
         {"epoch": "x", "valid_nll": 0.1},  # a hand-edited row: left out
+        {"epoch": 5, "valid_nll": float("nan")},  # a diverged epoch: left out
     ]
     fig = figures.learning_curves_figure(
         {"a<b": one, "two": two}, {"a<b": 2, "two": 4}, labels={"kept_epoch": "{model} kept"}

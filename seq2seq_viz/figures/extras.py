@@ -3,6 +3,7 @@ shipped models' learning curves."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -208,11 +209,13 @@ CURVE_COLOURS = (*PALETTE, "#882255", "#44AA99", "#999933", "#332288")
 
 
 def _epoch_row(row: Any) -> bool:
-    """A history row with an epoch number and a validation loss (others are left out)."""
+    """A history row with an epoch number and a finite validation loss (others are left out:
+    a hand-edited record, or a run that diverged)."""
     return (
         isinstance(row, Mapping)
         and isinstance(row.get("epoch"), int)
         and isinstance(row.get("valid_nll"), (int, float))
+        and math.isfinite(row["valid_nll"])
     )
 
 
