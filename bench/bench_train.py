@@ -32,6 +32,7 @@ picks the runs (``new:8`` is today's trainer with another seed, to see the noise
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import io
 import subprocess
@@ -77,7 +78,7 @@ class Trainer:
     """One implementation's model, optimiser and batch step."""
 
     def __init__(self, name, train_mod, build, config_mod, n_src, n_tgt, init=None, bf16=False):
-        self.name, self.train_mod, self.bf16 = name, train_mod, bf16
+        self.name, self.train_mod = name, train_mod
         cfg = config_mod.ModelConfig(
             src_vocab_size=n_src,
             tgt_vocab_size=n_tgt,
@@ -91,7 +92,10 @@ class Trainer:
         self.model = build(cfg).train()
         if init is not None:
             self.model.load_state_dict(init)
-        self.tc = config_mod.TrainConfig(lr=2e-3)
+        self.tc = config_mod.TrainConfig(lr=2e-3, **({"precision": "bfloat16"} if bf16 else {}))
+        # the trainer's own precision context (the baseline's code has none: float32)
+        mixed = getattr(train_mod, "mixed_precision", None)
+        self.precision = mixed(self.tc, torch.device("cpu")) if mixed else contextlib.nullcontext()
         # each code path's own optimiser (the new one uses PyTorch's fused Adam kernel)
         make = getattr(train_mod, "make_optimizer", None)
         self.opt = (
@@ -107,7 +111,7 @@ class Trainer:
         start = time.perf_counter()
         for idx in batches:
             batch = self.train_mod.batch_tensors([pairs[i] for i in idx], device)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            with self.precision:
                 loss, _, n_tok = self.train_mod.batch_loss(
                     self.model, batch, self.tc, 1.0, self.loop
                 )
