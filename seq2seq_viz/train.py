@@ -23,8 +23,9 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -59,6 +60,23 @@ class LoopState:
     lr: float = 0.0  # the learning rate now (decayed on plateaus)
     done: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
+
+
+def continued_schedule(training: dict[str, Any], lr_decay: float) -> LoopState:
+    """Where an earlier stage's plateau rule stood when it ended, for a stage that goes on from
+    its best weights (`--continue-schedule`): its best validation loss is the one to beat, the
+    epochs it ran since that best count towards the patience, and the learning rate is the one
+    its next epoch would have used (its last epoch's rate, times `lr_decay` if that epoch made
+    no progress). A stage that never beats the earlier best ends with the weights it started
+    from."""
+    history = [row for row in training.get("history") or [] if row.get("lr")]
+    best, best_epoch = training.get("best_valid_nll"), training.get("best_epoch")
+    epochs = training.get("epochs_run")
+    if not history or not all(isinstance(v, (int, float)) for v in (best, best_epoch, epochs)):
+        raise ValueError("the earlier training record has no history, best loss or epoch count")
+    bad = max(0, int(epochs) - int(best_epoch))
+    lr = float(history[-1]["lr"]) * (lr_decay if bad else 1.0)
+    return LoopState(best_valid=float(best), bad_epochs=bad, lr=lr)
 
 
 def batch_tensors(
@@ -236,18 +254,20 @@ def train_model(
     progress: bool = True,
     on_step: Callable[[LoopState, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    start: LoopState | None = None,
 ) -> LoopState:
     """Train (resuming from run_dir if possible); leaves the best weights loaded in `model`.
 
     `on_step(loop, nll)` is called after every update (the live-training page records its
     curves there). When `should_stop()` turns true after an update, the trainer saves its resume
     file and returns like at `max_steps` (the model keeps its current weights); calling it again
-    with the same run_dir continues."""
+    with the same run_dir continues. `start` is where a new run's loop begins (default: epoch 0
+    at `tc.lr`, nothing to beat; see `continued_schedule`); a resume file wins over it."""
     torch.manual_seed(tc.seed)
     opt = make_optimizer(model, tc)
     precision = mixed_precision(tc, device)  # checked once; entered for every batch
     resumed = load_resume(run_dir, model, opt)
-    loop, best = resumed if resumed else (LoopState(lr=tc.lr), _copy_state(model))
+    loop, best = resumed if resumed else (start or LoopState(lr=tc.lr), _copy_state(model))
     loop.lr = loop.lr or tc.lr  # resume files written before the rate was kept
     for group in opt.param_groups:
         group["lr"] = loop.lr
@@ -399,6 +419,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     m.add_argument("--dropout", type=float, default=0.2)
     m.add_argument("--untied", action="store_true", help="separate output matrix W_o")
     m.add_argument("--init-from", help="start from this model folder's weights (same shapes)")
+    m.add_argument(
+        "--continue-schedule",
+        action="store_true",
+        help="with --init-from: go on with that model's plateau rule (its best validation loss "
+        "to beat, its epochs without progress, its next learning rate) instead of --lr",
+    )
     t = p.add_argument_group("training")
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=2e-3)
@@ -501,8 +527,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     torch.manual_seed(tc.seed)
     model = build_model(cfg, device)
+    start = None
     if args.init_from:
         model.load_state_dict(load_model(args.init_from, device).model.state_dict())
+        if args.continue_schedule:
+            record = json.loads((Path(args.init_from) / "config.json").read_text("utf-8"))
+            start = continued_schedule(record.get("training") or {}, tc.lr_decay)
+            tc = replace(tc, lr=start.lr)
+    elif args.continue_schedule:
+        raise SystemExit("--continue-schedule needs --init-from")
     out = Path(args.out)
     run_dir = Path(args.run_dir or Path("runs") / out.name)
     print(
@@ -521,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         args.save_every,
         args.max_steps,
         progress=not args.quiet,
+        start=start,
     )
     if args.max_steps and not loop.done and loop.epoch < tc.epochs:
         print(f"stopped after {loop.steps} steps (resumable from {run_dir})", file=sys.stderr)

@@ -97,3 +97,35 @@ def test_batch_tensors_pad_and_shift_each_sentence():
     assert tgt_in.tolist() == [[S, 8, P, P], [S, P, P, P], [S, 12, 13, 14]]
     assert tgt_out.tolist() == [[8, E, P, P], [E, P, P, P], [12, 13, 14, E]]
     assert src.dtype == tgt_in.dtype == torch.long
+
+
+def test_a_continued_schedule_picks_up_the_plateau_rule_where_it_stood():
+    from seq2seq_viz.train import continued_schedule
+
+    rows = [{"epoch": 1, "valid_nll": 2.0, "lr": 2e-3}, {"epoch": 2, "valid_nll": 1.5, "lr": 2e-3}]
+    improving = {"history": rows, "best_valid_nll": 1.5, "best_epoch": 2, "epochs_run": 2}
+    start = continued_schedule(improving, 0.5)
+    assert (start.best_valid, start.bad_epochs, start.lr, start.epoch) == (1.5, 0, 2e-3, 0)
+    worse = rows + [{"epoch": 3, "valid_nll": 1.6, "lr": 2e-3}]
+    stalled = {"history": worse, "best_valid_nll": 1.5, "best_epoch": 2, "epochs_run": 3}
+    start = continued_schedule(stalled, 0.5)  # epoch 3 made no progress: the rate is halved
+    assert (start.best_valid, start.bad_epochs, start.lr) == (1.5, 1, 1e-3)
+    with pytest.raises(ValueError):
+        continued_schedule({"history": []}, 0.5)
+
+
+def test_a_stage_that_cannot_beat_the_earlier_best_stops_on_patience_with_its_start_weights(
+    tmp_path,
+):
+    from seq2seq_viz.train import LoopState
+
+    vocab, train, valid = toy_data()
+    model = tiny_model(vocab)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    tc = TrainConfig(batch_size=32, epochs=5, lr=5e-3, seed=3, patience=2)
+    start = LoopState(best_valid=0.0, bad_epochs=1, lr=1e-3)  # a loss of 0 cannot be beaten
+    loop = train_model(model, train, valid, tc, tmp_path, CPU, progress=False, start=start)
+    assert loop.epoch == 1 and loop.done and loop.best_epoch == -1
+    assert loop.history[0]["lr"] == 1e-3  # the epoch ran at the continued rate, not tc.lr
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k  # the weights it started from, not the trained ones
