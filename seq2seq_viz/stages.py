@@ -51,14 +51,30 @@ def training_budget(training: dict[str, Any]) -> tuple[Any, ...] | None:
     model of one `train_gpu.sh` run); ("plateau", N, device, P) when it was to stop after P
     epochs without progress on the validation loss, at most N epochs (`--patience` below
     `--epochs`: wherever it stopped, the rule was its budget); else ("epochs", N). A model
-    trained in stages gets ("stages", part, part, ...), each part one of those with its device.
-    None when the record says nothing."""
+    trained in stages gets ("stages", part, part, ...), each part one of those with its device;
+    a stage that went on with the previous stage's rule (`train --continue-schedule`) is one
+    part with it, its epoch limits added. None when the record says nothing."""
     stages = training.get("stages") or []
     if len(stages) > 1:
-        parts = tuple(_stage_budget(stage, with_device=True) for stage in stages)
+        parts: list[tuple[Any, ...] | None] = []
+        for stage in stages:
+            part = _stage_budget(stage, with_device=True)
+            last = parts[-1] if parts else None
+            if _continues(stage, last, part):  # one rule over both stages: its limits add up
+                parts[-1] = ("plateau", last[1] + part[1], *last[2:])  # type: ignore[index]
+            else:
+                parts.append(part)
         if all(part is not None for part in parts):
-            return ("stages", *parts)
+            return ("stages", *parts) if len(parts) > 1 else parts[0]
     return _stage_budget(training)
+
+
+def _continues(stage: dict[str, Any], last: Any, part: Any) -> bool:
+    """A stage run with `--continue-schedule` after a stage with the same plateau rule (same
+    patience, same device) carried that rule on (its best loss, bad epochs and rate)."""
+    carried = "--continue-schedule" in str(stage.get("command") or "")
+    same = last is not None and part is not None and last[0] == part[0] == "plateau"
+    return carried and same and last[2:] == part[2:]
 
 
 def budget_text(

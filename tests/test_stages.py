@@ -137,3 +137,39 @@ def test_a_patience_rule_is_a_budget_of_its_own():
     )
     fixed = dict(early, config={"epochs": 11, "patience": 1000000})
     assert training_budget(fixed) == ("epochs", 5)  # the rule could not act: epochs
+
+
+def test_a_stage_that_carries_the_rule_on_is_one_budget_with_the_stage_before():
+    """`train --continue-schedule`: the third stage went on with the second stage's rule, so
+    the budget reads as one rule with both epoch limits; without the flag it is a stage of its
+    own, and a different patience never merges."""
+    from seq2seq_viz.evaluate import budget_words
+    from seq2seq_viz.stages import training_budget
+
+    gpu = {**_record(25, 400.0, "gpu", 1.06), "device": "cuda"}
+    gpu["config"] = {"epochs": 200, "max_minutes": 6.8, "patience": 2}
+    second = {**_record(10, 3000.0, "cpu", 1.0), "device": "cpu"}
+    second["config"] = {"epochs": 10, "patience": 2, "max_minutes": 0.0}
+    third = {**_record(4, 1200.0, "train --continue-schedule", 0.98), "device": "cpu"}
+    third["config"] = {"epochs": 12, "patience": 2, "max_minutes": 0.0}
+    merged = merge(merge(gpu, second), third)
+    assert training_budget(merged) == (
+        "stages",
+        ("minutes", 6.8, "cuda"),
+        ("plateau", 22, "cpu", 2),
+    )
+    assert budget_words(training_budget(merged)) == (
+        "6.8 minutes on GPU, then until the validation loss made no progress for 2 epochs "
+        "(at most 22) on CPU"
+    )
+    fresh = {**third, "command": "train"}  # restarted its schedule: a stage of its own
+    assert training_budget(merge(merge(gpu, second), fresh)) == (
+        "stages",
+        ("minutes", 6.8, "cuda"),
+        ("plateau", 10, "cpu", 2),
+        ("plateau", 12, "cpu", 2),
+    )
+    other = {**third, "config": {"epochs": 12, "patience": 3, "max_minutes": 0.0}}
+    assert len(training_budget(merge(merge(gpu, second), other))) == 4
+    alone = merge(second, third)  # two CPU stages under one rule: one plateau budget
+    assert training_budget(alone) == ("plateau", 22, "cpu", 2)
