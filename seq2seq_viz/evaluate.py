@@ -30,7 +30,7 @@ from . import data as D
 from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes, load_model, read_config
 from .config import DecodeConfig
 from .decode import Translator
-from .stages import budget_text, device_word, stage_records, training_budget
+from .stages import budget_text, device_word, stage_records, stop_reason, training_budget
 from .teaching import teaching_json
 from .text import UNK, detokenize, normalize
 from .train import evaluate_loss
@@ -228,8 +228,26 @@ def model_row(name: str, config: dict[str, Any], metrics: dict[str, Any], folder
     )
     return (
         f"| `{name}` | {data_summary(config.get('data', {}))} | {scores} | {extra} | "
-        f"{training_time(training)} | {size_mb:.1f} MB | `{training.get('command', '?')}` |"
+        f"{training_time(training)}{stop_words(training)} | {size_mb:.1f} MB | "
+        f"`{training.get('command', '?')}` |"
     )
+
+
+def stop_words(training: dict[str, Any]) -> str:
+    """Why the training ended (`stages.stop_reason`) for the training column, e.g. "; stopped
+    by its rule (2 epochs without progress), kept epoch 40"; "" when the record does not say."""
+    reason = stop_reason(training)
+    if reason is None:
+        return ""
+    kind, best = reason[0], reason[-1]
+    said = {
+        "plateau": f"by its rule ({reason[1]} epochs without progress)",
+        "rate": "when the learning rate decayed below its floor",
+        "limit": f"at its epoch limit ({reason[1]})",
+        "time": "when its time ran out",
+    }[kind]
+    still = " (still improving)" if kind != "plateau" and best == training.get("epochs_run") else ""
+    return f"; stopped {said}, kept epoch {best}{still}"
 
 
 def training_time(training: dict[str, Any]) -> str:

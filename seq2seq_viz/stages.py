@@ -116,6 +116,35 @@ def _stage_budget(training: dict[str, Any], with_device: bool = False) -> tuple[
     return ("epochs", epochs, device) if with_device else ("epochs", epochs)
 
 
+def stop_reason(training: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Why a training record ended, from its last stage's settings and the whole history:
+    ("plateau", P, best) when its last P epochs (or more) made no progress and its rule stops
+    after P; ("rate", best) when the learning rate had decayed below `min_lr`; ("limit", N,
+    best) when the last stage ran all N epochs it was allowed; ("time", best) when its minutes
+    or its deadline ran out. `best` is the epoch whose weights are kept (the last epoch: still
+    improving when it stopped). None when the record does not say."""
+    total, best = training.get("epochs_run"), training.get("best_epoch")
+    history = training.get("history") or []
+    if not isinstance(total, int) or not isinstance(best, int) or not history:
+        return None
+    stage = stage_records(training)[-1]
+    config = stage.get("config") or {}
+    patience, limit = config.get("patience"), config.get("epochs")
+    bad = total - best
+    if isinstance(patience, int) and 0 < patience <= bad:
+        return ("plateau", patience, best)
+    lr, decay, floor = history[-1].get("lr"), config.get("lr_decay"), config.get("min_lr")
+    numbers = all(isinstance(v, (int, float)) for v in (lr, decay, floor))
+    if bad and numbers and lr * decay < floor:
+        return ("rate", best)
+    ran = stage.get("epochs_run")
+    if isinstance(limit, int) and isinstance(ran, int) and ran >= limit:
+        return ("limit", limit, best)
+    if config.get("max_minutes") or config.get("deadline"):
+        return ("time", best)
+    return None
+
+
 def improved(previous: dict[str, Any], new: dict[str, Any]) -> bool:
     """Whether a later stage's best validation loss beat the earlier stages' (True when a
     record does not say)."""

@@ -243,6 +243,30 @@ def _training(training: dict[str, Any]) -> None:
         }
         key = "models.training_stage" if len(rows) > 1 else "models.training_time"
         st.caption(t(key, stage=k, **fields))
+    why = stop_text(training)
+    if why:
+        st.caption(why)
+
+
+def stop_text(training: dict[str, Any]) -> str:
+    """Why the training ended (`stages.stop_reason`) in the chosen language, and whether its
+    last epoch was still improving; "" when the record does not say."""
+    reason = stages.stop_reason(training)
+    if reason is None:
+        return ""
+    kind, best = reason[0], reason[-1]
+    if kind == "plateau":
+        text = t("models.stop.plateau", patience=reason[1], best=best)
+    elif kind == "limit":
+        staged = len(stages.stage_records(training)) > 1
+        text = t(
+            "models.stop.limit_stage" if staged else "models.stop.limit", n=reason[1], best=best
+        )
+    else:
+        text = t(f"models.stop.{kind}", best=best)
+    if best == training.get("epochs_run") and kind != "plateau":
+        text += " " + t("models.stop.improving")
+    return text
 
 
 if __name__ == "__main__":  # run as a page by st.navigation
