@@ -68,7 +68,8 @@ def continued_schedule(training: dict[str, Any], lr_decay: float) -> LoopState:
     epochs it ran since that best count towards the patience, and the learning rate is the one
     its next epoch would have used (its last epoch's rate, times `lr_decay` if that epoch made
     no progress). A stage that never beats the earlier best ends with the weights it started
-    from."""
+    from; one whose rule had already stopped (patience used up, or the rate below `min_lr`) runs
+    no epoch, so models offered the same larger limit stay comparable."""
     history = [row for row in training.get("history") or [] if row.get("lr")]
     best, best_epoch = training.get("best_valid_nll"), training.get("best_epoch")
     epochs = training.get("epochs_run")
@@ -268,6 +269,8 @@ def train_model(
     precision = mixed_precision(tc, device)  # checked once; entered for every batch
     resumed = load_resume(run_dir, model, opt)
     loop, best = resumed if resumed else (start or LoopState(lr=tc.lr), _copy_state(model))
+    if not resumed and start is not None:  # the rule it goes on with may have stopped already
+        loop.done = loop.done or loop.bad_epochs >= tc.patience or loop.lr < tc.min_lr
     loop.lr = loop.lr or tc.lr  # resume files written before the rate was kept
     for group in opt.param_groups:
         group["lr"] = loop.lr

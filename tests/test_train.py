@@ -129,3 +129,17 @@ def test_a_stage_that_cannot_beat_the_earlier_best_stops_on_patience_with_its_st
     assert loop.history[0]["lr"] == 1e-3  # the epoch ran at the continued rate, not tc.lr
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k  # the weights it started from, not the trained ones
+
+
+def test_going_on_with_a_rule_that_has_already_stopped_runs_no_epoch(tmp_path):
+    from seq2seq_viz.train import LoopState
+
+    vocab, train, valid = toy_data()
+    tc = TrainConfig(batch_size=32, epochs=5, lr=5e-3, seed=3, patience=2, min_lr=1e-5)
+    for start in (LoopState(best_valid=1.0, bad_epochs=2, lr=1e-3), LoopState(lr=5e-6)):
+        model = tiny_model(vocab)
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        loop = train_model(model, train, valid, tc, tmp_path / str(start.lr), CPU,
+                           progress=False, start=start)  # fmt: skip
+        assert loop.done and loop.epoch == 0 and loop.steps == 0 and loop.history == []
+        assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
