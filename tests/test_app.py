@@ -387,3 +387,29 @@ def test_cached_figures_draw_like_fresh_ones(models_root: Path) -> None:
             drawn = {**specs[kind], "layout": dict(specs[kind]["layout"])}
             drawn["layout"].pop("template", None)
             assert drawn == expected
+
+
+def test_a_model_card_tells_each_stage_and_why_training_stopped(tmp_path: Path, monkeypatch):
+    """A record of three stages, the last one empty (its rule had already stopped it): the card
+    has a line per stage, the empty stage said as such, and the reason training ended."""
+    from seq2seq_viz.stages import merge
+
+    def stage(ran: int, best: int, command: str, loss: float = 1.0, **config) -> dict:
+        rows = [{"epoch": e + 1, "valid_nll": 2.0 - 0.01 * e, "lr": 1e-3} for e in range(ran)]
+        conf = {"epochs": 10, "patience": 2, "lr_decay": 0.5, "min_lr": 1e-5, **config}
+        return {"command": command, "config": conf, "seconds": 60.0 * ran, "epochs_run": ran,
+                "best_epoch": best, "best_valid_nll": loss, "history": rows, "device": "cpu",
+                "tokens_per_second": 100}  # fmt: skip
+
+    second = stage(4, 2, "b", loss=0.9)  # beat the first stage at its epoch 2 (epoch 7)
+    record = merge(merge(stage(5, 5, "a"), second), stage(0, -1, "--continue-schedule", loss=0.9))
+    save_model(tmp_path / "soft-general", make_translator(seed=1), {"training": record})
+    monkeypatch.setenv("SEQ2SEQ_VIZ_MODELS", str(tmp_path))
+    ko = strings("ko")
+    at = _app(locale="ko-KR")
+    at.switch_page("seq2seq_viz/views/models_page.py").run()
+    _ok(at)
+    captions = [c.value for c in at.caption]
+    assert ko["models.training_stage_empty"].format(stage=3) in captions
+    assert [k for k in (1, 2, 3) if any(c.startswith(f"{k}단계") for c in captions)] == [1, 2, 3]
+    assert ko["models.stop.plateau"].format(patience=2, best=7) in captions

@@ -242,6 +242,8 @@ def _training(training: dict[str, Any]) -> None:
             "device": stages.device_word(row.get("device") or "cpu"),
         }
         key = "models.training_stage" if len(rows) > 1 else "models.training_time"
+        if len(rows) > 1 and row.get("epochs_run") == 0:
+            key = "models.training_stage_empty"  # went on with a rule that had stopped
         st.caption(t(key, stage=k, **fields))
     why = stop_text(training)
     if why:
