@@ -70,13 +70,14 @@ def continued_schedule(training: dict[str, Any], lr_decay: float) -> LoopState:
     no progress). A stage that never beats the earlier best ends with the weights it started
     from; one whose rule had already stopped (patience used up, or the rate below `min_lr`) runs
     no epoch, so models offered the same larger limit stay comparable."""
-    history = [row for row in training.get("history") or [] if row.get("lr")]
+    history = training.get("history") or []
     best, best_epoch = training.get("best_valid_nll"), training.get("best_epoch")
     epochs = training.get("epochs_run")
-    if not history or not all(isinstance(v, (int, float)) for v in (best, best_epoch, epochs)):
-        raise ValueError("the earlier training record has no history, best loss or epoch count")
+    last = history[-1].get("lr") if history else None  # the rate of its last epoch
+    if not all(isinstance(v, (int, float)) for v in (best, best_epoch, epochs, last)):
+        raise ValueError("the earlier record lacks its last rate, best loss or epoch count")
     bad = max(0, int(epochs) - int(best_epoch))
-    lr = float(history[-1]["lr"]) * (lr_decay if bad else 1.0)
+    lr = float(last) * (lr_decay if bad else 1.0)
     return LoopState(best_valid=float(best), bad_epochs=bad, lr=lr)
 
 

@@ -112,6 +112,9 @@ def test_a_continued_schedule_picks_up_the_plateau_rule_where_it_stood():
     assert (start.best_valid, start.bad_epochs, start.lr) == (1.5, 1, 1e-3)
     with pytest.raises(ValueError):
         continued_schedule({"history": []}, 0.5)
+    unrated = stalled["history"][:-1] + [{"epoch": 3, "valid_nll": 1.6}]  # an older record
+    with pytest.raises(ValueError):  # never a rate from an earlier epoch than the last
+        continued_schedule({**stalled, "history": unrated}, 0.5)
 
 
 def test_a_stage_that_cannot_beat_the_earlier_best_stops_on_patience_with_its_start_weights(
