@@ -7,9 +7,9 @@
 # Usage: bash pretrained/continue_on_cpu.sh NAME EPOCHS DATA_FILE [MORE TRAIN OPTIONS]
 #   (options after DATA_FILE override the above, e.g. `--patience 2 --precision bfloat16`:
 #   stop after two epochs without progress, matrix products in bfloat16)
-#   (a third stage: STAGE=stage3 and `--continue-schedule`, which goes on with the plateau rule
+#   (a further stage: STAGE=stage3 and `--continue-schedule`, which goes on with the plateau rule
 #   where the last stage left it: its best loss to beat, its bad epochs, its next rate)
-#   then: python -m seq2seq_viz.stages pretrained/NAME runs/stage2/NAME --ship pretrained/NAME
+#   then: python -m seq2seq_viz.stages pretrained/NAME runs/$STAGE/NAME --ship pretrained/NAME
 #         python -m seq2seq_viz.evaluate pretrained/NAME --data DATA_FILE --threads 1 --quiet
 set -eu
 cd "$(dirname "$0")/.."
