@@ -246,7 +246,7 @@ def stop_words(training: dict[str, Any]) -> str:
         "limit": f"at its epoch limit ({reason[1]})",
         "time": "when its time ran out",
     }[kind]
-    still = " (still improving)" if kind != "plateau" and best == training.get("epochs_run") else ""
+    still = " (still improving)" if best == training.get("epochs_run") else ""
     return f"; stopped {said}, kept epoch {best}{still}"
 
 

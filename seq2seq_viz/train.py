@@ -271,7 +271,7 @@ def train_model(
     resumed = load_resume(run_dir, model, opt)
     loop, best = resumed if resumed else (start or LoopState(lr=tc.lr), _copy_state(model))
     if not resumed and start is not None:  # the rule it goes on with may have stopped already
-        loop.done = loop.done or loop.bad_epochs >= tc.patience or loop.lr < tc.min_lr
+        loop.done = loop.done or _rule_stopped(tc, loop)
     loop.lr = loop.lr or tc.lr  # resume files written before the rate was kept
     for group in opt.param_groups:
         group["lr"] = loop.lr
@@ -369,9 +369,14 @@ def _end_epoch(
             group["lr"] = loop.lr
     loop.epoch, loop.batch = loop.epoch + 1, 0
     out_of_time = _out_of_time(tc, loop)
-    spent = loop.lr < tc.min_lr  # the rate has decayed to nothing
-    loop.done = bool(loop.bad_epochs >= tc.patience or out_of_time or not finished or spent)
+    loop.done = bool(_rule_stopped(tc, loop) or out_of_time or not finished)
     return best
+
+
+def _rule_stopped(tc: TrainConfig, loop: LoopState) -> bool:
+    """The plateau rule has ended the training: `patience` epochs without progress, or the
+    rate decayed below `min_lr` (decayed to nothing)."""
+    return loop.bad_epochs >= tc.patience or loop.lr < tc.min_lr
 
 
 def _out_of_time(tc: TrainConfig, loop: LoopState) -> bool:
@@ -533,10 +538,13 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(cfg, device)
     start = None
     if args.init_from:
-        model.load_state_dict(load_model(args.init_from, device).model.state_dict())
-        if args.continue_schedule:
-            record = json.loads((Path(args.init_from) / "config.json").read_text("utf-8"))
-            start = continued_schedule(record.get("training") or {}, tc.lr_decay)
+        earlier = load_model(args.init_from, device)
+        model.load_state_dict(earlier.model.state_dict())
+        if args.continue_schedule:  # its record, as load_model read it
+            try:
+                start = continued_schedule(earlier.meta.get("training") or {}, tc.lr_decay)
+            except ValueError as err:
+                raise SystemExit(f"{args.init_from}: {err}") from err
             tc = replace(tc, lr=start.lr)
     elif args.continue_schedule:
         raise SystemExit("--continue-schedule needs --init-from")

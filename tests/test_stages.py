@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from seq2seq_viz.stages import main, merge
+from tests.tiny_models import rule_record
 
 
 def _record(epochs: int, seconds: float, command: str, best: float) -> dict:
@@ -104,19 +105,15 @@ def test_the_model_table_lists_each_stage_s_time_on_its_device():
 def test_the_model_table_says_why_training_stopped():
     from seq2seq_viz.evaluate import stop_words
 
-    def rec(ran: int, best: int, **config) -> dict:
-        history = [{"epoch": e + 1, "valid_nll": 1.0, "lr": 1e-3} for e in range(ran)]
-        conf = {"epochs": 10, "patience": 2, "lr_decay": 0.5, "min_lr": 1e-5, **config}
-        return {"epochs_run": ran, "best_epoch": best, "history": history, "config": conf}
-
     assert (
-        stop_words(rec(7, 5)) == "; stopped by its rule (2 epochs without progress), kept epoch 5"
+        stop_words(rule_record(7, 5))
+        == "; stopped by its rule (2 epochs without progress), kept epoch 5"
     )
     assert (
-        stop_words(rec(10, 10))
+        stop_words(rule_record(10, 10))
         == "; stopped at its epoch limit (10), kept epoch 10 (still improving)"
     )
-    assert stop_words(rec(3, 3, epochs=200, patience=10**6, max_minutes=6.8)) == (
+    assert stop_words(rule_record(3, 3, epochs=200, patience=10**6, max_minutes=6.8)) == (
         "; stopped when its time ran out, kept epoch 3 (still improving)"
     )
     assert stop_words({}) == ""
@@ -199,22 +196,17 @@ def test_a_stage_that_carries_the_rule_on_is_one_budget_with_the_stage_before():
 def test_why_a_training_stopped_is_read_from_its_record():
     from seq2seq_viz.stages import stop_reason
 
-    def rec(ran: int, best: int, lr: float = 1e-3, **config) -> dict:
-        history = [{"epoch": e + 1, "valid_nll": 1.0, "lr": lr} for e in range(ran)]
-        conf = {"epochs": 10, "patience": 2, "lr_decay": 0.5, "min_lr": 1e-5, **config}
-        return {"epochs_run": ran, "best_epoch": best, "history": history, "config": conf}
-
-    assert stop_reason(rec(7, 5)) == ("plateau", 2, 5)  # epochs 6 and 7 made no progress
-    assert stop_reason(rec(10, 9)) == ("limit", 10, 9)  # one bad epoch, then the limit
-    assert stop_reason(rec(10, 10)) == ("limit", 10, 10)  # still improving at its limit
-    assert stop_reason(rec(6, 5, lr=1.5e-5)) == ("rate", 5)  # halved below 1e-5
-    assert stop_reason(rec(6, 6, lr=1.5e-5)) is None  # improved: the rate was not halved
-    timed = rec(25, 25, epochs=200, patience=1000000, max_minutes=6.8)
+    assert stop_reason(rule_record(7, 5)) == ("plateau", 2, 5)  # epochs 6 and 7 made no progress
+    assert stop_reason(rule_record(10, 9)) == ("limit", 10, 9)  # one bad epoch, then the limit
+    assert stop_reason(rule_record(10, 10)) == ("limit", 10, 10)  # still improving at its limit
+    assert stop_reason(rule_record(6, 5, lr=1.5e-5)) == ("rate", 5)  # halved below 1e-5
+    assert stop_reason(rule_record(6, 6, lr=1.5e-5)) is None  # improved: the rate was not halved
+    timed = rule_record(25, 25, epochs=200, patience=1000000, max_minutes=6.8)
     assert stop_reason(timed) == ("time", 25)
     assert stop_reason({"epochs_run": 3}) is None
     # a staged record: the last stage's settings, the whole history's epochs
-    first = {**rec(25, 25, epochs=200, patience=1000000, max_minutes=6.8), "device": "cuda"}
-    second = {**rec(10, 9), "command": "train", "device": "cpu"}
-    third = {**rec(3, 1), "command": "train --continue-schedule", "device": "cpu"}
+    first = {**rule_record(25, 25, epochs=200, patience=1000000, max_minutes=6.8), "device": "cuda"}
+    second = {**rule_record(10, 9), "command": "train", "device": "cpu"}
+    third = {**rule_record(3, 1), "command": "train --continue-schedule", "device": "cpu"}
     assert stop_reason(merge(first, second)) == ("limit", 10, 34)
     assert stop_reason(merge(merge(first, second), third)) == ("plateau", 2, 36)

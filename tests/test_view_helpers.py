@@ -4,9 +4,9 @@ the models page's conclusions (compared within one cohort)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from seq2seq_viz.views.figure_cache import LRU
+from tests.tiny_models import rule_record
 
 
 def test_lru_keeps_the_most_recently_used() -> None:
@@ -166,30 +166,25 @@ def test_the_model_card_says_why_training_stopped_in_both_languages() -> None:
     from seq2seq_viz.i18n import get_language, set_language
     from seq2seq_viz.views.models_page import stop_text
 
-    def rec(ran: int, best: int, **config: Any) -> dict[str, Any]:
-        history = [{"epoch": e + 1, "valid_nll": 1.0, "lr": 1e-3} for e in range(ran)]
-        conf = {"epochs": 10, "patience": 2, "lr_decay": 0.5, "min_lr": 1e-5, **config}
-        return {"epochs_run": ran, "best_epoch": best, "history": history, "config": conf}
-
     before = get_language()
     try:
         set_language("en")
-        assert stop_text(rec(7, 5)) == (
+        assert stop_text(rule_record(7, 5)) == (
             "Why it stopped: the validation loss made no progress for 2 epochs (its stopping "
             "rule). It keeps the weights of epoch 5."
         )
-        assert stop_text(rec(10, 10)) == (
+        assert stop_text(rule_record(10, 10)) == (
             "Why it stopped: it ran all 10 epochs it was given. It keeps the weights of epoch "
             "10. Its last epoch still improved the validation loss: it had not converged."
         )
-        assert stop_text(rec(10, 9)).endswith("weights of epoch 9.")  # not "still improved"
+        assert stop_text(rule_record(10, 9)).endswith("weights of epoch 9.")  # not "still improved"
         assert stop_text({"epochs_run": 3}) == ""
         set_language("ko")
-        assert stop_text(rec(7, 5)) == (
+        assert stop_text(rule_record(7, 5)) == (
             "멈춘 이유: 검증 손실이 2 에폭 동안 나아지지 않았습니다(멈춤 규칙). "
             "5 에폭의 가중치를 씁니다."
         )
-        timed = rec(25, 25, epochs=200, patience=1000000, max_minutes=6.8)
+        timed = rule_record(25, 25, epochs=200, patience=1000000, max_minutes=6.8)
         assert stop_text(timed) == (
             "멈춘 이유: 주어진 학습 시간이 끝났습니다. 25 에폭의 가중치를 씁니다. "
             "마지막 에폭에서도 검증 손실이 나아졌습니다: 아직 수렴하지 않았습니다."

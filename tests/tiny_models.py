@@ -75,6 +75,15 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
+def rule_record(ran: int, best: int, lr: float = 1e-3, **config: object) -> dict:
+    """A training record of `ran` epochs (validation loss 1.0, rate `lr`) whose best epoch is
+    `best`, under the plateau rule (10 epochs, patience 2, rate halved, floor 1e-5) unless
+    `config` says otherwise."""
+    history = [{"epoch": e + 1, "valid_nll": 1.0, "lr": lr} for e in range(ran)]
+    conf = {"epochs": 10, "patience": 2, "lr_decay": 0.5, "min_lr": 1e-5, **config}
+    return {"epochs_run": ran, "best_epoch": best, "history": history, "config": conf}
+
+
 def fake_results(names: list[str]) -> dict:
     """A results.json with made-up scores for `names` (the app only displays them)."""
     buckets = [{"bucket": "1-5", "bleu": 30.0, "n": 10}, {"bucket": "6-10", "bleu": 20.0, "n": 8}]

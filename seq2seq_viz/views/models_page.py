@@ -266,7 +266,7 @@ def stop_text(training: dict[str, Any]) -> str:
         )
     else:
         text = t(f"models.stop.{kind}", best=best)
-    if best == training.get("epochs_run") and kind != "plateau":
+    if best == training.get("epochs_run"):  # never after a plateau: it ends with bad epochs
         text += " " + t("models.stop.improving")
     return text
 
