@@ -69,9 +69,11 @@ def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
     """Two budgets: the first GPU run (6.8 min) continued on the CPU until the validation loss
     made no progress for 2 epochs, at most 30 epochs (soft-dot, soft-concat, soft-general, hard,
     none: one stage of at most 30, or a stage of 10 and stages that went on with its rule); and
-    the shorter second GPU run continued on the CPU (3.5 GPU minutes, then 11 CPU epochs: local-m,
-    local-p, self-attn and the RNN and LSTM cells). The labels are what the compare and cell
-    pages print, in both languages."""
+    the shorter second GPU run continued on the CPU (3.5 GPU minutes, 11 CPU epochs, then on
+    with that schedule until the validation loss made no progress for 2 epochs, at most 30 more:
+    local-m, local-p, self-attn and the RNN and LSTM cells; the 11 epochs had no stopping rule,
+    so they stay a stage of their own). The labels are what the compare and cell pages print,
+    in both languages."""
     from seq2seq_viz.i18n import get_language, set_language
     from seq2seq_viz.views import state
 
@@ -81,18 +83,25 @@ def test_the_shipped_models_are_grouped_by_their_training_budget() -> None:
     plateau = ("stages", ("minutes", 6.8, "cuda"), ("plateau", 30, "cpu", 2))
     for name in ("soft-dot", "soft-concat", "soft-general", "hard", "none"):  # one budget
         assert budgets[name] == plateau, name
-    assert budgets["local-m"] == ("stages", ("minutes", 3.5, "cuda"), ("epochs", 11, "cpu"))
+    second = (("minutes", 3.5, "cuda"), ("epochs", 11, "cpu"), ("plateau", 30, "cpu", 2))
+    assert budgets["local-m"] == ("stages", *second)
     for name in ("local-p", "self-attn", "lstm-attn", "lstm-none", "rnn-attn"):  # one budget
         assert state.training_budget(name) == budgets["local-m"], name
     try:
         set_language("en")
-        assert state.budget_label("local-m") == "3.5 min on GPU + 11 epochs on CPU"
+        assert state.budget_label("local-m") == (
+            "3.5 min on GPU + 11 epochs on CPU + until the validation loss made no progress for "
+            "2 epochs (at most 30) on CPU"
+        )
         assert state.budget_label("hard") == (
             "6.8 min on GPU + until the validation loss made no progress for 2 epochs "
             "(at most 30) on CPU"
         )
         set_language("ko")
-        assert state.budget_label("self-attn") == "GPU에서 3.5분 + CPU에서 11 에폭"
+        assert state.budget_label("self-attn") == (
+            "GPU에서 3.5분 + CPU에서 11 에폭 + CPU에서 검증 손실이 2 에폭 동안 나아지지 않을 "
+            "때까지(최대 30 에폭)"
+        )
         assert state.budget_label("none") == (
             "GPU에서 6.8분 + CPU에서 검증 손실이 2 에폭 동안 나아지지 않을 때까지(최대 30 에폭)"
         )
