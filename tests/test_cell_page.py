@@ -114,9 +114,22 @@ def test_the_chart_is_told_in_numbers_and_checked_against_the_notes(
     text = "\n".join(m.value for m in at.markdown)
     head = lang["cell.memory"].split("{budget}")[1].split("{short}")[0]
     assert head in text
+    assert lang["cell.memory"].split("{budget}")[0].format(n=1) in text  # the legend's number
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = [d.get("name") for spec in specs for d in spec["data"]]
+    assert any(str(n).endswith(f"(rnn-attn, {lang['cell.budget_tag'].format(n=1)})") for n in names)
     for name in ("soft-general", "none", "rnn-attn", "lstm-attn", "lstm-none"):
         assert f"{name} 67% (30.0 → 20.0)" in text.replace("\\-", "-")
     assert "local-m 67%" not in text  # another recipe: not in the comparison
     assert lang["cell.memory_attention.disagree"].format(cell="GRU") in text
     assert lang["cell.memory_gates.disagree"].format(gated="GRU, LSTM") in text
     assert lang["cell.memory_attention.agree"].format(cell="LSTM") not in text
+
+
+def test_budgets_are_numbered_in_the_order_they_first_come(monkeypatch) -> None:
+    """The legend names a budget by its number; equal budgets share one."""
+    from seq2seq_viz.views import cell_page
+
+    budgets = {"a": "6.8 min", "b": "3.5 min + 11 epochs", "c": "6.8 min"}
+    monkeypatch.setattr(cell_page, "_epochs", budgets.__getitem__)
+    assert cell_page._budget_numbers(["b", "a", "c"]) == {"b": 1, "a": 2, "c": 2}

@@ -4,7 +4,7 @@ BLEU by sentence length for RNN, LSTM and GRU models, with and without attention
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -162,8 +162,18 @@ def _equations(trace: Any, steps: Any, pos: int, direction: str) -> None:
 
 
 def _epochs(name: str) -> str:
-    """How long the model trained, so unequal budgets show in the legend."""
+    """How long the model trained, so unequal budgets show beside the chart."""
     return state.budget_label(name)
+
+
+def _budget_numbers(names: Iterable[str]) -> dict[str, int]:
+    """Each model's training budget as a number (1, 2, ... in the order the budgets first come):
+    the legend names the number, the lines under the chart say the budget in full (a budget
+    in every legend entry left the chart a strip between long legend lines)."""
+    numbers: dict[str, int] = {}
+    for name in names:
+        numbers.setdefault(_epochs(name), len(numbers) + 1)
+    return {name: numbers[_epochs(name)] for name in names}
 
 
 def _by_cell(c: Controls) -> None:
@@ -177,8 +187,9 @@ def _by_cell(c: Controls) -> None:
         except state.CheckpointError:
             continue
     chosen, missing = comparison(configs, results)
+    budget = _budget_numbers(chosen.values())
     rows = [
-        {"model": f"{slot_label(slot)} ({name}, {_epochs(name)})", **bucket}
+        {"model": f"{slot_label(slot)} ({name}, {t('cell.budget_tag', n=budget[name])})", **bucket}
         for slot, name in chosen.items()
         for bucket in results[name]["bleu_by_length"]
     ]
@@ -199,6 +210,7 @@ def _memory(chosen: dict[tuple[str, bool], str], results: Mapping[str, Any]) -> 
     budgets: dict[str, list[str]] = {}
     for name in chosen.values():
         budgets.setdefault(_epochs(name), []).append(name)
+    number = _budget_numbers(chosen.values())
     cells = {name: cell for (cell, _), name in chosen.items()}
     attends = {name: attn for (_, attn), name in chosen.items()}
     for budget, names in budgets.items():
@@ -209,7 +221,8 @@ def _memory(chosen: dict[tuple[str, bool], str], results: Mapping[str, Any]) -> 
         listing = ", ".join(
             f"{escape_markdown(n)} {100 * k:.0f}% ({a:.1f} → {b:.1f})" for n, a, b, k in kept
         )
-        lines = [t("cell.memory", budget=budget, short=short, long=long, listing=listing)]
+        fields = {"n": number[names[0]], "budget": budget, "listing": listing}
+        lines = [t("cell.memory", short=short, long=long, **fields)]
         lines += [t(key, **fields) for key, fields in memory_verdicts(kept, cells, attends)]
         st.markdown("\n".join(f"- {line}" for line in lines))
 
