@@ -221,8 +221,8 @@ def _memory(chosen: dict[tuple[str, bool], str], results: Mapping[str, Any]) -> 
         listing = ", ".join(
             f"{escape_markdown(n)} {100 * k:.0f}% ({a:.1f} → {b:.1f})" for n, a, b, k in kept
         )
-        fields = {"n": number[names[0]], "budget": budget, "listing": listing}
-        lines = [t("cell.memory", short=short, long=long, **fields)]
+        head = {"n": number[names[0]], "budget": budget, "listing": listing}
+        lines = [t("cell.memory", short=short, long=long, **head)]
         lines += [t(key, **fields) for key, fields in memory_verdicts(kept, cells, attends)]
         st.markdown("\n".join(f"- {line}" for line in lines))
 
