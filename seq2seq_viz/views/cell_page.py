@@ -170,10 +170,11 @@ def _budget_numbers(names: Iterable[str]) -> dict[str, int]:
     """Each model's training budget as a number (1, 2, ... in the order the budgets first come):
     the legend names the number, the lines under the chart say the budget in full (a budget
     in every legend entry left the chart a strip between long legend lines)."""
+    labels = {name: _epochs(name) for name in names}
     numbers: dict[str, int] = {}
-    for name in names:
-        numbers.setdefault(_epochs(name), len(numbers) + 1)
-    return {name: numbers[_epochs(name)] for name in names}
+    for label in labels.values():
+        numbers.setdefault(label, len(numbers) + 1)
+    return {name: numbers[label] for name, label in labels.items()}
 
 
 def _by_cell(c: Controls) -> None:
@@ -200,17 +201,19 @@ def _by_cell(c: Controls) -> None:
         st.info(t("results.not_evaluated"))
     if missing:
         st.caption(t("cell.missing", slots=", ".join(slot_label(s) for s in missing)))
-    _memory(chosen, results)
+    _memory(chosen, results, budget)
 
 
-def _memory(chosen: dict[tuple[str, bool], str], results: Mapping[str, Any]) -> None:
+def _memory(
+    chosen: dict[tuple[str, bool], str], results: Mapping[str, Any], number: Mapping[str, int]
+) -> None:
     """The chart's point in numbers, per training budget (only equal budgets compare): how
     much of its short-sentence BLEU each model keeps on the longest sentences, and whether
-    that agrees with the notes (attention keeps more; gates keep more than a plain RNN)."""
+    that agrees with the notes (attention keeps more; gates keep more than a plain RNN).
+    `number` is each model's budget number, the one the legend names."""
     budgets: dict[str, list[str]] = {}
     for name in chosen.values():
         budgets.setdefault(_epochs(name), []).append(name)
-    number = _budget_numbers(chosen.values())
     cells = {name: cell for (cell, _), name in chosen.items()}
     attends = {name: attn for (_, attn), name in chosen.items()}
     for budget, names in budgets.items():
