@@ -263,8 +263,11 @@ def train_model(
     `on_step(loop, nll)` is called after every update (the live-training page records its
     curves there). When `should_stop()` turns true after an update, the trainer saves its resume
     file and returns like at `max_steps` (the model keeps its current weights); calling it again
-    with the same run_dir continues. `start` is where a new run's loop begins (default: epoch 0
-    at `tc.lr`, nothing to beat; see `continued_schedule`); a resume file wins over it."""
+    with the same run_dir continues, as does calling it again with a later `deadline` (or more
+    `max_minutes`) after the budget ended the run (the cut epoch stays in the history, marked
+    partial; once the plateau rule has stopped a run, it holds). `start` is where a new run's
+    loop begins (default: epoch 0 at `tc.lr`, nothing to beat; see `continued_schedule`); a
+    resume file wins over it."""
     torch.manual_seed(tc.seed)
     opt = make_optimizer(model, tc)
     precision = mixed_precision(tc, device)  # checked once; entered for every batch
@@ -272,6 +275,8 @@ def train_model(
     loop, best = resumed if resumed else (start or LoopState(lr=tc.lr), _copy_state(model))
     if not resumed and start is not None:  # the rule it goes on with may have stopped already
         loop.done = loop.done or _rule_stopped(tc, loop)
+    if resumed and loop.done:  # a run its deadline cut short goes on under a later one
+        loop.done = _rule_stopped(tc, loop) or _out_of_time(tc, loop)
     loop.lr = loop.lr or tc.lr  # resume files written before the rate was kept
     for group in opt.param_groups:
         group["lr"] = loop.lr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -146,3 +148,27 @@ def test_going_on_with_a_rule_that_has_already_stopped_runs_no_epoch(tmp_path):
                            progress=False, start=start)  # fmt: skip
         assert loop.done and loop.epoch == 0 and loop.steps == 0 and loop.history == []
         assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_a_run_its_deadline_cut_short_goes_on_under_a_later_deadline(tmp_path):
+    """The deadline ends a run mid-epoch (that epoch is kept, marked partial); the same command
+    with the same past deadline runs nothing more, with a later one it goes on to its limit."""
+    vocab, train, valid = toy_data()
+    past = TrainConfig(batch_size=32, epochs=3, lr=5e-3, seed=3, deadline=1.0)
+    loop = train_model(tiny_model(vocab), train, valid, past, tmp_path, CPU, progress=False)
+    assert loop.done and loop.steps == 1 and [h["partial"] for h in loop.history] == [True]
+    again = train_model(tiny_model(vocab), train, valid, past, tmp_path, CPU, progress=False)
+    assert again.steps == 1 and len(again.history) == 1
+    later = replace(past, deadline=0.0)  # no deadline: the rest of its epochs
+    loop = train_model(tiny_model(vocab), train, valid, later, tmp_path, CPU, progress=False)
+    assert loop.epoch == 3 and [h["partial"] for h in loop.history] == [True, False, False]
+    assert loop.steps == 1 + 2 * 16  # 500 pairs in batches of 32: 16 an epoch
+
+
+def test_a_run_the_plateau_rule_stopped_stays_stopped_when_run_again(tmp_path):
+    vocab, train, valid = toy_data()
+    tc = TrainConfig(batch_size=32, epochs=50, lr=5e-3, seed=3, patience=1, min_lr=1e-3)
+    loop = train_model(tiny_model(vocab), train, valid, tc, tmp_path, CPU, progress=False)
+    assert loop.done and loop.epoch < 50  # the rate fell below its floor, or an epoch was lost
+    again = train_model(tiny_model(vocab), train, valid, tc, tmp_path, CPU, progress=False)
+    assert (again.epoch, again.steps, len(again.history)) == (loop.epoch, loop.steps, loop.epoch)
