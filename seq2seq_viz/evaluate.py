@@ -30,7 +30,14 @@ from . import data as D
 from .checkpoints import CONFIG, WEIGHTS, atomic_write_bytes, load_model, read_config
 from .config import DecodeConfig
 from .decode import Translator
-from .stages import budget_text, device_word, stage_records, stop_reason, training_budget
+from .stages import (
+    budget_text,
+    device_word,
+    stage_records,
+    still_improving,
+    stop_reason,
+    training_budget,
+)
 from .teaching import teaching_json
 from .text import UNK, detokenize, normalize
 from .train import evaluate_loss
@@ -246,7 +253,7 @@ def stop_words(training: dict[str, Any]) -> str:
         "limit": f"at its epoch limit ({reason[1]})",
         "time": "when its time ran out",
     }[kind]
-    still = " (still improving)" if best == training.get("epochs_run") else ""
+    still = " (still improving)" if still_improving(training) else ""
     return f"; stopped {said}, kept epoch {best}{still}"
 
 

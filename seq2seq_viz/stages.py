@@ -145,6 +145,13 @@ def stop_reason(training: dict[str, Any]) -> tuple[Any, ...] | None:
     return None
 
 
+def still_improving(training: dict[str, Any]) -> bool:
+    """Whether the epoch a record keeps is its last one: the training ended while its
+    validation loss was still falling (never after a plateau, which ends on bad epochs)."""
+    best = training.get("best_epoch")
+    return isinstance(best, int) and best == training.get("epochs_run")
+
+
 def improved(previous: dict[str, Any], new: dict[str, Any]) -> bool:
     """Whether a later stage's best validation loss beat the earlier stages' (True when a
     record does not say)."""

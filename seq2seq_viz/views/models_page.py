@@ -266,7 +266,7 @@ def stop_text(training: dict[str, Any]) -> str:
         )
     else:
         text = t(f"models.stop.{kind}", best=best)
-    if best == training.get("epochs_run"):  # never after a plateau: it ends with bad epochs
+    if stages.still_improving(training):
         text += " " + t("models.stop.improving")
     return text
 
