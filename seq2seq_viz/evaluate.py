@@ -133,6 +133,7 @@ def evaluate_model(
             result["sources_with_unknown_words"] = len(unknown)
             result["outputs_with_unk_no_replace"] = sum(UNK in t for t in kept)
             result["outputs_with_unk"] = sum(UNK in t for t in toks)
+            result["bleu_by_length_beam5"] = by_length(tr, sources, hyps, refs)
         if beam == 1:
             result["entropy"] = round(float(np.mean(ent)), 4)
             result["bleu_by_length"] = by_length(tr, sources, hyps, refs)
@@ -345,17 +346,19 @@ def budget_words(budget: tuple[Any, ...] | None) -> str:
     )
 
 
-def _bleu_long(metrics: dict[str, Any]) -> float | None:
-    rows = [
-        r for r in metrics.get("bleu_by_length", []) if r["bucket"] == bucket_name(*BUCKETS[-1])
-    ]
+def _bleu_long(metrics: dict[str, Any], key: str = "bleu_by_length") -> float | None:
+    """BLEU on the longest sources (12+ tokens), greedy (`bleu_by_length`) or beam 5
+    (`bleu_by_length_beam5`); None when the record does not have it."""
+    last = bucket_name(*BUCKETS[-1])
+    rows = [r for r in metrics.get(key, []) if r["bucket"] == last]
     return rows[0]["bleu"] if rows else None
 
 
 def goals_section(
     models: dict[str, dict[str, Any]], kinds: dict[str, tuple[str, str]] | None = None
 ) -> str:
-    """Issue 9's goals, checked against the numbers above (beam 5 overall, greedy by length):
+    """Issue 9's goals, checked against the numbers above (beam 5; by length too, where every
+    model has its beam-5 buckets, else greedy, and the table says which):
     every attention model beats `none` by 10 BLEU and by 15 on 12+-token sources, hard attention
     is within 3 BLEU of the best soft global model, the best model reaches 45, the default 42.
     `kinds` (model -> (cell, align)): the attention variants are the GRU models; the other cells
@@ -367,17 +370,20 @@ def goals_section(
     real = {n: m for n, m in every.items() if kinds.get(n, ("gru",))[0] == "gru"}
     if "none" not in real:
         return "Goals: not checked yet (the `none` model has not been evaluated)."
-    base, base_long = real["none"]["bleu_beam5"], _bleu_long(real["none"])
+    key, search = "bleu_by_length_beam5", "beam 5"
+    if not all(m.get(key) for m in every.values()):
+        key, search = "bleu_by_length", "greedy"
+    base, base_long = real["none"]["bleu_beam5"], _bleu_long(real["none"], key)
     mark = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     lines = [
-        "| model | BLEU beam 5 | vs none (goal +10) | BLEU 12+ tokens (greedy) | "
+        f"| model | BLEU beam 5 | vs none (goal +10) | BLEU 12+ tokens ({search}) | "
         "vs none (goal +15) |",
         "| --- | --- | --- | --- | --- |",
     ]
     for name, m in real.items():
         if name == "none":
             continue
-        long_ = _bleu_long(m)
+        long_ = _bleu_long(m, key)
         d_all = m["bleu_beam5"] - base
         d_long = None if long_ is None or base_long is None else long_ - base_long
         lines.append(
@@ -403,14 +409,15 @@ def goals_section(
     if cells:
         lines += [
             "\nThe cells of the lecture notes (RNN and LSTM beside the GRU models above):\n",
-            "| model | cell | attention | BLEU beam 5 | BLEU 12+ tokens (greedy) |",
+            f"| model | cell | attention | BLEU beam 5 | BLEU 12+ tokens ({search}) |",
             "| --- | --- | --- | --- | --- |",
         ]
         for name in cells:
             cell, align = kinds[name]
             m = every[name]
             lines.append(
-                f"| `{name}` | {cell.upper()} | {align} | {m['bleu_beam5']:.2f} | {_bleu_long(m)} |"
+                f"| `{name}` | {cell.upper()} | {align} | {m['bleu_beam5']:.2f} | "
+                f"{_bleu_long(m, key)} |"
             )
         lines.append("")
     lines.append(

@@ -35,6 +35,26 @@ def test_goals_are_checked_from_the_numbers():
     assert "2.00 BLEU below the best soft global model (goal within 3: met)" in text
     models["hard"]["bleu_beam5"] = 42.5
     assert "(goal within 3: MISSED)" in goals_section(models)
+    assert "BLEU 12+ tokens (greedy)" in text  # not every model has its beam-5 buckets
+
+
+def test_the_long_source_goal_uses_beam_5_where_every_model_has_its_buckets():
+    def row(beam: float, greedy_long: float, beam_long: float) -> dict:
+        greedy = [{"bucket": "1-4", "bleu": 50.0}, {"bucket": "12+", "bleu": greedy_long}]
+        return {
+            "bleu_beam5": beam,
+            "bleu_by_length": greedy,
+            "bleu_by_length_beam5": [{"bucket": "12+", "bleu": beam_long}],
+        }
+
+    models = {"none": row(40.0, 20.0, 22.0), "soft-dot": row(50.0, 36.0, 36.5)}
+    text = goals_section(models)
+    assert "BLEU 12+ tokens (beam 5)" in text and "(greedy)" not in text
+    assert "| `soft-dot` | 50.00 | +10.00 met | 36.5 | +14.50 MISSED |" in text
+    del models["none"]["bleu_by_length_beam5"]  # an older record: all greedy, said so
+    text = goals_section(models)
+    assert "| `soft-dot` | 50.00 | +10.00 met | 36.0 | +16.00 met |" in text
+    assert "BLEU 12+ tokens (greedy)" in text
 
 
 def test_toy_evaluation_writes_metrics_and_reports(toy_model_dir, tmp_path):
@@ -61,6 +81,11 @@ def test_toy_evaluation_writes_metrics_and_reports(toy_model_dir, tmp_path):
     assert 0.0 <= m["aer"] < 0.3  # a reversal model attends to the mirrored position
     assert m["bleu_greedy"] > 50 and m["ppl"] < 2.0
     assert {r["bucket"] for r in m["bleu_by_length"]} <= {"1-4", "5-7", "8-11", "12+"}
+    for key in ("bleu_by_length", "bleu_by_length_beam5"):  # every source in one bucket
+        assert sum(r["n"] for r in m[key]) == m["n_test"], key
+    beam = {r["bucket"]: r["bleu"] for r in m["bleu_by_length_beam5"]}
+    assert [r["bucket"] for r in m["bleu_by_length"]] == list(beam)
+    assert all(0.0 <= b <= 100.0 for b in beam.values())
     assert read_config(folder)["metrics"]["aer"] == m["aer"]
     load_model(folder)  # still loads: the weights' hash is untouched by adding metrics
     readme = (tmp_path / "models" / "README.md").read_text()

@@ -117,6 +117,9 @@ def test_conclusions_compare_translation_models_only(models_root: Path, locale: 
         assert raw not in shown, raw
     assert text["field.enc_layers"] in shown and text["field.bleu_greedy"] in shown
     captions = [c.value for c in at.caption]
+    assert text["models.when_metric"] in captions  # the sentences say which BLEU they quote:
+    first = sentences[0]  # soft-general 20.0 greedy (21.0 beam 5) against none 19.0 greedy
+    assert "20.0" in first and "19.0" in first and "21.0" not in first, first
     # the shipped models hold more than one cohort: each group of conclusions says whose it is
     cohort_word = "학습 예산" if locale == "ko-KR" else "trained"
     heads = [m.value for m in at.markdown if m.value.startswith("**GRU") and cohort_word in m.value]

@@ -237,7 +237,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "beam_title": "Beam-search tree",
     "self_attn_title": "Encoder self-attention, head {head}",
     "hard_samples_title": "Soft distribution vs. frequency in {n} hard samples",
-    "bleu_title": "BLEU by sentence length",
+    "bleu_title": "BLEU by sentence length (greedy search)",
     "softmax_title": "Step {t}: exp(e<sub>i</sub> - max e), sum Σ = {total:.3f}",
     "softmax_title_window": "Step {t}: exp(e<sub>i</sub> - max e) inside the window, "
     "sum Σ over the window = {total:.3f}",

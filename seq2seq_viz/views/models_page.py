@@ -97,6 +97,8 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
     found = insights_by_cohort(kinds, scores, models, cohorts)
     if not found:
         st.info(t("models.need_more") if models else t("results.not_evaluated"))
+    else:  # the sentences' numbers: insights.METRIC, the same as the cards' first score
+        st.caption(t("models.when_metric"))
     for names, sentences in found:
         if len(found) > 1:  # say which models each group of sentences compares
             cell = str(arch[names[0]].get("cell") or "gru").upper()
