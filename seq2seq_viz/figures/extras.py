@@ -86,6 +86,8 @@ def bleu_by_length_figure(
     legend_width: int | None = None,
 ) -> go.Figure:
     """BLEU per sentence-length bucket, one line per model (after Bahdanau et al. 2015, fig. 2).
+    Its default title says greedy search, as the rows the app and the reports pass are
+    (results.json `bleu_by_length`); for `bleu_by_length_beam5` rows pass a `bleu_title` label.
     `legend_width`: break long model names in the legend into lines of about that many narrow
     characters (plotly never wraps them: on a phone a long one runs off the chart)."""
     lab = _labels(labels)
