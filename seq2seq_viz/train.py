@@ -492,11 +492,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    device = pick_device(args.device)
-    data = corpus.load_for_training(args)
+def configs_from_args(
+    args: argparse.Namespace, data: corpus.PreparedData
+) -> tuple[TrainConfig, ModelConfig]:
+    """The training settings and the architecture the command line asks for, with the vocabulary
+    sizes and languages of the prepared `data` (`corpus.load_for_training`)."""
     tc = TrainConfig(
         batch_size=args.batch_size,
         lr=args.lr,
@@ -539,6 +539,15 @@ def main(argv: list[str] | None = None) -> int:
         tgt_lang=data.tgt_lang,
         lowercase=data.lowercase,
     )
+    return tc, cfg
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    device = pick_device(args.device)
+    data = corpus.load_for_training(args)
+    tc, cfg = configs_from_args(args, data)
     torch.manual_seed(tc.seed)
     model = build_model(cfg, device)
     start = None
