@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_small_data import DEFAULT_DATA, write_slice  # noqa: E402
+from bench_small_data import DEFAULT_DATA, SLICE_ARGS, write_slice  # noqa: E402
 
 from seq2seq_viz import corpus  # noqa: E402
 from seq2seq_viz import data as D  # noqa: E402
@@ -83,8 +83,7 @@ def main() -> int:
         tsv = Path(tmp) / "slice.tsv"
         print(f"slice: {write_slice(Path(args.data), tsv):,} pairs", flush=True)
         argv = (
-            f"--data {tsv} --src fr --tgt en --reverse --max-len 12 --min-freq 1 "
-            f"--n-valid 500 --n-test 1000 --max-minutes {args.minutes} --epochs 1000 "
+            f"--data {tsv} {SLICE_ARGS} --max-minutes {args.minutes} --epochs 1000 "
             f"--out {tmp}/ours {args.train_args}"
         ).split()
         cli = parse_args(argv)

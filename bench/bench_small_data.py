@@ -49,6 +49,8 @@ PREFIXES = (
     "i am ", "i m ", "he is", "he s ", "she is", "she s ",
     "you are", "you re ", "we are", "we re ", "they are", "they re ",
 )  # fmt: skip
+# the slice's training data options: French -> English, its length limit, the split's sizes
+SLICE_ARGS = "--src fr --tgt en --reverse --max-len 12 --min-freq 1 --n-valid 500 --n-test 1000"
 
 
 def tutorial_normal(text: str) -> str:
@@ -166,10 +168,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tsv = Path(tmp) / "slice.tsv"
         print(f"slice: {write_slice(Path(args.data), tsv):,} pairs")
-        common = (
-            f"--data {tsv} --src fr --tgt en --reverse --max-len 12 --min-freq 1 "
-            "--n-valid 500 --n-test 1000"
-        )
+        common = f"--data {tsv} {SLICE_ARGS}"
         cmd = (
             f"{sys.executable} -m seq2seq_viz.train {common} --max-minutes {args.minutes} "
             f"--epochs 1000 --threads {args.threads} --quiet --out {tmp}/ours --run-dir {tmp}/run"

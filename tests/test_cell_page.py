@@ -132,4 +132,6 @@ def test_budgets_are_numbered_in_the_order_they_first_come(monkeypatch) -> None:
 
     budgets = {"a": "6.8 min", "b": "3.5 min + 11 epochs", "c": "6.8 min"}
     monkeypatch.setattr(cell_page, "_epochs", budgets.__getitem__)
-    assert cell_page._budget_numbers(["b", "a", "c"]) == {"b": 1, "a": 2, "c": 2}
+    found = cell_page._budgets(["b", "a", "c"])
+    assert {name: number for name, (number, _) in found.items()} == {"b": 1, "a": 2, "c": 2}
+    assert {name: label for name, (_, label) in found.items()} == budgets

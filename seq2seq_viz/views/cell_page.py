@@ -166,15 +166,16 @@ def _epochs(name: str) -> str:
     return state.budget_label(name)
 
 
-def _budget_numbers(names: Iterable[str]) -> dict[str, int]:
-    """Each model's training budget as a number (1, 2, ... in the order the budgets first come):
-    the legend names the number, the lines under the chart say the budget in full (a budget
-    in every legend entry left the chart a strip between long legend lines)."""
+def _budgets(names: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Each model's training budget, read once: its number (1, 2, ... in the order the budgets
+    first come) and its label. The legend names the number, the lines under the chart say the
+    budget in full (a budget in every legend entry left the chart a strip between long legend
+    lines)."""
     labels = {name: _epochs(name) for name in names}
     numbers: dict[str, int] = {}
     for label in labels.values():
         numbers.setdefault(label, len(numbers) + 1)
-    return {name: numbers[label] for name, label in labels.items()}
+    return {name: (numbers[label], label) for name, label in labels.items()}
 
 
 def _by_cell(c: Controls) -> None:
@@ -188,9 +189,12 @@ def _by_cell(c: Controls) -> None:
         except state.CheckpointError:
             continue
     chosen, missing = comparison(configs, results)
-    budget = _budget_numbers(chosen.values())
+    budget = _budgets(chosen.values())
     rows = [
-        {"model": f"{slot_label(slot)} ({name}, {t('cell.budget_tag', n=budget[name])})", **bucket}
+        {
+            "model": f"{slot_label(slot)} ({name}, {t('cell.budget_tag', n=budget[name][0])})",
+            **bucket,
+        }
         for slot, name in chosen.items()
         for bucket in results[name]["bleu_by_length"]
     ]
@@ -205,18 +209,20 @@ def _by_cell(c: Controls) -> None:
 
 
 def _memory(
-    chosen: dict[tuple[str, bool], str], results: Mapping[str, Any], number: Mapping[str, int]
+    chosen: dict[tuple[str, bool], str],
+    results: Mapping[str, Any],
+    budget: Mapping[str, tuple[int, str]],
 ) -> None:
     """The chart's point in numbers, per training budget (only equal budgets compare): how
     much of its short-sentence BLEU each model keeps on the longest sentences, and whether
     that agrees with the notes (attention keeps more; gates keep more than a plain RNN).
-    `number` is each model's budget number, the one the legend names."""
-    budgets: dict[str, list[str]] = {}
+    `budget` is each model's budget number (the one the legend names) and label (`_budgets`)."""
+    groups: dict[tuple[int, str], list[str]] = {}
     for name in chosen.values():
-        budgets.setdefault(_epochs(name), []).append(name)
+        groups.setdefault(budget[name], []).append(name)
     cells = {name: cell for (cell, _), name in chosen.items()}
     attends = {name: attn for (_, attn), name in chosen.items()}
-    for budget, names in budgets.items():
+    for (number, label), names in groups.items():
         found = length_memory(names, results)
         if found is None:
             continue
@@ -224,7 +230,7 @@ def _memory(
         listing = ", ".join(
             f"{escape_markdown(n)} {100 * k:.0f}% ({a:.1f} → {b:.1f})" for n, a, b, k in kept
         )
-        head = {"n": number[names[0]], "budget": budget, "listing": listing}
+        head = {"n": number, "budget": label, "listing": listing}
         lines = [t("cell.memory", short=short, long=long, **head)]
         lines += [t(key, **fields) for key, fields in memory_verdicts(kept, cells, attends)]
         st.markdown("\n".join(f"- {line}" for line in lines))
