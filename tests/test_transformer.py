@@ -171,3 +171,35 @@ def test_cli_trains_a_transformer_and_the_loss_falls(tmp_path):
     history = tr.meta["training"]["history"]
     assert history[-1]["valid_nll"] < history[0]["valid_nll"]
     assert tr.trace("1 2 3").steps
+
+
+def test_transformer_figures_draw_the_traces_numbers():
+    from seq2seq_viz.figures import transformer as tfig
+    from tests.conftest import make_translator
+
+    tr = make_transformer(seed=3, **CONFIGS[0])
+    trace = tr.trace(TEXT)
+    x = trace.steps[1].extras["transformer"]
+    bars = tfig.head_bars_figure(trace, 1, 1, 0)
+    np.testing.assert_allclose(bars.data[0].y, x["cross_scores"][1][0])
+    bars = tfig.head_bars_figure(trace, 1, 0, 1, what="weights")
+    np.testing.assert_allclose(bars.data[0].y, x["cross_weights"][0][1])
+    values = tfig.head_values_figure(trace, 1, 1, 1)
+    z = np.asarray(values.data[0].z)
+    np.testing.assert_allclose(z[-1], x["cross_heads"][1][1], atol=1e-6)
+    np.testing.assert_allclose(z[:-1].sum(0), x["cross_heads"][1][1], atol=1e-5)
+    grid = tfig.head_grid_figure(trace, 1)
+    np.testing.assert_allclose(np.asarray(grid.data[0].z), x["cross_weights"].reshape(4, -1))
+    enc = tfig.encoder_self_figure(trace, 1)
+    weights = trace.vectors["transformer"]["enc_self_weights"]
+    for h, panel in enumerate(enc.data):
+        np.testing.assert_allclose(np.asarray(panel.z), weights[1, h])
+    heads = tfig.head_heatmaps_figure(trace, 1)
+    mean = np.asarray(heads.data[-1].z)
+    np.testing.assert_allclose(mean, trace.weights_matrix(), atol=1e-6)
+    with pytest.raises(ValueError, match="layer 3"):
+        tfig.head_bars_figure(trace, 0, 2, 0)
+    with pytest.raises(ValueError, match="out of range"):
+        tfig.head_grid_figure(trace, trace.n_steps)
+    with pytest.raises(ValueError, match="not a Transformer"):
+        tfig.head_grid_figure(make_translator(seed=1).trace(TEXT), 0)

@@ -80,6 +80,7 @@ def render() -> None:
 
 def _model_choice(c: Controls) -> str | None:
     names = [n for n in state.model_names() if not state.is_toy(n)]
+    names = [n for n in names if _cell_of(n) != "transformer"]  # no recurrent cell to open
     if not names:
         st.info(t("cell.no_models"))
         return None

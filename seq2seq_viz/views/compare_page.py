@@ -11,6 +11,7 @@ import streamlit as st
 
 from seq2seq_viz import figures
 from seq2seq_viz.config import ModelConfig
+from seq2seq_viz.figures import transformer as transformer_figures
 from seq2seq_viz.i18n import t
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
@@ -39,6 +40,7 @@ def render() -> None:
         ("compare.tab_hard", lambda: soft_vs_hard(c, runs, step)),
         ("compare.tab_local", lambda: local(runs, step, c.presentation)),
         ("compare.tab_self", lambda: self_attention(runs, c.presentation)),
+        ("compare.tab_transformer", lambda: transformer_heads(runs, c.presentation)),
         ("compare.tab_none", lambda: no_attention(runs)),
         ("compare.tab_bleu", lambda: bleu_by_length(list(runs))),
     ]
@@ -117,7 +119,10 @@ def heatmaps(runs: dict[str, tuple[DecodeTrace, ModelConfig]], step: int, big: b
     for i in range(0, len(shown), 1 if big else 2):
         for col, (name, trace) in zip(st.columns(1 if big else 2), shown[i : i + 2]):
             with col:
-                lab = {**labels(), "heatmap_title": figures.plain(name)}
+                title = figures.plain(name)
+                if runs[name][1].align == "transformer":  # the heatmap is a summary, said so
+                    title = t("compare.transformer_mean", model=title)
+                lab = {**labels(), "heatmap_title": title}
                 fig = figures.heatmap_figure(trace, highlight=_at(trace, step), labels=lab)
                 chart(fig, f"cmp_heat_{name}", big)
 
@@ -205,6 +210,29 @@ def self_attention(runs: dict, big: bool) -> None:
         format_func=lambda h: f"{t('compare.head')} {h}",
     )
     chart(figures.self_attention_figure(trace, int(head or 0), labels=labels()), "cmp_self", big)
+
+
+def transformer_heads(runs: dict, big: bool) -> None:
+    """The Transformer's cross-attention head by head for a chosen decoder layer, beside the
+    mean over heads that the heatmaps tab shows."""
+    st.markdown(t("compare.transformer_explain"))
+    name = _first(runs, lambda cfg: cfg.align == "transformer")
+    if name is None:
+        st.info(t("compare.missing", variant="transformer"))
+        return
+    trace, cfg = runs[name]
+    if not trace.n_steps:
+        return
+    layer = st.segmented_control(
+        t("tstep.layer"),
+        list(range(cfg.dec_layers)),
+        default=cfg.dec_layers - 1,
+        required=True,
+        key="cmp_t_layer",
+        format_func=lambda i: str(i + 1),
+    )
+    layer = cfg.dec_layers - 1 if layer is None else int(layer)
+    chart(transformer_figures.head_heatmaps_figure(trace, layer, labels=labels()), "cmp_t", big)
 
 
 def no_attention(runs: dict) -> None:

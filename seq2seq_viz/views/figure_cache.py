@@ -19,6 +19,7 @@ import plotly.io as pio
 import streamlit as st
 
 from seq2seq_viz import figures
+from seq2seq_viz.figures import transformer as tfig
 from seq2seq_viz.figures.common import FastFigure, fast_figures
 from seq2seq_viz.i18n import figure_labels, get_language
 from seq2seq_viz.trace import DecodeTrace
@@ -40,6 +41,25 @@ BUILDERS: dict[str, Builder] = {
     "output": lambda tr, t, lab: figures.output_figure(tr, t, labels=lab),
     "heatmap": lambda tr, t, lab: figures.heatmap_figure(tr, upto=t, highlight=t, labels=lab),
 }
+HEAD_BUILDERS: dict[str, Callable[[DecodeTrace, int, int, int, dict], go.Figure]] = {
+    "t_scores": lambda tr, t, i, h, lab: tfig.head_bars_figure(tr, t, i, h, labels=lab),
+    "t_weights": lambda tr, t, i, h, lab: tfig.head_bars_figure(
+        tr, t, i, h, what="weights", labels=lab
+    ),
+    "t_values": lambda tr, t, i, h, lab: tfig.head_values_figure(tr, t, i, h, labels=lab),
+    "t_grid": lambda tr, t, i, h, lab: tfig.head_grid_figure(tr, t, labels=lab),
+    "t_enc_self": lambda tr, t, i, h, lab: tfig.encoder_self_figure(tr, i, labels=lab),
+}
+
+
+def builder(kind: str) -> Builder:
+    """The builder of `kind`: a name of BUILDERS, or a Transformer figure of one layer and
+    head written "t_<what>|<layer>|<head>" (0-based)."""
+    if "|" not in kind:
+        return BUILDERS[kind]
+    name, layer, head = kind.split("|")
+    make = HEAD_BUILDERS[name]
+    return lambda tr, t, lab: make(tr, t, int(layer), int(head), lab)
 
 
 def enlarge(fig: go.Figure | FastFigure) -> go.Figure | FastFigure:
@@ -71,7 +91,7 @@ def _build(
     kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, _trace: DecodeTrace | None
 ) -> go.Figure:
     """(`_trace` is not part of the cache key: it is the trace `key` names, when at hand.)"""
-    fig = BUILDERS[kind](_trace or state.trace_for(key), t, figure_labels())
+    fig = builder(kind)(_trace or state.trace_for(key), t, figure_labels())
     return _plain_once(enlarge(fig) if big else fig)
 
 
@@ -130,7 +150,7 @@ def _spec(
     spec = SPECS.get(cache_key)
     if spec is None:
         with fast_figures():  # plain dicts: the same JSON, without plotly's validation
-            fig = BUILDERS[kind](trace or state.trace_for(key), t, figure_labels())
+            fig = builder(kind)(trace or state.trace_for(key), t, figure_labels())
         spec = SPECS.put(cache_key, (enlarge(fig) if big else fig).to_json())
     return spec
 

@@ -41,7 +41,10 @@ def render() -> None:
     page_header("sample.title", "sample.intro", c)
     if c.model is None:
         return
-    has_attention = state.model_config(c.model).align != "none"
+    align = state.model_config(c.model).align
+    has_attention = align not in ("none", "transformer")  # the attention temperature's part
+    if align == "transformer":
+        st.caption(t("sample.transformer"))
     s = _controls(has_attention)
     base = replace(c.decode, beam_width=1, attn_temperature=s.attn_temperature)
     sampled = fetch_trace(c, decode=_sampling(base, s))

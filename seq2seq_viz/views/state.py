@@ -27,7 +27,7 @@ import streamlit as st
 
 from seq2seq_viz import precomputed, stages
 from seq2seq_viz.checkpoints import PRETRAINED_DIR, CheckpointError, list_models, read_config
-from seq2seq_viz.config import DecodeConfig, ModelConfig
+from seq2seq_viz.config import DecodeConfig, ModelConfig, TransformerConfig, model_config_from_dict
 from seq2seq_viz.i18n import t
 from seq2seq_viz.text import EmptyInputError
 from seq2seq_viz.trace import DecodeTrace
@@ -149,14 +149,14 @@ def device_name(name: str) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _model_config(folder: str, mtime: float) -> ModelConfig:
+def _model_config(folder: str, mtime: float) -> ModelConfig | TransformerConfig:
     try:
-        return ModelConfig.from_dict(read_config(folder)["model"])
+        return model_config_from_dict(read_config(folder)["model"])
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"{folder}: bad model config ({err})") from err
 
 
-def model_config(name: str) -> ModelConfig:
+def model_config(name: str) -> ModelConfig | TransformerConfig:
     """`name`'s architecture from its config.json (no torch; raises CheckpointError)."""
     return _model_config(*_config_file(name))
 

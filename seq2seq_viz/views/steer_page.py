@@ -42,8 +42,9 @@ def render() -> None:
     page_header("steer.title", "steer.intro", c)
     if c.model is None:
         return
-    if state.model_config(c.model).align == "none":
-        st.info(t("steer.no_attention"))
+    align = state.model_config(c.model).align
+    if align in ("none", "transformer"):
+        st.info(t("steer.no_attention" if align == "none" else "steer.transformer"))
         return
     base = fetch_trace(c)
     if base is None or not base.steps:

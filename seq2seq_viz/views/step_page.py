@@ -12,6 +12,8 @@ from __future__ import annotations
 import streamlit as st
 
 import seq2seq_viz.views.vectors_section as vectors_section
+from seq2seq_viz.config import TransformerConfig
+from seq2seq_viz.i18n import t as tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state, stepper, teacher
 from seq2seq_viz.views.common import (
@@ -24,6 +26,7 @@ from seq2seq_viz.views.controls import Controls, current
 from seq2seq_viz.views.state import TraceKey
 from seq2seq_viz.views.step_sections import book
 from seq2seq_viz.views.timing import timed
+from seq2seq_viz.views.transformer_sections import transformer_book
 
 
 def render() -> None:
@@ -38,9 +41,14 @@ def render() -> None:
     show_translation(free or trace, _tgt_lang(c))  # the model's own translation, not the forced
     if reference is not None:
         teacher.comparison(c, trace)
-    step_view(trace, key, c)
+    cfg = state.model_config(c.model)
+    if isinstance(cfg, TransformerConfig):
+        transformer_step_view(trace, key, c, cfg)
+    else:
+        step_view(trace, key, c)
     if not c.presentation:
-        vectors_section.render(trace, state.model_config(c.model).bidirectional)
+        if not isinstance(cfg, TransformerConfig):
+            vectors_section.render(trace, cfg.bidirectional)
         download_trace(c, c.model, c.decode, "download_step", reference)
 
 
@@ -71,6 +79,27 @@ def step_view(trace: DecodeTrace, key: TraceKey, c: Controls) -> None:
         cell = state.model_config(c.model).cell
         step = _initial_step(trace, key)
         stepper.mount(book(trace, key, cell, c.presentation, step, intro=not c.presentation))
+
+
+def transformer_step_view(
+    trace: DecodeTrace, key: TraceKey, c: Controls, cfg: TransformerConfig
+) -> None:
+    """The Transformer's book for the layer and head chosen above it (a new head redraws the
+    book on the server; the steps still move in the browser)."""
+    left, right = st.columns(2)
+    layer = left.selectbox(
+        tr("tstep.layer"),
+        range(cfg.dec_layers),
+        index=cfg.dec_layers - 1,
+        format_func=lambda i: str(i + 1),
+        key="step_t_layer",
+    )
+    head = right.selectbox(
+        tr("tstep.head"), range(cfg.heads), format_func=lambda i: str(i + 1), key="step_t_head"
+    )
+    step = _initial_step(trace, key)
+    book = transformer_book(trace, key, c.presentation, step, not c.presentation, layer, head)
+    stepper.mount(book)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

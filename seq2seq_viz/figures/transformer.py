@@ -1,0 +1,270 @@
+"""Figures of a Transformer's trace (see seq2seq_viz/transformer_record.py for what it holds):
+one cross-attention head's scores, weights and weighted values at a step, the head-by-layer grid
+of a step's weights, and the encoder's self-attention per head.
+
+Layers and heads are 0-based in the arguments and shown 1-based ("layer 1, head 2"), as the
+pages name them. Tokens are user text and go through :func:`plain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from seq2seq_viz.trace import DecodeTrace
+
+from .common import BLUE, ORANGE, plain
+
+TRANSFORMER_LABELS: dict[str, str] = {
+    "t_scores_title": "Step {t}, layer {layer}, head {head}: scores q·k<sub>i</sub>/√d",
+    "t_weights_title": "Step {t}, layer {layer}, head {head}: weights a<sub>i</sub>",
+    "t_values_title": "Step {t}, layer {layer}, head {head}: a<sub>i</sub>·v<sub>i</sub> and "
+    "their sum o",
+    "t_grid_title": "Step {t}: cross-attention weights of every layer and head",
+    "t_enc_self_title": "Encoder self-attention, layer {layer} (one panel per head)",
+    "t_layer_head": "layer {layer} · head {head}",
+    "t_head": "head {head}",
+    "t_mean_heads": "mean over heads",
+    "t_heads_title": "Cross-attention of decoder layer {layer}, head by head (rows: output words)",
+    "t_score": "q·k<sub>i</sub>/√d",
+    "t_weight": "weight a<sub>i</sub>",
+    "t_value_dim": "value dimension",
+    "t_sum_row": "o = Σ",
+    "source": "source token",
+    "query": "query token (row)",
+    "key": "key token (column)",
+}
+
+
+def transformer_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    return {**TRANSFORMER_LABELS, **{k: v for k, v in (labels or {}).items() if k}}
+
+
+def parts(trace: DecodeTrace, t: int) -> dict[str, np.ndarray]:
+    """Step t's per-layer, per-head record; ValueError when the trace is not a Transformer's
+    or t is out of range."""
+    if not 0 <= t < trace.n_steps:
+        raise ValueError(f"step {t} is out of range: the trace has {trace.n_steps} steps")
+    record = trace.steps[t].extras.get("transformer")
+    if record is None:
+        raise ValueError("this trace is not a Transformer's (no per-head record)")
+    return record
+
+
+def _check_head(record: dict, layer: int, head: int) -> None:
+    L, n = np.asarray(record["cross_weights"]).shape[:2]
+    if not (0 <= layer < L and 0 <= head < n):
+        raise ValueError(f"layer {layer + 1} / head {head + 1} do not exist ({L} x {n})")
+
+
+def _ticks(trace: DecodeTrace) -> dict[str, Any]:
+    return {
+        "tickmode": "array",
+        "tickvals": list(range(len(trace.src_tokens))),
+        "ticktext": [plain(tok) for tok in trace.src_tokens],
+    }
+
+
+def head_bars_figure(
+    trace: DecodeTrace,
+    t: int,
+    layer: int,
+    head: int,
+    *,
+    what: str = "scores",
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Bars over the source of one head's scaled scores (`what` "scores") or weights."""
+    lab, record = transformer_labels(labels), parts(trace, t)
+    _check_head(record, layer, head)
+    key = "cross_scores" if what == "scores" else "cross_weights"
+    values = np.asarray(record[key], dtype=np.float64)[layer, head]
+    name = lab["t_score"] if what == "scores" else lab["t_weight"]
+    fig = go.Figure(
+        go.Bar(
+            x=list(range(len(values))),
+            y=values,
+            marker_color=BLUE if what == "scores" else ORANGE,
+            text=[f"{v:.2f}" for v in values],
+            textposition="outside",
+            cliponaxis=False,
+            name=plain(name),
+            hovertemplate=f"%{{x}}<br>{name}: %{{y:.4f}}<extra></extra>",
+        )
+    )
+    title = lab[f"t_{'scores' if what == 'scores' else 'weights'}_title"]
+    fig.update_layout(
+        title=title.format(t=t + 1, layer=layer + 1, head=head + 1),
+        xaxis={"title": lab["source"], **_ticks(trace)},
+        yaxis={"title": name},
+        height=320,
+        margin={"t": 60, "b": 40},
+        showlegend=False,
+    )
+    return fig
+
+
+def head_values_figure(
+    trace: DecodeTrace,
+    t: int,
+    layer: int,
+    head: int,
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Rows a_i v_i (one per source token) and their sum o = the head's output (last row)."""
+    lab, record = transformer_labels(labels), parts(trace, t)
+    _check_head(record, layer, head)
+    weights = np.asarray(record["cross_weights"], dtype=np.float64)[layer, head]  # (S,)
+    values = np.asarray(trace.vectors["transformer"]["cross_v"], dtype=np.float64)[layer, head]
+    rows = weights[:, None] * values  # (S,d)
+    out = np.asarray(record["cross_heads"], dtype=np.float64)[layer, head]  # (d,)
+    z = np.vstack([rows, out[None]])
+    names = [f"{plain(tok)} (a={w:.2f})" for tok, w in zip(trace.src_tokens, weights)]
+    names.append(lab["t_sum_row"])
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            y=list(range(len(names))),
+            colorscale="RdBu",
+            zmid=0.0,
+            hovertemplate="%{y}<br>%{x}: %{z:.4f}<extra></extra>",
+        )
+    )
+    title = lab["t_values_title"].format(t=t + 1, layer=layer + 1, head=head + 1)
+    fig.update_layout(
+        title=title,
+        xaxis={"title": lab["t_value_dim"]},
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(len(names))),
+            "ticktext": names,
+            "autorange": "reversed",
+        },
+        height=max(260, 28 * len(names) + 120),
+        margin={"t": 60},
+    )
+    return fig
+
+
+def head_grid_figure(
+    trace: DecodeTrace, t: int, *, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """One row per (layer, head), one column per source token: every cross-attention weight
+    of step t; the last rows are the last layer."""
+    lab, record = transformer_labels(labels), parts(trace, t)
+    weights = np.asarray(record["cross_weights"], dtype=np.float64)  # (L,n,S)
+    L, n, S = weights.shape
+    rows = [lab["t_layer_head"].format(layer=i + 1, head=h + 1) for i in range(L) for h in range(n)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=weights.reshape(L * n, S),
+            x=list(range(S)),
+            y=list(range(L * n)),
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="Viridis",
+            hovertemplate="%{y}<br>%{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=lab["t_grid_title"].format(t=t + 1),
+        xaxis={"title": lab["source"], **_ticks(trace)},
+        yaxis={"tickmode": "array", "tickvals": list(range(L * n)), "ticktext": rows},
+        height=max(300, 22 * L * n + 140),
+        margin={"t": 60},
+    )
+    return fig
+
+
+def encoder_self_figure(
+    trace: DecodeTrace, layer: int, *, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """The encoder's self-attention of one layer: an S x S panel per head (rows: queries)."""
+    lab = transformer_labels(labels)
+    record = trace.vectors.get("transformer")
+    if record is None:
+        raise ValueError("this trace is not a Transformer's (no encoder self-attention)")
+    weights = np.asarray(record["enc_self_weights"], dtype=np.float64)  # (L,n,S,S)
+    if not 0 <= layer < weights.shape[0]:
+        raise ValueError(f"layer {layer + 1} does not exist ({weights.shape[0]} layers)")
+    n = weights.shape[1]
+    fig = make_subplots(
+        rows=1,
+        cols=n,
+        subplot_titles=[lab["t_head"].format(head=h + 1) for h in range(n)],
+        horizontal_spacing=0.03,
+    )
+    for h in range(n):
+        fig.add_trace(
+            go.Heatmap(
+                z=weights[layer, h],
+                zmin=0.0,
+                zmax=1.0,
+                colorscale="Viridis",
+                showscale=h == n - 1,
+                hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=h + 1,
+        )
+        fig.update_xaxes(_ticks(trace), row=1, col=h + 1)
+        fig.update_yaxes({**_ticks(trace), "showticklabels": h == 0}, row=1, col=h + 1)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title=lab["t_enc_self_title"].format(layer=layer + 1),
+        height=340,
+        margin={"t": 80},
+    )
+    return fig
+
+
+def head_heatmaps_figure(
+    trace: DecodeTrace, layer: int, *, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """One T x S cross-attention matrix per head of `layer` (rows: output steps), then the
+    mean over the heads (what heatmaps show for a Transformer when the last layer is chosen)."""
+    lab = transformer_labels(labels)
+    if not trace.n_steps:
+        raise ValueError("the trace has no steps")
+    weights = np.stack(
+        [
+            np.asarray(parts(trace, t)["cross_weights"], dtype=np.float64)[layer]
+            for t in range(trace.n_steps)
+        ]
+    )  # (T,n,S)
+    n = weights.shape[1]
+    panels = [weights[:, h] for h in range(n)] + [weights.mean(1)]
+    titles = [lab["t_head"].format(head=h + 1) for h in range(n)] + [lab["t_mean_heads"]]
+    fig = make_subplots(rows=1, cols=n + 1, subplot_titles=titles, horizontal_spacing=0.02)
+    out_ticks = {
+        "tickmode": "array",
+        "tickvals": list(range(trace.n_steps)),
+        "ticktext": [plain(s.token) for s in trace.steps],
+    }
+    for k, z in enumerate(panels):
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                zmin=0.0,
+                zmax=1.0,
+                colorscale="Viridis",
+                showscale=k == n,
+                hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=k + 1,
+        )
+        fig.update_xaxes(_ticks(trace), row=1, col=k + 1)
+        fig.update_yaxes({**out_ticks, "showticklabels": k == 0}, row=1, col=k + 1)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title=lab["t_heads_title"].format(layer=layer + 1),
+        height=max(320, 24 * trace.n_steps + 160),
+        margin={"t": 80},
+    )
+    return fig
