@@ -19,7 +19,7 @@ from seq2seq_viz.views.safe import escape_markdown
 
 REFRESH_S = 1.0
 MAX_PARAM = 100  # longer room / voter parameters are cut (the store refuses them anyway)
-ERROR = "poll_phone_error"
+ERROR, BAD_VOTER = "poll_phone_error", "poll_bad_voter"
 # Constant CSS (no user text): thumb-sized choices on a 390 px wide phone.
 PHONE_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding: 1.2rem 1rem 2rem; }
@@ -82,8 +82,9 @@ def _live(code: str, voter: str) -> None:
         _question(code, voter, state, question, mine)
     if error:
         st.error(tr(error))
-        if error == poll.BadVoter.key:
-            _rejoin()
+    if error == poll.BadVoter.key or st.session_state.get(BAD_VOTER):
+        st.session_state[BAD_VOTER] = True  # until the phone joins again
+        _rejoin()
 
 
 def _question(code: str, voter: str, state: poll.RoomState, question, mine: int | None) -> None:
@@ -133,6 +134,7 @@ def _rejoin() -> None:
     """Join again (a new voter id): a full rerun, since a fragment keeps its arguments."""
     if st.button(tr("poll.phone.rejoin"), key="poll_rejoin"):
         st.query_params.pop("voter", None)
+        st.session_state.pop(BAD_VOTER, None)
         st.rerun(scope="app")
 
 
