@@ -22,7 +22,7 @@ MAX_PARAM = 100  # longer room / voter parameters are cut (the store refuses the
 ERROR, BAD_VOTER = "poll_phone_error", "poll_bad_voter"
 # Constant CSS (no user text): thumb-sized choices on a 390 px wide phone.
 PHONE_CSS = """<style>
-[data-testid="stMainBlockContainer"] { padding: 1.2rem 1rem 2rem; }
+[data-testid="stMainBlockContainer"] { padding-left: 1rem; padding-right: 1rem; }
 .st-key-poll_choices button { min-height: 4.2rem; }
 .st-key-poll_choices button p { font-size: 1.35rem !important; }
 [data-testid="stMainBlockContainer"] p { font-size: 1.1rem; }
