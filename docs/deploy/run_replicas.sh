@@ -11,6 +11,8 @@
 # app reads (SEQ2SEQ_VIZ_MODELS). The class poll needs one store for all processes: without
 # SEQ2SEQ_VIZ_REDIS_URL this starts Debian's redis-server (apt-get install redis-server; REDIS,
 # default redis-server) on a unix socket in $RUN_DIR and gives its URL to every app process.
+# KEEP_SERVING=1: when one app process ends, nginx sends its browsers to the others (default:
+# everything stops).
 set -euo pipefail
 N=${1:-2}
 PROXY_PORT=${2:-8080}
@@ -82,4 +84,8 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 "$NGINX" -e "$RUN_DIR/error.log" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -g "daemon off;" &
 pids+=($!)
 echo "seq2seq-viz: $N app processes behind http://$LISTEN:$PROXY_PORT (logs in $RUN_DIR)"
-wait -n "${pids[@]}"  # one of them ended: stop the others
+if [ "${KEEP_SERVING:-0}" = 1 ]; then
+    wait "${pids[-1]}"  # an app process that ends leaves nginx and the others serving
+else
+    wait -n "${pids[@]}"  # one of them ended: stop the others
+fi

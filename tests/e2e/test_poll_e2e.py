@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 PROJECTOR = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 WAIT_MS = 60_000
+BAR_P = ".st-key-poll_tally [data-testid='stProgress'] p"  # a bar's label: "word · 3 (25%)"
 BAR_TEXT = re.compile(r"^(✓ )?(?P<label>.+) · (?P<count>\d+) \(\d+%\)$")
 
 
@@ -57,7 +58,9 @@ def join(phone: Page, link: str) -> None:
 def bars(projector: Page) -> dict[str, int]:
     """Choice label -> count, as the projector's bars read now."""
     found = {}
-    for text in projector.locator(".st-key-poll_tally [data-testid='stProgress'] p").all_inner_texts():
+    for text in projector.locator(
+        ".st-key-poll_tally [data-testid='stProgress'] p"
+    ).all_inner_texts():
         match = BAR_TEXT.match(text.strip())
         assert match, text
         found[match["label"]] = int(match["count"])
@@ -66,15 +69,15 @@ def bars(projector: Page) -> dict[str, int]:
 
 def wait_counts(projector: Page, expected: dict[str, int], timeout_s: float = 10.0) -> None:
     projector.wait_for_function(
-        """([expected]) => {
+        """([expected, selector]) => {
           const counts = {};
-          for (const p of document.querySelectorAll(".st-key-poll_tally [data-testid='stProgress'] p")) {
+          for (const p of document.querySelectorAll(selector)) {
             const m = p.innerText.trim().match(/^(?:✓ )?(.+) · (\\d+) \\(\\d+%\\)$/);
             if (m) counts[m[1]] = Number(m[2]);
           }
           return Object.entries(expected).every(([k, v]) => counts[k] === v);
         }""",
-        arg=[expected],
+        arg=[expected, BAR_P],
         timeout=timeout_s * 1000,
     )
 
@@ -105,7 +108,7 @@ def run_class(browser: Browser, url: str, shots: str | None = None) -> tuple[Pag
         projector.screenshot(path=str(SHOTS / f"{shots}_projector.png"))
         phones[0].screenshot(path=str(SHOTS / f"{shots}_phone.png"))
     projector.get_by_role("button", name="정답 공개").click()
-    mark = projector.locator(".st-key-poll_tally [data-testid='stProgress'] p", has_text="✓")
+    mark = projector.locator(BAR_P, has_text="✓")
     expect(mark).to_have_count(1, timeout=WAIT_MS)
     right = mark.inner_text().startswith(f"✓ {labels[0]} ·")
     verdict = "맞았습니다!" if right else "아쉽네요."
