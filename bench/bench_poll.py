@@ -41,6 +41,7 @@ from bench.poll_phone import Phone  # noqa: E402
 from tests.e2e import harness  # noqa: E402
 
 SCRIPT = harness.REPO / "docs" / "deploy" / "run_replicas.sh"
+HOST_JS = "fetch('/_stcore/health').then((r) => r.headers.get('x-upstream'))"
 SAMPLER_JS = """() => {
   window.__tally = []; let last = "";
   setInterval(() => {
@@ -123,18 +124,13 @@ def run_setup(setup: str, url: str, page: Page, args, kill=None) -> Result:
     wait_until(lambda: all(p.stats.joined for p in phones), 60)
     joined = [p.stats.joined - start for p in phones if p.stats.joined]
     result.joined, result.join_max_s = len(joined), max(joined, default=float("nan"))
-    for qno in range(args.questions):
-        voted = lambda: sum(qno in p.stats.votes for p in phones)  # noqa: E731
-        if kill is not None and qno == args.questions - 2:  # mid-question: half the votes in
-            wait_until(lambda: voted() >= args.phones // 2, 30)
-            result.killed_note = kill(phones, qno)
-        wait_until(lambda: voted() == args.phones, 30)
-        wait_until(lambda: shown_total(page, qno) >= voted(), 10)
-        page.get_by_role("button", name="정답 공개").click()
-        time.sleep(1.0)
-        if qno + 1 < args.questions:
-            page.get_by_role("button", name="다음 질문").click()
-            page.get_by_text(re.compile(rf"^질문 {qno + 2} / \d+$")).wait_for(timeout=30_000)
+    try:
+        for qno in range(args.questions):
+            _question(page, phones, qno, args, result, kill)
+    except Exception:
+        page.screenshot(path="artifacts/bench_poll_failure.png")
+        Path("artifacts/bench_poll_failure.html").write_text(page.content())
+        raise
     samples = page.evaluate("window.__tally")
     for phone in phones:
         phone.stop.set()
@@ -142,6 +138,24 @@ def run_setup(setup: str, url: str, page: Page, args, kill=None) -> Result:
         phone.join(5)
     _score(result, phones, samples, args.questions)
     return result
+
+
+def _question(page: Page, phones: list[Phone], qno: int, args, result: Result, kill) -> None:
+    """Wait for every phone's vote on question `qno` (seen on the projector), reveal, move on."""
+
+    def voted() -> int:
+        return sum(qno in p.stats.votes for p in phones)
+
+    if kill is not None and qno == args.questions - 2:  # mid-question: half the votes are in
+        wait_until(lambda: voted() >= args.phones // 2, 30)
+        result.killed_note = kill(phones, qno)
+    wait_until(lambda: voted() == args.phones, 30)
+    wait_until(lambda: shown_total(page, qno) >= voted(), 10)
+    page.get_by_role("button", name="정답 공개").click()
+    time.sleep(1.0)
+    if qno + 1 < args.questions:
+        page.get_by_role("button", name="다음 질문").click()
+        page.get_by_text(re.compile(rf"^질문 {qno + 2} / \d+$")).wait_for(timeout=30_000)
 
 
 def _score(result: Result, phones: list[Phone], samples: list, questions: int) -> None:

@@ -17,7 +17,7 @@ from seq2seq_viz.views import controls
 from seq2seq_viz.views import poll_view as pv
 from seq2seq_viz.views.safe import escape_markdown
 
-REFRESH_S = 1.0
+REFRESH_S = 2.0  # a phone learns of the reveal and the next question within this
 MAX_PARAM = 100  # longer room / voter parameters are cut (the store refuses them anyway)
 ERROR, BAD_VOTER = "poll_phone_error", "poll_bad_voter"
 # Constant CSS (no user text): thumb-sized choices on a 390 px wide phone.

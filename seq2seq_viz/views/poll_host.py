@@ -91,11 +91,12 @@ def _panel(room: dict) -> None:
     left, right = st.columns([1, 2.1], gap="large")
     with left:
         _join_box(room["code"])
-    with right:
+        _buttons(room)
+    with right:  # the live fragment comes last: under load, Streamlit's frontend dropped
+        # elements drawn after a fragment when a full run and the fragment's refresh overlapped
         n, total = room["index"] + 1, len(room["questions"])
         st.subheader(tr("poll.question_of", n=n, total=total))
         _live(room["code"])
-        _buttons(room)
 
 
 def _join_box(code: str) -> None:
@@ -128,10 +129,11 @@ def _live(code: str) -> None:
 
 def _buttons(room: dict) -> None:
     last = room["index"] + 1 >= len(room["questions"])
-    reveal, nxt, back, end = st.columns(4)
+    reveal, nxt = st.columns(2)
     reveal.button(tr("poll.reveal"), key="poll_reveal", on_click=_reveal, type="primary",
                   width="stretch")  # fmt: skip
     nxt.button(tr("poll.next"), key="poll_next", on_click=_next, disabled=last, width="stretch")
+    back, end = st.columns(2)
     back.button(tr("poll.back"), key="poll_back", on_click=_show, args=(False,), width="stretch")
     end.button(tr("poll.end"), key="poll_end", on_click=_end, width="stretch")
     st.caption(tr("poll.keys_help"))
