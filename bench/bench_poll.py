@@ -72,23 +72,34 @@ class Result:
     errors: list[str] = field(default_factory=list)
     reconnects: int = 0
     killed_note: str = ""
+    killed_question: int = -1
+    confirmed_at_kill: int = 0  # votes of that question shown back to their phones before
+    lost: int = 0  # votes confirmed to their phone but missing from the projector's final tally
+    retried: int = 0
+    latencies_calm: list[float] = field(default_factory=list)  # questions without a kill
 
     def row(self) -> dict:
         lat = sorted(self.latencies)
-        pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
         return {
             "setup": self.setup,
             "phones joined": f"{self.joined}/{self.phones}",
             "slowest join (s)": round(self.join_max_s, 2),
             "votes": self.votes,
             "tally p50 (s)": round(statistics.median(lat), 3) if lat else None,
-            "tally p95 (s)": round(pct(0.95), 3),
+            "tally p95 (s)": round(_p95(lat), 3),
             "tally max (s)": round(lat[-1], 3) if lat else None,
+            "tally p95 other questions (s)": round(_p95(self.latencies_calm), 3),
             "votes never shown": self.unseen,
+            "confirmed votes lost": self.lost,
             "errors": len(self.errors),
-            "reconnects": self.reconnects,
+            "reconnects (votes sent again)": f"{self.reconnects} ({self.retried})",
             "replica stopped": self.killed_note or "-",
         }
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan")
 
 
 def start_poll(page: Page, url: str) -> str:
@@ -148,7 +159,11 @@ def _question(page: Page, phones: list[Phone], qno: int, args, result: Result, k
 
     if kill is not None and qno == args.questions - 2:  # mid-question: half the votes are in
         wait_until(lambda: voted() >= args.phones // 2, 30)
-        result.killed_note = kill(phones, qno)
+        result.killed_question = qno
+        result.confirmed_at_kill = sum(
+            qno in p.stats.votes and p.stats.votes[qno].confirmed is not None for p in phones
+        )
+        result.killed_note = kill(phones, qno) + f" with {result.confirmed_at_kill} votes confirmed"
     wait_until(lambda: voted() == args.phones, 30)
     wait_until(lambda: shown_total(page, qno) >= voted(), 10)
     page.get_by_role("button", name="정답 공개").click()
@@ -161,17 +176,23 @@ def _question(page: Page, phones: list[Phone], qno: int, args, result: Result, k
 def _score(result: Result, phones: list[Phone], samples: list, questions: int) -> None:
     for qno in range(questions):
         sent = sorted(p.stats.votes[qno].sent for p in phones if qno in p.stats.votes)
+        confirmed = sum(p.stats.votes[qno].confirmed is not None for p in phones
+                        if qno in p.stats.votes)  # fmt: skip
         shown = [(t, n) for t, q, n in samples if q == qno]
         result.votes += len(sent)
+        result.lost += max(0, confirmed - (shown[-1][1] if shown else 0))
         for i, t_sent in enumerate(sent, start=1):
             first = next((t for t, n in shown if n >= i), None)
             if first is None:
                 result.unseen += 1
-            else:
-                result.latencies.append(max(0.0, first - t_sent))
+                continue
+            result.latencies.append(max(0.0, first - t_sent))
+            if qno != result.killed_question:
+                result.latencies_calm.append(max(0.0, first - t_sent))
     for phone in phones:
         result.errors += phone.stats.errors
         result.reconnects += phone.stats.reconnects
+        result.retried += phone.stats.retried
 
 
 def _route_cookie(url: str) -> str:
@@ -214,10 +235,8 @@ def proxy(args, browser) -> Result:
                 "fetch('/_stcore/health').then((r) => r.headers.get('x-upstream'))"
             )
             other = [p for p in (first, first + 1) if f":{p}" not in host.split(",")[-1]][0]
-            before = sum(qno in p.stats.votes and p.stats.votes[qno].confirmed is not None
-                         for p in phones)  # fmt: skip
             os.kill(_pid_of(other), signal.SIGKILL)
-            return f"killed :{other} at question {qno + 1} with {before} votes confirmed"
+            return f"killed :{other} at question {qno + 1}"
 
         result = run_setup("2 processes + Redis behind nginx", url, page, args, kill)
         return result

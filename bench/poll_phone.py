@@ -42,6 +42,7 @@ class PhoneStats:
     votes: dict[int, Vote] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     reconnects: int = 0
+    retried: int = 0  # votes sent again after a reconnection (never confirmed before)
 
 
 class Phone(threading.Thread):
@@ -72,10 +73,19 @@ class Phone(threading.Thread):
                 if self.stop.is_set():
                     return
                 self.stats.reconnects += 1
+                self._forget_unconfirmed()
                 if self.stats.reconnects > 20:
                     self.stats.errors.append(f"gave up: {error!r}")
                     return
                 time.sleep(0.5)
+
+    def _forget_unconfirmed(self) -> None:
+        """A vote sent but never shown back (its process died first) was not recorded: the
+        phone taps again once it sees the question (a student would, seeing no ✓)."""
+        for qno in [q for q, vote in self.stats.votes.items() if vote.confirmed is None]:
+            del self.stats.votes[qno]
+            self.stats.retried += 1
+        self._plan = None
 
     def _session(self) -> None:
         headers = {"Cookie": self.cookie} if self.cookie else None
