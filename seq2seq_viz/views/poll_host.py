@@ -27,7 +27,7 @@ PAGES = {"", "home", "step", "lesson"}  # presentation pages that can host a pol
 HOST, SHOWN, ERROR = "poll_host", "poll_shown", "poll_host_error"
 REFRESH_S = 0.5
 POLL_KINDS = ("attention_top", "next_word")  # asked of the trace shown; beam_drop of beam 5
-QR_WIDTH = 430  # px at 1920x1080: 12 px per module for a link of QR version 3 to 5
+QR_WIDTH = 380  # px at 1920x1080: about 10 px per module for a link (QR version 3 to 5)
 CODE_CSS = """<style>
 .st-key-poll_code p { font-size: 4.2rem !important; font-weight: 700; letter-spacing: 0.4rem;
   line-height: 1.1; margin: 0; font-family: "Source Code Pro", monospace; }
