@@ -18,9 +18,10 @@ from seq2seq_viz import figures
 from seq2seq_viz.figures.lesson import LESSON_STAGES, lesson_diagram_figure
 from seq2seq_viz.figures.vectors import attentional_figure
 from seq2seq_viz.i18n import t
+from seq2seq_viz.questions import Question, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import lesson_keys, state
+from seq2seq_viz.views import lesson_keys, questions_view, state
 from seq2seq_viz.views.common import (
     chart,
     escape_markdown,
@@ -32,6 +33,9 @@ from seq2seq_viz.views.common import (
 from seq2seq_viz.views.controls import Controls, current
 
 VARIANTS = ("soft-general", "local-m", "local-p", "hard")
+# the prediction each computing stage asks before it shows its numbers (questions.py)
+QUESTION_KINDS = {"score": "attention_top", "distribution": "sharper", "output": "next_word"}
+PENDING = "_lesson_pending"  # the id of the question on screen not yet revealed
 # title lines in the right column and across the page, in narrow characters of projector-sized
 # type (a laptop's 1366 px leaves the right column about 500 px; plotly never wraps a title)
 RIGHT, FULL = 36, 70
@@ -48,7 +52,7 @@ LESSON_CSS = """<style>
 def render() -> None:
     c = current()
     st.html(LESSON_CSS)
-    _turn(lesson_keys.pressed())
+    _key(lesson_keys.pressed())
     index = int(st.session_state.get("lesson_stage", 0))
     stage = LESSON_STAGES[index]
     _bar(c, index)
@@ -61,8 +65,38 @@ def render() -> None:
         fmt = {"S": len(trace.src_tokens)} if stage == "bottleneck" else {}
         st.markdown(t(f"lesson.{stage}.text", **fmt))
     with right:
-        STAGE_VIEWS[stage](c, trace, step)
+        if _asked(_question(trace, stage, step)):
+            STAGE_VIEWS[stage](c, trace, step)
     _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
+
+
+def _question(trace: DecodeTrace, stage: str, step: int) -> Question | None:
+    kind = QUESTION_KINDS.get(stage)
+    if kind is None or not questions_view.asking():
+        return None
+    found = questions_for(trace, kinds=[kind], steps=[step])
+    return found[0] if found else None
+
+
+def _asked(question: Question | None) -> bool:
+    """Ask `question` (None: nothing to ask); True once the stage may show its numbers."""
+    st.session_state[PENDING] = None
+    if question is None:
+        return True
+    shown = questions_view.ask(question, "lesson_q")
+    st.session_state[PENDING] = None if shown else question.id
+    return shown
+
+
+def _key(move: int) -> None:
+    """A presenter's key: forward on a question not yet answered reveals it first (the room
+    guessed, the next press shows the answer), the press after moves on."""
+    pending = st.session_state.get(PENDING)
+    if move > 0 and pending:
+        questions_view.reveal(pending)
+        st.session_state[PENDING] = None
+        return
+    _turn(move)
 
 
 def _turn(move: int) -> None:
@@ -79,6 +113,7 @@ def _bar(c: Controls, index: int) -> None:
                type="primary", disabled=index == len(LESSON_STAGES) - 1)  # fmt: skip
     name = LESSON_STAGES[index]
     title.subheader(f"{index + 1} / {len(LESSON_STAGES)} · {t(f'lesson.{name}.title')}")
+    questions_view.toggle(st, "lesson_questions")
     if st.session_state.get("lesson_text") != c.text and not st.session_state.get("_lesson_typed"):
         st.session_state["lesson_text"] = c.text
     st.session_state["_lesson_typed"] = False
@@ -163,6 +198,9 @@ def _beam(c: Controls, trace: DecodeTrace, step: int) -> None:
     lang = state.model_config(c.model).tgt_lang
     beam = fetch_trace(c, decode=replace(c.decode, beam_width=5), notices=False)
     if beam is None:
+        return
+    found = questions_for(beam, kinds=["beam_drop"]) if questions_view.asking() else []
+    if not _asked(found[0] if found else None):
         return
     _translation(t("beam.greedy"), trace, lang)
     _translation(t("beam.best"), beam, lang)
