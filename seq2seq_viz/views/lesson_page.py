@@ -130,11 +130,12 @@ def _typed() -> None:
 def _step_picker(trace: DecodeTrace, stage: str) -> int:
     if stage not in {"score", "distribution", "context", "concat", "output"} or trace.n_steps < 2:
         return 0
+    asking = questions_view.asking()  # the output word would answer the question
     step = st.select_slider(
         t("lesson.step"),
         options=list(range(trace.n_steps)),
         key="lesson_step",
-        format_func=lambda k: f"{k}: {trace.steps[k].token}",
+        format_func=lambda k: str(k) if asking else f"{k}: {trace.steps[k].token}",
     )
     return min(int(step), trace.n_steps - 1)
 

@@ -20,7 +20,10 @@ COLUMNS = 4  # choice buttons per row
 
 
 def asking() -> bool:
-    return bool(st.session_state.get(ASK, True))
+    """Whether to ask (default on; a link with ``?questions=off`` opens with them off)."""
+    if ASK not in st.session_state:
+        st.session_state[ASK] = st.query_params.get("questions") != "off"
+    return bool(st.session_state[ASK])
 
 
 def toggle(container, key: str) -> None:
@@ -36,7 +39,11 @@ def toggle(container, key: str) -> None:
 
 
 def _sync(key: str) -> None:
-    st.session_state[ASK] = bool(st.session_state[key])
+    st.session_state[ASK] = on = bool(st.session_state[key])
+    if on:
+        st.query_params.pop("questions", None)
+    else:
+        st.query_params["questions"] = "off"
 
 
 def _answers() -> dict[str, int]:
