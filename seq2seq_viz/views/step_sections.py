@@ -67,7 +67,7 @@ def softmax_sum_latex(align: str, total: float) -> str:
 
 NONE_CONTEXT_LATEX = r"c_t = c \qquad \forall\, t"
 ATTN_HIDDEN_LATEX = r"\tilde{h}_t = \tanh\!\big(W_c\,[\,c_t \,;\, s_t\,]\big)"
-OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b\big)"
+OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b_o\big)"
 DECODER_LATEX = (
     r"s_t = \mathrm{{{cell}}}\big(s_{{t-1}},\ [\,E\,y_{{t-1}} \,;\, "
     r"\tilde{{h}}_{{t-1}}\,]\big)"
