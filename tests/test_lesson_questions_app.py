@@ -12,7 +12,7 @@ from seq2seq_viz.checkpoints import load_model
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.i18n import set_language
 from seq2seq_viz.i18n import t as tr
-from seq2seq_viz.questions import questions_for
+from seq2seq_viz.questions import exercises_for, questions_for
 from seq2seq_viz.views.safe import escape_markdown
 from tests.test_app import APP, EN, TEXT, _ok, models_root  # noqa: F401 (a fixture)
 
@@ -72,3 +72,32 @@ def test_the_switch_turns_questions_off_and_reveal_shows_the_answer(models_root:
     _ok(at)
     assert not any(EN["q.title"] in m.value for m in at.markdown)
     assert _charts(at) == 2
+
+
+def test_an_exercise_is_checked_and_hostile_answers_get_a_message(models_root: Path) -> None:  # noqa: F811
+    at = _open_stage(3)  # the attention distribution: compute a softmax weight
+    at.toggle(key="lesson_questions").set_value(False).run()
+    model = at.session_state["model"]
+    trace = load_model(models_root / model).trace(TEXT, DecodeConfig())
+    ex = exercises_for(trace, 0, ["weight"])[0]
+    box = f"lesson_ex_{ex.id}_answer"
+    for text, key in (("abc", "ex.err.not_number"), ("9" * 10_000, "ex.err.too_long"),
+                      ("nan", "ex.err.not_finite")):  # fmt: skip
+        at.text_input(key=box).input(text)
+        _submit(at)
+        _ok(at)
+        assert at.info and at.info[-1].value == EN[key].format(max=40), text
+    at.text_input(key=box).input(f"{ex.answer:.4f}".replace(".", ","))  # a decimal comma
+    _submit(at)
+    _ok(at)
+    assert at.success and at.success[-1].value.startswith(EN["ex.right"].split(":")[0])
+    assert any(ex.work == c.value for c in at.code)  # the worked solution
+    at.text_input(key=box).input(f"{ex.answer + 0.5:.4f}")
+    _submit(at)
+    assert at.error and at.error[-1].value.startswith(EN["ex.wrong"].split(":")[0])
+
+
+def _submit(at: AppTest) -> None:
+    buttons = [b for b in at.get("form_submit_button")]
+    assert len(buttons) == 1
+    buttons[0].click().run()

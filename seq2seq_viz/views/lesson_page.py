@@ -18,7 +18,7 @@ from seq2seq_viz import figures
 from seq2seq_viz.figures.lesson import LESSON_STAGES, lesson_diagram_figure
 from seq2seq_viz.figures.vectors import attentional_figure
 from seq2seq_viz.i18n import t
-from seq2seq_viz.questions import Question, questions_for
+from seq2seq_viz.questions import Question, exercises_for, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import lesson_keys, questions_view, state
@@ -35,6 +35,9 @@ from seq2seq_viz.views.controls import Controls, current
 VARIANTS = ("soft-general", "local-m", "local-p", "hard")
 # the prediction each computing stage asks before it shows its numbers (questions.py)
 QUESTION_KINDS = {"score": "attention_top", "distribution": "sharper", "output": "next_word"}
+# the number each math stage lets the student compute ("your turn", exercises.py)
+EXERCISES = {"score": "score", "distribution": "weight", "context": "context",
+             "concat": "attn_hidden", "output": "prob"}  # fmt: skip
 PENDING = "_lesson_pending"  # the id of the question on screen not yet revealed
 # title lines in the right column and across the page, in narrow characters of projector-sized
 # type (a laptop's 1366 px leaves the right column about 500 px; plotly never wraps a title)
@@ -61,13 +64,22 @@ def render() -> None:
         return
     step = _step_picker(trace, stage)
     left, right = st.columns([1.1, 1.4], gap="large")
+    with right:  # first: the question decides whether the numbers may show
+        revealed = _asked(_question(trace, stage, step))
+        if revealed:
+            STAGE_VIEWS[stage](c, trace, step)
     with left:
         fmt = {"S": len(trace.src_tokens)} if stage == "bottleneck" else {}
         st.markdown(t(f"lesson.{stage}.text", **fmt))
-    with right:
-        if _asked(_question(trace, stage, step)):
-            STAGE_VIEWS[stage](c, trace, step)
+        if revealed:  # its numbers would answer the question
+            _exercise(trace, stage, step)
     _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
+
+
+def _exercise(trace: DecodeTrace, stage: str, step: int) -> None:
+    found = exercises_for(trace, step, [EXERCISES[stage]]) if stage in EXERCISES else []
+    if found:
+        questions_view.exercise(found[0], "lesson_ex")
 
 
 def _question(trace: DecodeTrace, stage: str, step: int) -> Question | None:

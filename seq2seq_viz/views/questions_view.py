@@ -11,12 +11,13 @@ from __future__ import annotations
 import streamlit as st
 
 from seq2seq_viz.i18n import t as tr
-from seq2seq_viz.questions import Question, check
+from seq2seq_viz.questions import Exercise, Question, check, check_answer
 from seq2seq_viz.views.safe import escape_markdown
 
 ASK = "ask_questions"  # the lecturer's switch, shared by the lesson and the presentation mode
 ANSWERS = "question_answers"  # question id -> chosen index (-1: revealed without a guess)
 COLUMNS = 4  # choice buttons per row
+TRIED = "exercise_answers"  # exercise id -> the answer last checked
 
 
 def asking() -> bool:
@@ -109,3 +110,34 @@ def _verdict(question: Question, labels: list[str]) -> None:
             rows = {tr("q.choice"): [f"a_{question.step}", f"a_{question.step - 1}"],
                     tr(question.value_key): list(question.values)}  # fmt: skip
         st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def exercise(ex: Exercise, key: str) -> None:
+    """ "Your turn": the numbers, an answer box, the verdict and the worked solution. The numbers
+    and labels are shown in a code block (literal: labels may hold the user's words). Widget
+    keys name the exercise (step, sentence, model): another one starts with an empty box."""
+    key = f"{key}_{ex.id}"
+    with st.expander(tr("ex.title"), expanded=ex.id in st.session_state.get(TRIED, {})):
+        st.markdown(escape_markdown(tr(ex.prompt_key, **ex.prompt_args)))
+        st.caption(tr("ex.givens"))
+        st.code(_givens(ex), language=None, wrap_lines=True)
+        with st.form(f"{key}_form", border=False):
+            text = st.text_input(tr("ex.answer"), key=f"{key}_answer")
+            if st.form_submit_button(tr("ex.check")):
+                st.session_state.setdefault(TRIED, {})[ex.id] = text
+        tried = st.session_state.get(TRIED, {})
+        if ex.id not in tried:
+            return
+        verdict = check_answer(ex, tried[ex.id])
+        message = tr(verdict.key, **verdict.args)
+        (st.info if verdict.ok is None else st.success if verdict.ok else st.error)(message)
+        if verdict.ok is not None:
+            st.caption(tr("ex.solution"))
+            st.code(ex.work, language=None, wrap_lines=True)
+            st.caption(tr("ex.model_value", value=f"{ex.model_value:.4f}"))
+
+
+def _givens(ex: Exercise) -> str:
+    return "\n".join(
+        f"{label} = " + ", ".join(f"{v:.4f}" for v in values) for label, values in ex.givens
+    )
