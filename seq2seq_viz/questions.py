@@ -14,7 +14,8 @@ Text is never stored: a question holds i18n keys and their format arguments (``p
 class poll show it in the reader's language. Choice labels are plain strings (source words,
 target words, hypotheses), or i18n keys where ``choice_keys`` is true (sharper / flatter).
 Numbers in the arguments are already formatted (strings), so Korean and English show the same
-digits. Exercises (kind ``exercise``, typed numeric answers) live in :mod:`.exercises`.
+digits. Exercises (kind ``exercise``: a number typed and checked) are made by
+:mod:`.exercises` and exported here too (``exercises_for``, ``check_answer``, ``Exercise``).
 """
 
 from __future__ import annotations
@@ -347,3 +348,18 @@ _MAKERS = {
     "sharper": _sharper,
     "beam_drop": _beam_drop,
 }
+
+# "Your turn" exercises: kind "exercise", made from the same trace (exercises.py)
+from .exercises import Exercise, Verdict, check_answer, exercises_for, parse_answer  # noqa: E402
+
+__all__ = [
+    "KINDS",
+    "Exercise",
+    "Question",
+    "Verdict",
+    "check",
+    "check_answer",
+    "exercises_for",
+    "parse_answer",
+    "questions_for",
+]
