@@ -27,11 +27,13 @@ def fresh_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     poll_view._store.clear()
 
 
-def _host(locale: str = "en-US") -> AppTest:
+def _host(locale: str = "en-US", **params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.context["locale"] = locale
     at.session_state["text"] = TEXT
     at.query_params["present"] = "true"
+    for key, value in params.items():
+        at.query_params[key] = value
     return at.run()
 
 
@@ -77,6 +79,16 @@ def test_the_projector_runs_a_poll_from_the_lecturers_trace(models_root: Path) -
     at.button(key="poll_end").click().run()
     _ok(at)
     assert store.state(room["code"]).closed and "poll_host" not in at.session_state
+
+
+def test_the_poll_starts_at_the_step_on_screen(models_root: Path) -> None:  # noqa: F811
+    at = _host(step="2")
+    questions = _started(at)["questions"]
+    steps = [q.step for q in questions]
+    assert steps[0] == 2  # the step shown first, then the later ones, then (room left) earlier
+    assert steps == sorted(s for s in steps if s >= 2) + sorted(s for s in steps if s < 2)
+    assert len(steps) <= poll_view.store().limits.max_questions
+    assert {q.kind for q in questions} >= {"attention_top", "next_word"}
 
 
 def test_the_join_link_is_not_the_host(models_root: Path) -> None:  # noqa: F811

@@ -4,8 +4,9 @@ live tally; one click (or →, PageDown, Space, a clicker) reveals, the next one
 
 Questions are :func:`seq2seq_viz.questions.questions_for` of the lecturer's trace (which source
 word gets the most attention, which word comes next) and of its beam-5 trace (which hypothesis
-is dropped), in step order. The host secret stays in this session (``poll_host``), never in a
-link. The tally redraws every :data:`REFRESH_S` seconds (a fragment), so a vote shows within it.
+is dropped), in step order from the step on screen. The host secret stays in this session
+(``poll_host``), never in a link. The tally redraws every :data:`REFRESH_S` seconds (a
+fragment), so a vote shows within it.
 """
 
 from __future__ import annotations
@@ -75,7 +76,18 @@ def _questions(c: Controls) -> list[Question]:
     beam = fetch_trace(c, decode=replace(c.decode, beam_width=5), notices=False)
     if beam is not None:
         found += questions_for(beam, kinds=("beam_drop",))
-    return sorted(found, key=lambda q: (q.step, KINDS.index(q.kind)))
+    found.sort(key=lambda q: (q.step, KINDS.index(q.kind)))
+    here = _current_step()  # the step on screen first, then the later ones, then the earlier
+    return [q for q in found if q.step >= here] + [q for q in found if q.step < here]
+
+
+def _current_step() -> int:
+    """The decoder step the page shows: the step page's ``?step=``, the lesson's slider."""
+    value = st.session_state.get("lesson_step") if "step" not in st.query_params else None
+    try:
+        return max(int(value if value is not None else st.query_params.get("step", 0)), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _ask(store: poll.PollStore, code: str, secret: str, question: Question) -> None:
