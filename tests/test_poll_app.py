@@ -67,8 +67,9 @@ def test_the_projector_runs_a_poll_from_the_lecturers_trace(models_root: Path) -
     bars = [str(p.proto.text) for p in at.get("progress")]
     assert len(bars) == len(first.choices)
     assert "· 1 (50%)" in bars[0] and "· 1 (50%)" in bars[1], bars
+    assert not at.button(key="poll_reveal").disabled
     at.button(key="poll_reveal").click().run()
-    assert store.state(room["code"]).revealed
+    assert store.state(room["code"]).revealed and at.button(key="poll_reveal").disabled
     assert any(p.startswith("✓") for p in (str(x.proto.text) for x in at.get("progress")))
     at.button(key="poll_next").click().run()
     assert store.state(room["code"]).qno == 1 and at.session_state["poll_host"]["index"] == 1

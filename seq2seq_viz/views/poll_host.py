@@ -103,7 +103,7 @@ def _panel(room: dict) -> None:
     left, right = st.columns([1, 2.1], gap="large")
     with left:
         _join_box(room["code"])
-        _buttons(room)
+        _buttons(room, _revealed(room["code"]))
     with right:  # the live fragment comes last: under load, Streamlit's frontend dropped
         # elements drawn after a fragment when a full run and the fragment's refresh overlapped
         n, total = room["index"] + 1, len(room["questions"])
@@ -139,12 +139,21 @@ def _live(code: str) -> None:
     pv.reveal_notes(state, question)
 
 
-def _buttons(room: dict) -> None:
+def _revealed(code: str) -> bool:
+    try:
+        return pv.store().state(code).revealed
+    except poll.PollError:  # the live part below says why
+        return False
+
+
+def _buttons(room: dict, revealed: bool) -> None:
+    """Reveal, then next: the button to press next is the highlighted one."""
     last = room["index"] + 1 >= len(room["questions"])
     reveal, nxt = st.columns(2)
-    reveal.button(tr("poll.reveal"), key="poll_reveal", on_click=_reveal, type="primary",
-                  width="stretch")  # fmt: skip
-    nxt.button(tr("poll.next"), key="poll_next", on_click=_next, disabled=last, width="stretch")
+    reveal.button(tr("poll.reveal"), key="poll_reveal", on_click=_reveal, disabled=revealed,
+                  type="secondary" if revealed else "primary", width="stretch")  # fmt: skip
+    nxt.button(tr("poll.next"), key="poll_next", on_click=_next, disabled=last, width="stretch",
+               type="primary" if revealed else "secondary")  # fmt: skip
     back, end = st.columns(2)
     back.button(tr("poll.back"), key="poll_back", on_click=_show, args=(False,), width="stretch")
     end.button(tr("poll.end"), key="poll_end", on_click=_end, width="stretch")
