@@ -33,7 +33,7 @@ def main() -> None:
     imported here, not above: `streamlit run` imports this file for its ASGI app before
     Streamlit's runtime exists, and the views' caches need the runtime.)"""
     from seq2seq_viz.i18n import set_language, t
-    from seq2seq_viz.views import controls, state
+    from seq2seq_viz.views import controls, poll_host, state
     from seq2seq_viz.views.common import apply_css
 
     st.set_page_config(
@@ -67,12 +67,24 @@ def main() -> None:
         )
         for name, icon in NAV
     ]
-    page = st.navigation(pages, position="top")
+    pages.append(  # a phone's class poll page (the projector's QR code links here)
+        st.Page(views / "join_page.py", title=t("nav.join"), url_path="join", visibility="hidden")
+    )
+    phone = "room" in st.query_params  # a phone joining a poll sees no navigation
+    page = st.navigation(pages, position="hidden" if phone else "top")
+    if page.url_path == "join":  # no sidebar, no model: only the poll
+        apply_css(False)
+        page.run()
+        return
     current = controls.sidebar(page.url_path)
     apply_css(current.presentation)
+    poll_screen = False
     if current.presentation:
         controls.presentation_bar()
-    page.run()
+        if page.url_path in poll_host.PAGES:
+            poll_screen = poll_host.bar(current)  # the class poll may take the screen
+    if not poll_screen:
+        page.run()
     if not current.presentation:
         st.divider()
         st.caption(t("attribution"))

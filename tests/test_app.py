@@ -246,7 +246,13 @@ def test_presentation_mode_reveals_one_stage_per_click(models_root: Path) -> Non
     _ok(at)
     assert at.session_state["present"] is True
     book = _book(at)
-    assert book["present"] is True and book["stage_count"] == len(book["steps"][0]["stages"]) == 5
+    assert book["present"] is True and book["stage_count"] == len(book["steps"][0]["stages"]) == 7
+    ids = [s["id"] for s in book["steps"][0]["stages"]]
+    assert ids[0] == "ask_attention" and ids.index("ask_word") == ids.index("output") - 1
+    question = book["steps"][0]["stages"][0]["left"][0]
+    assert question["type"] == "question" and question["choices"][question["answer"]]
+    at.toggle(key="present_questions").set_value(False).run()  # the lecturer's switch
+    assert _book(at)["stage_count"] == 5 and at.query_params["questions"] == "off"
     at.button(key="exit_present").click().run()
     assert at.session_state["present"] is False
     assert _book(at)["present"] is False

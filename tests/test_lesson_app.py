@@ -17,6 +17,9 @@ def _title(at) -> str:
 def test_every_stage_draws_and_the_sentence_box_sets_the_sentence(models_root: Path) -> None:  # noqa: F811
     at = AppTest.from_file(APP, default_timeout=90)  # nine stages, a few models each
     at.session_state["text"] = TEXT
+    at.session_state["ask_questions"] = (
+        False  # every stage's figure at once (questions: their own test)
+    )
     at.run()
     at.switch_page("seq2seq_viz/views/lesson_page.py").run()
     _ok(at)

@@ -8,7 +8,11 @@
 # (its upstream list replaced by these processes). Logs and nginx's files go to $RUN_DIR (a new
 # temporary folder by default); Ctrl+C or SIGTERM stops everything it started.
 # Environment: PYTHON (default python3), LISTEN (default 0.0.0.0), RUN_DIR, and anything the
-# app reads (SEQ2SEQ_VIZ_MODELS).
+# app reads (SEQ2SEQ_VIZ_MODELS). The class poll needs one store for all processes: without
+# SEQ2SEQ_VIZ_REDIS_URL this starts Debian's redis-server (apt-get install redis-server; REDIS,
+# default redis-server) on a unix socket in $RUN_DIR and gives its URL to every app process.
+# KEEP_SERVING=1: when one app process ends, nginx sends its browsers to the others (default:
+# everything stops).
 set -euo pipefail
 N=${1:-2}
 PROXY_PORT=${2:-8080}
@@ -26,6 +30,19 @@ stop() {
     wait
 }
 trap stop EXIT INT TERM
+
+if [ -z "${SEQ2SEQ_VIZ_REDIS_URL:-}" ]; then
+    REDIS=${REDIS:-$(command -v redis-server || echo /usr/bin/redis-server)}
+    if [ ! -x "$REDIS" ]; then
+        echo "redis-server is missing: apt-get install redis-server, or set SEQ2SEQ_VIZ_REDIS_URL" >&2
+        exit 1
+    fi
+    "$REDIS" --port 0 --unixsocket "$RUN_DIR/redis.sock" --unixsocketperm 700 --save "" \
+        --appendonly no --dir "$RUN_DIR" --logfile "$RUN_DIR/redis.log" &
+    pids+=($!)
+    export SEQ2SEQ_VIZ_REDIS_URL="unix://$RUN_DIR/redis.sock"
+    for _ in $(seq 100); do [ -S "$RUN_DIR/redis.sock" ] && break; sleep 0.05; done
+fi
 
 servers=""
 for ((i = 0; i < N; i++)); do
@@ -67,4 +84,8 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 "$NGINX" -e "$RUN_DIR/error.log" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -g "daemon off;" &
 pids+=($!)
 echo "seq2seq-viz: $N app processes behind http://$LISTEN:$PROXY_PORT (logs in $RUN_DIR)"
-wait -n "${pids[@]}"  # one of them ended: stop the others
+if [ "${KEEP_SERVING:-0}" = 1 ]; then
+    wait "${pids[-1]}"  # an app process that ends leaves nginx and the others serving
+else
+    wait -n "${pids[@]}"  # one of them ended: stop the others
+fi

@@ -259,7 +259,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "diagram_weights": "softmax<br>→ a",
     "diagram_context": "c<sub>t</sub> =<br>Σ a<sub>i</sub>h<sub>i</sub>",
     "diagram_concat": "[c<sub>t</sub> ; s<sub>t</sub>]<br>{H2}<br>tanh → h̃<sub>t</sub>",
-    "diagram_output": "softmax<br>V = {V}<br>→ y<sub>t</sub>",
+    "diagram_output": "W<sub>o</sub> → softmax<br>V = {V}<br>→ y<sub>t</sub>",
 }
 
 BLUE, ORANGE, VERMILLION = "#0072B2", "#E69F00", "#D55E00"

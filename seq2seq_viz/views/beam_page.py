@@ -10,7 +10,7 @@ import streamlit as st
 
 from seq2seq_viz import figures
 from seq2seq_viz.i18n import t
-from seq2seq_viz.text import EOS_ID, detokenize
+from seq2seq_viz.text import EOS_ID, UNK, detokenize
 from seq2seq_viz.trace import DecodeTrace, Hypothesis
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import (
@@ -39,22 +39,43 @@ def render() -> None:
     if trace is None or not trace.steps:
         return
     lang = state.model_config(c.model).tgt_lang
-    _outputs(trace, lang)
+    _outputs(c, trace, lang)
     _tree(trace, c.presentation)  # width 1: the greedy chain (figures.beam.greedy_nodes)
     if trace.hypotheses:
         st.subheader(t("beam.nbest"))
-        st.dataframe(nbest_table(trace, lang), hide_index=True, width="stretch")
+        words = [shown_words(c, h) for h in trace.hypotheses]
+        st.dataframe(nbest_table(trace, lang, words), hide_index=True, width="stretch")
+        if any(UNK in h.tokens for h in trace.hypotheses):
+            st.caption(t("beam.unk_note"))
     what_if(c, trace, lang)
     if not c.presentation:
         download_trace(c, c.model, c.decode, "download_beam")
 
 
-def _outputs(trace: DecodeTrace, lang: str) -> None:
+def _outputs(c: Controls, trace: DecodeTrace, lang: str) -> None:
     best, greedy = st.columns(2)
     text = detokenize(trace.output_tokens, lang) or t("output.empty")
     best.markdown(f"**{t('beam.best')}** → {escape_markdown(text)}")
-    text = detokenize(trace.greedy_tokens, lang) or t("output.empty")
+    text = detokenize(greedy_words(c, trace), lang) or t("output.empty")
     greedy.markdown(f"**{t('beam.greedy')}** → {escape_markdown(text)}")
+
+
+def greedy_words(c: Controls, trace: DecodeTrace) -> list[str]:
+    """The greedy translation with the unknown-word rule the best line uses (each <unk> copies
+    the source word its step attends to most): the greedy trace applies it (cached)."""
+    if UNK not in trace.greedy_tokens or not c.decode.unk_replace:
+        return trace.greedy_tokens
+    greedy = fetch_trace(c, decode=replace(c.decode, beam_width=1), notices=False)
+    return trace.greedy_tokens if greedy is None else greedy.output_tokens
+
+
+def shown_words(c: Controls, hyp: Hypothesis) -> list[str]:
+    """A hypothesis as text, with the same unknown-word rule: its own steps replayed (the
+    words forced) give the attention each <unk> copies from. The tree keeps <unk>."""
+    if UNK not in hyp.tokens or not c.decode.unk_replace:
+        return hyp.tokens
+    forced = fetch_trace(c, prefix=tuple(hyp.tokens), notices=False)
+    return hyp.tokens if forced is None else forced.output_tokens[: len(hyp.tokens)]
 
 
 def _tree(trace: DecodeTrace, big: bool) -> None:
@@ -68,11 +89,16 @@ def _tree(trace: DecodeTrace, big: bool) -> None:
     st.caption(t("beam.legend"))
 
 
-def nbest_table(trace: DecodeTrace, lang: str) -> dict[str, list]:
+def nbest_table(
+    trace: DecodeTrace, lang: str, words: list[list[str]] | None = None
+) -> dict[str, list]:
+    """The n best; `words`: each one's output words as shown (unknown-word rule applied),
+    default its tokens. The tokens column keeps the search's own tokens."""
     hyps = trace.hypotheses
+    words = [h.tokens for h in hyps] if words is None else words
     return {
         t("col.rank"): list(range(1, len(hyps) + 1)),
-        t("col.translation"): [detokenize(h.tokens, lang) for h in hyps],
+        t("col.translation"): [detokenize(w, lang) for w in words],
         t("col.tokens"): [" ".join(h.tokens) for h in hyps],
         t("col.length"): [hypothesis_length(trace, h) for h in hyps],
         t("col.cum_score"): [round(h.score, 4) for h in hyps],

@@ -24,7 +24,7 @@ from seq2seq_viz.i18n import (
     set_language_source,
     t,
 )
-from seq2seq_viz.views import state, toys
+from seq2seq_viz.views import questions_view, state, toys
 from seq2seq_viz.views.safe import escape_markdown
 
 CONTROLS = "_controls"
@@ -283,9 +283,10 @@ def sidebar_footer(model: str | None) -> None:
 
 def presentation_bar() -> None:
     """In presentation mode the sidebar is hidden: language and the way out live up here."""
-    left, right = st.columns([3, 1], vertical_alignment="center")
+    left, middle, right = st.columns([3, 1.3, 1], vertical_alignment="center")
     with left:
         language_control(st)
+    questions_view.toggle(middle, "present_questions")
     right.button(
         t("present.exit"), key="exit_present", on_click=_exit_presentation, width="stretch"
     )

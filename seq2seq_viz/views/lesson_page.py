@@ -18,9 +18,10 @@ from seq2seq_viz import figures
 from seq2seq_viz.figures.lesson import LESSON_STAGES, lesson_diagram_figure
 from seq2seq_viz.figures.vectors import attentional_figure
 from seq2seq_viz.i18n import t
+from seq2seq_viz.questions import Question, exercises_for, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import lesson_keys, state
+from seq2seq_viz.views import lesson_keys, questions_view, state
 from seq2seq_viz.views.common import (
     chart,
     escape_markdown,
@@ -32,6 +33,12 @@ from seq2seq_viz.views.common import (
 from seq2seq_viz.views.controls import Controls, current
 
 VARIANTS = ("soft-general", "local-m", "local-p", "hard")
+# the prediction each computing stage asks before it shows its numbers (questions.py)
+QUESTION_KINDS = {"score": "attention_top", "distribution": "sharper", "output": "next_word"}
+# the number each math stage lets the student compute ("your turn", exercises.py)
+EXERCISES = {"score": "score", "distribution": "weight", "context": "context",
+             "concat": "attn_hidden", "output": "prob"}  # fmt: skip
+PENDING = "_lesson_pending"  # the id of the question on screen not yet revealed
 # title lines in the right column and across the page, in narrow characters of projector-sized
 # type (a laptop's 1366 px leaves the right column about 500 px; plotly never wraps a title)
 RIGHT, FULL = 36, 70
@@ -48,7 +55,7 @@ LESSON_CSS = """<style>
 def render() -> None:
     c = current()
     st.html(LESSON_CSS)
-    _turn(lesson_keys.pressed())
+    _key(lesson_keys.pressed())
     index = int(st.session_state.get("lesson_stage", 0))
     stage = LESSON_STAGES[index]
     _bar(c, index)
@@ -57,12 +64,51 @@ def render() -> None:
         return
     step = _step_picker(trace, stage)
     left, right = st.columns([1.1, 1.4], gap="large")
+    with right:  # first: the question decides whether the numbers may show
+        revealed = _asked(_question(trace, stage, step))
+        if revealed:
+            STAGE_VIEWS[stage](c, trace, step)
     with left:
         fmt = {"S": len(trace.src_tokens)} if stage == "bottleneck" else {}
         st.markdown(t(f"lesson.{stage}.text", **fmt))
-    with right:
-        STAGE_VIEWS[stage](c, trace, step)
+        if revealed:  # its numbers would answer the question
+            _exercise(trace, stage, step)
     _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
+
+
+def _exercise(trace: DecodeTrace, stage: str, step: int) -> None:
+    found = exercises_for(trace, step, [EXERCISES[stage]]) if stage in EXERCISES else []
+    if found:
+        questions_view.exercise(found[0], "lesson_ex")
+
+
+def _question(trace: DecodeTrace, stage: str, step: int) -> Question | None:
+    kind = QUESTION_KINDS.get(stage)
+    if kind is None or not questions_view.asking():
+        return None
+    found = questions_for(trace, kinds=[kind], steps=[step])
+    return found[0] if found else None
+
+
+def _asked(question: Question | None) -> bool:
+    """Ask `question` (None: nothing to ask); True once the stage may show its numbers."""
+    st.session_state[PENDING] = None
+    if question is None:
+        return True
+    shown = questions_view.ask(question, "lesson_q")
+    st.session_state[PENDING] = None if shown else question.id
+    return shown
+
+
+def _key(move: int) -> None:
+    """A presenter's key: forward on a question not yet answered reveals it first (the room
+    guessed, the next press shows the answer), the press after moves on."""
+    pending = st.session_state.get(PENDING)
+    if move > 0 and pending:
+        questions_view.reveal(pending)
+        st.session_state[PENDING] = None
+        return
+    _turn(move)
 
 
 def _turn(move: int) -> None:
@@ -79,6 +125,7 @@ def _bar(c: Controls, index: int) -> None:
                type="primary", disabled=index == len(LESSON_STAGES) - 1)  # fmt: skip
     name = LESSON_STAGES[index]
     title.subheader(f"{index + 1} / {len(LESSON_STAGES)} · {t(f'lesson.{name}.title')}")
+    questions_view.toggle(st, "lesson_questions")
     if st.session_state.get("lesson_text") != c.text and not st.session_state.get("_lesson_typed"):
         st.session_state["lesson_text"] = c.text
     st.session_state["_lesson_typed"] = False
@@ -95,11 +142,12 @@ def _typed() -> None:
 def _step_picker(trace: DecodeTrace, stage: str) -> int:
     if stage not in {"score", "distribution", "context", "concat", "output"} or trace.n_steps < 2:
         return 0
+    asking = questions_view.asking()  # the output word would answer the question
     step = st.select_slider(
         t("lesson.step"),
         options=list(range(trace.n_steps)),
         key="lesson_step",
-        format_func=lambda k: f"{k}: {trace.steps[k].token}",
+        format_func=lambda k: str(k) if asking else f"{k}: {trace.steps[k].token}",
     )
     return min(int(step), trace.n_steps - 1)
 
@@ -163,6 +211,9 @@ def _beam(c: Controls, trace: DecodeTrace, step: int) -> None:
     lang = state.model_config(c.model).tgt_lang
     beam = fetch_trace(c, decode=replace(c.decode, beam_width=5), notices=False)
     if beam is None:
+        return
+    found = questions_for(beam, kinds=["beam_drop"]) if questions_view.asking() else []
+    if not _asked(found[0] if found else None):
         return
     _translation(t("beam.greedy"), trace, lang)
     _translation(t("beam.best"), beam, lang)

@@ -15,7 +15,7 @@ import seq2seq_viz.views.vectors_section as vectors_section
 from seq2seq_viz.config import TransformerConfig
 from seq2seq_viz.i18n import t as tr
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import state, stepper, teacher
+from seq2seq_viz.views import questions_view, state, stepper, teacher
 from seq2seq_viz.views.common import (
     download_trace,
     fetch_trace,
@@ -38,7 +38,8 @@ def render() -> None:
         return
     key = TraceKey(c.model, c.text, c.decode, reference)
     free = trace if reference is None else fetch_trace(c, notices=False)
-    show_translation(free or trace, _tgt_lang(c))  # the model's own translation, not the forced
+    if not (c.presentation and questions_view.asking()):  # the questions ask for its words
+        show_translation(free or trace, _tgt_lang(c))  # the model's own translation
     if reference is not None:
         teacher.comparison(c, trace)
     cfg = state.model_config(c.model)
@@ -78,7 +79,10 @@ def step_view(trace: DecodeTrace, key: TraceKey, c: Controls) -> None:
     with timed("step_view"):
         cell = state.model_config(c.model).cell
         step = _initial_step(trace, key)
-        stepper.mount(book(trace, key, cell, c.presentation, step, intro=not c.presentation))
+        ask = c.presentation and questions_view.asking()
+        stepper.mount(
+            book(trace, key, cell, c.presentation, step, intro=not c.presentation, ask=ask)
+        )
 
 
 def transformer_step_view(

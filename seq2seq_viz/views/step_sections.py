@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from seq2seq_viz.i18n import get_language, t
+from seq2seq_viz.questions import Question, questions_for
 from seq2seq_viz.trace import DecodeTrace, StepRecord
 from seq2seq_viz.views import state
 from seq2seq_viz.views.figure_cache import LRU, figure_spec
@@ -29,6 +30,9 @@ Section = dict[str, Any]
 
 OPEN_TABLE_TOKENS = 10  # longer sentences get the numbers table folded
 STAGES = ("scores", "softmax", "context", "output", "heatmap")
+# presentation mode with questions: each prediction comes before the stage that reveals it
+ASK_STAGES = ("ask_attention", "scores", "softmax", "context", "ask_word", "output", "heatmap")
+ASK_KINDS = {"ask_attention": ("attention_top", "sharper"), "ask_word": ("next_word",)}
 SCORE_LATEX = {
     "dot": r"e_{t,i} = s_t^{\top} h_i",
     "general": r"e_{t,i} = s_t^{\top} W_a\, h_i",
@@ -63,7 +67,7 @@ def softmax_sum_latex(align: str, total: float) -> str:
 
 NONE_CONTEXT_LATEX = r"c_t = c \qquad \forall\, t"
 ATTN_HIDDEN_LATEX = r"\tilde{h}_t = \tanh\!\big(W_c\,[\,c_t \,;\, s_t\,]\big)"
-OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b\big)"
+OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(W_o\, \tilde{h}_t + b_o\big)"
 DECODER_LATEX = (
     r"s_t = \mathrm{{{cell}}}\big(s_{{t-1}},\ [\,E\,y_{{t-1}} \,;\, "
     r"\tilde{{h}}_{{t-1}}\,]\big)"
@@ -93,28 +97,41 @@ BOOKS = LRU(64)  # a book's own text is small: its figures are the specs SPECS a
 
 
 def book(
-    trace: DecodeTrace, key: TraceKey, cell: str, big: bool, initial_step: int, intro: bool
+    trace: DecodeTrace,
+    key: TraceKey,
+    cell: str,
+    big: bool,
+    initial_step: int,
+    intro: bool,
+    ask: bool = False,
 ) -> dict:
     """Every step's sections, the bar's labels and the figures: what the step player needs.
-    `intro`: the source section (tokens and encoder states) above the step bar.
+    `intro`: the source section (tokens and encoder states) above the step bar. `ask`: the
+    presentation mode's prediction questions come before the stages that reveal them.
     Made once per trace, language and size in the process: a class opening the same example
     shares it (the step to open on is set per call)."""
-    cache_key = (key, str(state.models_root()), get_language(), big, cell, intro)
+    ask = ask and big
+    cache_key = (key, str(state.models_root()), get_language(), big, cell, intro, ask)
     made = BOOKS.get(cache_key)
     if made is None:
-        made = BOOKS.put(cache_key, _make_book(trace, key, cell, big, intro))
+        made = BOOKS.put(cache_key, _make_book(trace, key, cell, big, intro, ask))
     return {**made, "initial_step": initial_step}
 
 
-def _make_book(trace: DecodeTrace, key: TraceKey, cell: str, big: bool, intro: bool) -> dict:
+def _make_book(
+    trace: DecodeTrace, key: TraceKey, cell: str, big: bool, intro: bool, ask: bool = False
+) -> dict:
     ctx = Context(trace, key, big, cell)
-    stages = stages_for(trace)
+    stages = stages_for(trace, ask)
     steps = [
-        {"head": [decoder_section(ctx, t_)], "stages": [SECTIONS[s](ctx, t_) for s in stages]}
+        {
+            "head": [decoder_section(ctx, t_, hide_output=ask)],
+            "stages": [SECTIONS[s](ctx, t_) for s in stages],
+        }
         for t_ in range(trace.n_steps)
     ]
     return {
-        "id": f"{hash(key)}-{get_language()}-{int(big)}",
+        "id": f"{hash(key)}-{get_language()}-{int(big)}-{int(ask)}",
         "labels": {
             name: t(f"step.{name}")
             for name in ("prev", "next", "play", "play_help", "slider", "only_one")
@@ -148,9 +165,48 @@ def source_section(ctx: Context) -> Section:
     }
 
 
-def stages_for(trace: DecodeTrace) -> tuple[str, ...]:
-    """The stages that exist for this model (no attention: no scores, weights or heatmap)."""
-    return ("context", "output") if trace.align_name == "none" else STAGES
+def stages_for(trace: DecodeTrace, ask: bool = False) -> tuple[str, ...]:
+    """The stages that exist for this model (no attention: no scores, weights or heatmap);
+    `ask`: with the prediction questions before the stages that reveal them."""
+    if trace.align_name == "none":
+        return ("context", "ask_word", "output") if ask else ("context", "output")
+    return ASK_STAGES if ask else STAGES
+
+
+def question_block(question: Question) -> Block:
+    """A question for the step player: every text made here (i18n, numbers formatted), the
+    browser only shows the verdict for the choice clicked. Labels and texts are literal."""
+    labels = question.labels(t)
+    answer = labels[question.answer]
+    per_choice = question.kind != "sharper"  # sharper's two numbers are H(a_t), H(a_{t-1})
+    return {
+        "type": "question",
+        "id": question.id,
+        "title": t("q.title"),
+        "prompt": question.prompt(t),
+        "choices": labels,
+        "answer": question.answer,
+        "right": t("q.right", choice=answer),
+        "wrong": [t("q.wrong", choice=label, answer=answer) for label in labels],
+        "revealed": t("q.revealed", answer=answer),
+        "explain": question.explanation(t),
+        "reveal": t("q.reveal"),
+        "value_label": t(question.value_key),
+        "values": [float(v) for v in question.values] if per_choice else [],
+    }
+
+
+def ask_section(name: str) -> Callable[[Context, int], Section]:
+    def section(ctx: Context, t_: int) -> Section:
+        found = questions_for(ctx.trace, kinds=ASK_KINDS[name], steps=[t_])
+        blocks = [question_block(q) for q in found]
+        return {
+            "id": name,
+            "title": t(f"stage.{name}"),
+            "left": blocks or [{"type": "caption", "text": t("q.none_here")}],
+        }
+
+    return section
 
 
 def _md(text: str) -> Block:
@@ -161,15 +217,16 @@ def _latex(tex: str) -> Block:
     return {"type": "latex", "tex": tex}
 
 
-def decoder_section(ctx: Context, t_: int) -> Section:
-    """What goes into step t: the previous word (or <sos>) and the new decoder state s_t."""
+def decoder_section(ctx: Context, t_: int, hide_output: bool = False) -> Section:
+    """What goes into step t: the previous word (or <sos>) and the new decoder state s_t.
+    `hide_output`: the output word is left to the output stage (a question asks for it)."""
     step = ctx.trace.steps[t_]
     fed = t("step.fed_forced") if ctx.trace.mode == "teacher" else t("step.fed_own")
     chosen = t("step.forced") if step.forced else t("step.chosen_help")
     metrics = [
         {"label": t("step.input_word"), "value": step.input_token, "help": fed},
         {"label": t("step.output_word"), "value": step.token, "help": chosen},
-    ]
+    ][: 1 if hide_output else 2]
     return {
         "id": "decoder",
         "left": [_latex(DECODER_LATEX.format(cell=ctx.cell.upper()))],
@@ -311,4 +368,6 @@ SECTIONS: dict[str, Callable[[Context, int], Section]] = {
     "context": context_section,
     "output": output_section,
     "heatmap": heatmap_section,
+    "ask_attention": ask_section("ask_attention"),
+    "ask_word": ask_section("ask_word"),
 }

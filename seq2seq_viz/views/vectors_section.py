@@ -14,6 +14,7 @@ import streamlit as st
 
 from seq2seq_viz.figures.vectors import attentional_figure, initial_figure, score_terms_figure
 from seq2seq_viz.i18n import t
+from seq2seq_viz.questions import trace_digest
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.vectors import BY_HAND_MAX_H, by_hand_lines, product_label, score_terms
 from seq2seq_viz.views.common import chart, labels
@@ -51,11 +52,12 @@ def _pickers(trace: DecodeTrace) -> tuple[int, int]:
     )
     step_t = min(int(step_t or 0), trace.n_steps - 1)
     best = int(np.argmax(trace.steps[step_t].weights))
+    # the key names the sentence and model too: another sentence opens on its own best word
     i = right.selectbox(
         t("vectors.source"),
         range(len(trace.src_tokens)),
         index=best,
-        key=f"vectors_source_{step_t}",
+        key=f"vectors_source_{trace_digest(trace)}_{step_t}",
         format_func=lambda k: f"{k}: {trace.src_tokens[k]}",
         help=t("vectors.source_help"),
     )

@@ -19,7 +19,7 @@ def _stage(page, n: int):
 
 
 def test_presenter_keys_turn_the_lesson_and_typing_does_not(session: Session) -> None:
-    page = session.open("lesson?lang=en")
+    page = session.open("lesson?lang=en&questions=off")  # keys on questions: test_questions_e2e
     _stage(page, 1)
     for key, n in (("ArrowRight", 2), ("PageDown", 3), ("PageUp", 2), (" ", 3)):
         session.rerun(lambda key=key: page.keyboard.press(key))

@@ -169,7 +169,7 @@ def test_navigation_links(session: Session) -> None:
 
 
 def test_presentation_mode(session: Session) -> None:
-    page = session.open()
+    page = session.open("?questions=off")  # the five stages (questions: test_questions_e2e)
     ui.toggle(page, "present")
     assert "present=true" in page.url
     harness.wait_charts(page)

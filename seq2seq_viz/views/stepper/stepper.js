@@ -100,6 +100,16 @@ class Stepper {
     this.go(this.position + delta);
   }
 
+  // A presenter's forward key: a prediction question on screen not yet answered is revealed
+  // first (the room guessed; this press shows the answer), the press after moves on.
+  forward() {
+    const open = [...this.root.querySelectorAll(".s2s-question:not([data-revealed])")].find(
+      (node) => node.offsetParent !== null,
+    );
+    if (open) open.reveal(-1);
+    else this.move(1);
+  }
+
   go(position) {
     const end = (this.last + 1) * this.nStages - 1;
     const next = clamp(position, 0, end);
@@ -136,7 +146,7 @@ class Stepper {
     if (typing || !this.root.isConnected) return;
     const forward = ["ArrowRight"].concat(this.book.present ? ["PageDown", " "] : []);
     const back = ["ArrowLeft"].concat(this.book.present ? ["PageUp"] : []);
-    if (forward.includes(event.key)) this.move(1);
+    if (forward.includes(event.key)) this.forward();
     else if (back.includes(event.key)) this.move(-1);
     else return;
     event.preventDefault();
@@ -244,6 +254,8 @@ class Stepper {
         return metrics(block.items);
       case "table":
         return table(block);
+      case "question":
+        return question(block);
       default:
         return el("p", "s2s-caption", `?${block.type}`);
     }
@@ -404,6 +416,44 @@ function metrics(items) {
     row.append(box);
   }
   return row;
+}
+
+// A prediction question (views/step_sections.question_block): the prompt and one button per
+// choice; a click (or Reveal, or a presenter's forward key) shows the verdict Python wrote for
+// that choice, the reason and the numbers. All text is literal (textContent).
+function question(block) {
+  const box = el("div", "s2s-question");
+  box.dataset.question = block.id;
+  box.append(el("p", "s2s-question-title", block.title));
+  box.append(el("p", "s2s-question-prompt", block.prompt));
+  const choices = el("div", "s2s-choices");
+  const buttons = block.choices.map((label, i) => {
+    const node = button(label, "s2s-choice", () => box.reveal(i));
+    node.dataset.choice = String(i);
+    choices.append(node);
+    return node;
+  });
+  const reveal = button(block.reveal, "s2s-reveal", () => box.reveal(-1));
+  box.append(choices, reveal);
+  box.reveal = (chosen) => {
+    if (box.dataset.revealed) return;
+    box.dataset.revealed = chosen < 0 ? "shown" : chosen === block.answer ? "right" : "wrong";
+    buttons.forEach((node, i) => {
+      node.disabled = true;
+      node.classList.toggle("s2s-answer", i === block.answer);
+      node.classList.toggle("s2s-chosen", i === chosen);
+    });
+    reveal.hidden = true;
+    const tone = chosen < 0 ? "info" : chosen === block.answer ? "right" : "wrong";
+    const verdict = chosen < 0 ? block.revealed : chosen === block.answer ? block.right : block.wrong[chosen];
+    const note = el("div", `s2s-verdict s2s-${tone}`);
+    note.append(el("p", "s2s-verdict-head", verdict), el("p", "s2s-verdict-why", block.explain));
+    box.append(note);
+    if (block.values.length) {
+      box.append(table({ title: null, columns: ["", block.value_label], rows: block.choices.map((c, i) => [c, block.values[i]]) }));
+    }
+  };
+  return box;
 }
 
 // Numbers are shown with 4 decimals; the full value stays in data-value.
