@@ -33,6 +33,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from . import corpus
+from .attention import StepOptions
 from .checkpoints import atomic_write_bytes, load_model, save_model
 from .config import PRECISIONS, ModelConfig, TrainConfig
 from .data import bucket_batches
@@ -122,14 +123,13 @@ def batch_loss(
     src, lengths, tgt_in, tgt_out = batch
     hard = model.cfg.align == "hard" and model.training
     expected = hard and float(torch.rand((), generator=generator)) < tc.hard_expected
+    options = StepOptions(sample=hard and not expected, generator=generator, expected=expected)
     mask = tgt_out != PAD_ID  # (B,T)
     gold = tgt_out[mask]  # (N,)
     eps = tc.label_smoothing if model.training else 0.0
     if tf_ratio >= 1.0:
         enc = model.encode(src, lengths)
-        tf = model.decoder.teacher_forced(
-            tgt_in, enc, sample=hard and not expected, generator=generator, expected=expected
-        )
+        tf = model.decoder.teacher_forced(tgt_in, enc, options=options)
         x, weight, bias = model.decoder.output_inputs(tf.attn_hidden[mask])
         loss_sum, nll_tok = output_loss(x, weight, bias, gold, eps)
         sampled_logpi, soft_entropy = tf.sampled_logpi, tf.soft_entropy
@@ -139,9 +139,7 @@ def batch_loss(
             lengths,
             tgt_in,
             tf_ratio=tf_ratio,
-            sample=hard and not expected,
-            generator=generator,
-            expected=expected,
+            options=options,
         )
         logp = out.logp[mask]  # (N,V)
         nll_tok = -logp.gather(1, gold.unsqueeze(1)).squeeze(1)
