@@ -359,7 +359,7 @@ def _bleu_long(metrics: dict[str, Any], key: str = "bleu_by_length") -> float | 
 def goals_section(
     models: dict[str, dict[str, Any]], kinds: dict[str, tuple[str, str]] | None = None
 ) -> str:
-    """Issue 9's goals, checked against the numbers above (beam 5; by length too, where every
+    """The recipe's goals, checked against the numbers above (beam 5; by length too, where every
     model has its beam-5 buckets, else greedy, and the table says which):
     every attention model beats `none` by 10 BLEU and by 15 on 12+-token sources, hard attention
     is within 3 BLEU of the best soft global model, the best model reaches 45, the default 42.

@@ -37,8 +37,8 @@ State = Tensor | tuple[Tensor, Tensor]  # (L,B,H), or (h, c) for LSTM
 
 class Dropout(nn.Dropout):
     """nn.Dropout whose mask compares uniform draws with p (keep where u >= p, then scale by
-    1/(1-p)): the same Bernoulli(1-p) mask and the same expected value, drawn in about half the
-    CPU time of PyTorch's bernoulli_ (bench/bench_train.py). The identity in eval mode."""
+    1/(1-p)): the same Bernoulli(1-p) mask and the same expected value as PyTorch's bernoulli_,
+    cheaper to draw on a CPU. The identity in eval mode."""
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:

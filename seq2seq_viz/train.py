@@ -88,8 +88,8 @@ def batch_tensors(
 ) -> tuple[torch.Tensor, ...]:
     """(src ids, tgt ids) pairs -> src (B,S), lengths (B,), tgt_in (B,T), tgt_out (B,T).
 
-    Each row is written through a mask in one assignment (row-major, as the ids are listed):
-    a tensor per sentence cost about 3 % of a training batch."""
+    Each row is written through a mask in one assignment (row-major, as the ids are listed),
+    not one tensor per sentence."""
     lengths = torch.tensor([len(s) for s, _ in pairs])
     steps = torch.tensor([len(t) + 1 for _, t in pairs])  # target words + <eos> (or <sos>)
     S, T = int(lengths.max()), int(steps.max())
