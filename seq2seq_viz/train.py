@@ -276,7 +276,13 @@ def train_model(
     opt = make_optimizer(model, tc)
     precision = mixed_precision(tc, device)  # checked once; entered for every batch
     loop, best = _start_loop(model, opt, tc, run_dir, start)
-    hooks = _Hooks(save_every, max_steps, progress, on_step, should_stop)
+    hooks = _Hooks(
+        save_every=save_every,
+        max_steps=max_steps,
+        progress=progress,
+        on_step=on_step,
+        should_stop=should_stop,
+    )
     model.train()
     while not loop.done and _epochs_left(tc, loop):
         order = bucket_batches(
