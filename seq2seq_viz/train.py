@@ -520,7 +520,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     t.add_argument("--max-steps", type=int, default=None, help="stop after N batches (testing)")
     t.add_argument("--device", default=None)
     t.add_argument("--quiet", action="store_true")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    try:
+        train_config_from_args(args)  # a setting TrainConfig refuses is a usage error
+    except ValueError as err:
+        p.error(str(err))
+    return args
 
 
 def add_train_args(group: argparse._ArgumentGroup) -> None:
@@ -536,7 +541,7 @@ def add_train_args(group: argparse._ArgumentGroup) -> None:
         group.add_argument(
             flag,
             dest=f.name,
-            metavar=flag[2:].upper().replace("-", "_"),
+            metavar=None if "choices" in f.metadata else flag[2:].upper().replace("-", "_"),
             type=_optional(kind) if optional else kind,
             choices=f.metadata.get("choices"),
             default=argparse.SUPPRESS,

@@ -207,3 +207,5 @@ def test_a_time_budget_without_patience_leaves_the_plateau_rule_no_patience():
     assert unlimited.patience is None and unlimited.epochs is None
     with pytest.raises(ValueError, match="patience"):
         TrainConfig(patience=0)  # "no limit" is None, not a number standing for it
+    with pytest.raises(SystemExit):  # the command line says so as a usage error
+        parse_args(["--out", "x", "--max-minutes", "0"])
