@@ -106,7 +106,7 @@ def load_model(
     root: str | Path | None = None,
 ) -> Translator:
     """Load a model folder, or a pretrained model by name from `root` (default pretrained/)."""
-    from .config import ModelConfig
+    from .config import model_config_from_dict
     from .decode import Translator
     from .model import build_model, pick_device
     from .text import Vocab
@@ -114,7 +114,7 @@ def load_model(
     folder = resolve(name_or_path, root)
     config = read_config(folder)
     try:
-        cfg = ModelConfig.from_dict(config["model"])
+        cfg = model_config_from_dict(config["model"])
         src_vocab = Vocab.from_json(config["src_vocab"])
         tgt_vocab = Vocab.from_json(config["tgt_vocab"])
     except (KeyError, TypeError, ValueError) as err:

@@ -77,6 +77,72 @@ class ModelConfig:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Architecture of the encoder-decoder Transformer (saved as config.json's "model")."""
+
+    src_vocab_size: int
+    tgt_vocab_size: int
+    d_model: int = 256
+    heads: int = 4
+    ffn_dim: int = 512
+    enc_layers: int = 3
+    dec_layers: int = 3
+    dropout: float = 0.1
+    max_src_len: int = 40
+    max_positions: int = 256  # sinusoidal table length (source and target)
+    src_lang: str = "en"
+    tgt_lang: str = "fr"
+    lowercase: bool = True
+    arch: str = "transformer"
+
+    # what the RNN's config answers, so shared code can ask any model
+    align = "transformer"
+    window = 0
+    score = "scaled-dot"
+    cell = "transformer"
+    self_attn = False
+
+    def __post_init__(self) -> None:
+        if self.arch != "transformer":
+            raise ValueError(f"arch must be 'transformer', got {self.arch!r}")
+        if self.d_model % self.heads:
+            raise ValueError("d_model must be divisible by heads")
+        for name in ("src_vocab_size", "tgt_vocab_size", "d_model", "heads", "ffn_dim",
+                     "enc_layers", "dec_layers", "max_src_len", "max_positions"):  # fmt: skip
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+
+    @property
+    def hidden_dim(self) -> int:
+        return self.d_model
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.heads
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransformerConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown transformer config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+def model_config_from_dict(data: dict[str, Any]) -> ModelConfig | TransformerConfig:
+    """The architecture a config.json's "model" describes: a Transformer when it says
+    ``"arch": "transformer"``, else the RNN encoder-decoder."""
+    if isinstance(data, dict) and data.get("arch") == "transformer":
+        return TransformerConfig.from_dict(data)
+    return ModelConfig.from_dict(data)
+
+
 Override = tuple[tuple[int, tuple[float, ...]], ...]  # ((step, weights), ...) sorted by step
 
 
@@ -219,6 +285,12 @@ class TrainConfig:
         "float32",
         "bfloat16: mixed precision (matrix products in bfloat16), float32 weights and validation",
         choices=PRECISIONS,
+    )
+    warmup_steps: int = _option(
+        0,
+        "updates of linear warm-up, then 1/sqrt(step) decay (Vaswani et al. 2017; the plateau "
+        "rule still multiplies the rate by --lr-decay; 0: a constant rate)",
+        flag="--warmup",
     )
     extra: dict[str, Any] = field(default_factory=dict, metadata={"cli": False})
 

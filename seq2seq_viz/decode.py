@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import transformer_record as trec
 from .attention import StepOptions
 from .config import DecodeConfig, ModelConfig
 from .model import EncoderOutput, Seq2Seq, StepOutput
@@ -46,6 +47,7 @@ from .text import (
     tokenize,
 )
 from .trace import BeamNode, DecodeTrace, Hypothesis, Sample, StepRecord
+from .transformer import TEncoderOutput, TStepOutput
 
 BANNED_IDS = (PAD_ID, SOS_ID)  # never emitted
 
@@ -243,7 +245,7 @@ class ModelStepper:
 
     def __init__(self, model: Seq2Seq, enc: EncoderOutput, plan: SteerPlan | None = None) -> None:
         self.model, self.enc, self.plan = model, enc, plan
-        self.state = enc.init_state
+        self.state = trec.initial_state(enc)
         self.attn_hidden = model.initial_attn_hidden(1, enc.enc_states.device)
 
     @torch.inference_mode()
@@ -264,7 +266,9 @@ class ModelStepper:
     def reorder(self, rows: Tensor) -> None:
         rows = rows.to(self.attn_hidden.device)
         self.attn_hidden = self.attn_hidden.index_select(0, rows)
-        if isinstance(self.state, tuple):
+        if isinstance(self.enc, TEncoderOutput):
+            self.state = trec.reorder_cache(self.state, rows)
+        elif isinstance(self.state, tuple):
             self.state = tuple(s.index_select(1, rows) for s in self.state)
         else:
             self.state = self.state.index_select(1, rows)
@@ -274,6 +278,8 @@ def expand_encoder(enc: EncoderOutput, n: int) -> EncoderOutput:
     """Repeat a one-sentence encoding for n hypotheses (views, no copies)."""
     if enc.enc_states.size(0) == n:
         return enc
+    if isinstance(enc, TEncoderOutput):
+        return trec.expand_transformer_encoder(enc, n)
     return enc._replace(
         enc_states=enc.enc_states.expand(n, -1, -1),
         mask=enc.mask.expand(n, -1),
@@ -407,7 +413,10 @@ class Translator:
         self, text: str, source: EncodedText, enc: EncoderOutput, decode: DecodeConfig
     ) -> DecodeTrace:
         cfg = self.config
-        self_attn = None if enc.self_attn is None else enc.self_attn[0].float().cpu().numpy()
+        transformer = isinstance(enc, TEncoderOutput)
+        self_attn = None
+        if not transformer and enc.self_attn is not None:
+            self_attn = enc.self_attn[0].float().cpu().numpy()
         return DecodeTrace(
             model_name=self.name,
             mode="greedy",
@@ -423,8 +432,10 @@ class Translator:
             align_name=cfg.align,
             window=cfg.window,
             self_attn=self_attn,
-            enc_rnn_states=None if enc.self_attn is None else enc.rnn_states[0].cpu().numpy(),
-            vectors=trace_vectors(self.model, enc),
+            enc_rnn_states=None
+            if transformer or enc.self_attn is None
+            else enc.rnn_states[0].cpu().numpy(),
+            vectors=trec.trace_vectors(enc) if transformer else trace_vectors(self.model, enc),
             settings={
                 "beam_width": decode.beam_width,
                 "max_len": decode.max_len,
@@ -438,6 +449,11 @@ class Translator:
     def steer_plan(self, decode: DecodeConfig, n_src: int) -> SteerPlan:
         """The attention changes of `decode` for a sentence of n_src tokens (ValueError when
         they do not fit it)."""
+        if trec.is_transformer(self.model) and decode.steered:
+            raise ValueError(
+                "attention edits apply to the RNN models' single attention; a Transformer "
+                "has one per layer and head"
+            )
         return SteerPlan(decode, n_src, self.config.align, self.device)
 
     def _samples(
@@ -486,7 +502,8 @@ class Translator:
         imposed = len(forced) if imposed is None else imposed
         gen = torch.Generator(device=self.device).manual_seed(decode.seed)
         plan = self.steer_plan(decode, enc.enc_states.size(1))
-        state, attn_hidden = enc.init_state, self.model.initial_attn_hidden(1, self.device)
+        state = trec.initial_state(enc)
+        attn_hidden = self.model.initial_attn_hidden(1, self.device)
         y_prev, records = SOS_ID, []
         limit = len(forced) if stop_after_forced else decode.max_len
         for t in range(limit):
@@ -533,10 +550,29 @@ class Translator:
         top_logp, top_ids = logp.cpu().sort(descending=True, stable=True)
         top_logp, top_ids = top_logp[:top_k], top_ids[:top_k]
         token = int(top_ids[0]) if forced is None else forced
+        itos = self.tgt_vocab.itos
+        shared = dict(
+            t=t,
+            input_token=itos[y_prev] if y_prev != SOS_ID else SOS,
+            input_id=y_prev,
+            topk_ids=top_ids.cpu().numpy(),
+            topk_tokens=[itos[i] for i in top_ids.tolist()],
+            topk_probs=top_logp.exp().cpu().numpy(),
+            token=itos[token] if token != EOS_ID else EOS,
+            token_id=token,
+            logp=float(own[token]),
+            forced=imposed,
+        )
+        unk_shown = UNK_ID in banned and float(own[UNK_ID]) >= float(top_logp[-1])
+        if isinstance(out, TStepOutput):
+            fields = trec.step_fields(out)
+            if unk_shown:
+                fields["extras"]["unk_banned_prob"] = float(own[UNK_ID].exp())
+            return StepRecord(**shared, **fields)
         a = out.attn
         np_ = lambda x: x[0].float().cpu().numpy()  # noqa: E731
         extras: dict[str, Any] = step_vectors(self.model, out)
-        if UNK_ID in banned and float(own[UNK_ID]) >= float(top_logp[-1]):
+        if unk_shown:
             extras["unk_banned_prob"] = float(own[UNK_ID].exp())  # <unk> would have been shown
         if a.soft_weights is not None:
             extras["soft_weights"] = np_(a.soft_weights)
@@ -547,11 +583,8 @@ class Translator:
             extras["gaussian"] = np_(a.gaussian)
         if a.index is not None:
             extras["sampled_index"] = int(a.index[0])
-        itos = self.tgt_vocab.itos
         return StepRecord(
-            t=t,
-            input_token=itos[y_prev] if y_prev != SOS_ID else SOS,
-            input_id=y_prev,
+            **shared,
             dec_state=np_(out.dec_state),
             scores=np_(a.scores),
             mask=a.mask[0].cpu().numpy(),
@@ -559,20 +592,13 @@ class Translator:
             context=np_(a.context),
             attn_pre=np_(a.attn_pre),
             attn_hidden=np_(a.attn_hidden),
-            topk_ids=top_ids.cpu().numpy(),
-            topk_tokens=[itos[i] for i in top_ids.tolist()],
-            topk_probs=top_logp.exp().cpu().numpy(),
-            token=itos[token] if token != EOS_ID else EOS,
-            token_id=token,
-            logp=float(own[token]),
-            forced=imposed,
             extras=extras,
         )
 
 
 def _mark(record: StepRecord, out: StepOutput, sampler: TokenSampler | None) -> None:
     """Record a user's attention edit (and the model's own weights) and a sampled step's p~."""
-    own = out.attn.own_weights
+    own = None if isinstance(out, TStepOutput) else out.attn.own_weights
     if own is not None:
         record.edited = True
         record.extras["model_weights"] = own[0].float().cpu().numpy()

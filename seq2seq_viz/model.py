@@ -27,9 +27,10 @@ from .attention import (
     StepOptions,
     project_keys,
 )
-from .config import ModelConfig
+from .config import ModelConfig, TransformerConfig
 from .losses import autocast_dtype
 from .text import PAD_ID
+from .transformer import Transformer
 
 RNNS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 State = Tensor | tuple[Tensor, Tensor]  # (L,B,H), or (h, c) for LSTM
@@ -389,8 +390,11 @@ def _stacks(logpi: list[Tensor], entropy: list[Tensor]) -> tuple[Tensor | None, 
     return (torch.stack(logpi, 1) if logpi else None, torch.stack(entropy, 1) if entropy else None)
 
 
-def build_model(cfg: ModelConfig, device: torch.device | str | None = None) -> Seq2Seq:
-    model = Seq2Seq(cfg)
+def build_model(
+    cfg: ModelConfig | TransformerConfig, device: torch.device | str | None = None
+) -> Seq2Seq | Transformer:
+    """The model a config describes: the RNN encoder-decoder, or the Transformer."""
+    model = Transformer(cfg) if isinstance(cfg, TransformerConfig) else Seq2Seq(cfg)
     return model.to(device) if device is not None else model
 
 

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from . import corpus
 from .attention import StepOptions
 from .checkpoints import atomic_write_bytes, load_model, save_model
-from .config import PRECISIONS, ModelConfig, TrainConfig
+from .config import PRECISIONS, ModelConfig, TrainConfig, TransformerConfig
 from .data import bucket_batches
 from .decode import Translator
 from .losses import output_loss
@@ -187,6 +187,16 @@ def mixed_precision(tc: TrainConfig, device: torch.device) -> torch.autocast:
     if tc.precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {tc.precision!r}")
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=tc.precision == "bfloat16")
+
+
+def warmup_factor(tc: TrainConfig, step: int) -> float:
+    """The share of the rate at update `step` (1-based): min(step / w, sqrt(w / step)) with
+    w = tc.warmup_steps (linear warm-up, then inverse square-root decay), 1 without warm-up."""
+    w = tc.warmup_steps
+    if w <= 0:
+        return 1.0
+    step = max(step, 1)
+    return min(step / w, math.sqrt(w / step))
 
 
 def tf_ratio_for(tc: TrainConfig, epoch: int) -> float:
@@ -393,6 +403,9 @@ def _train_step(
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
+    if tc.warmup_steps:
+        for group in opt.param_groups:
+            group["lr"] = loop.lr * warmup_factor(tc, loop.steps + 1)
     opt.step()
     return nll, n_tok
 
@@ -491,6 +504,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="model folder to write (e.g. pretrained/NAME)")
     p.add_argument("--run-dir", help="resume folder (default: runs/<name of --out>)")
     m = p.add_argument_group("model")
+    m.add_argument(
+        "--arch",
+        default="rnn",
+        choices=["rnn", "transformer"],
+        help="rnn: the attentional RNN encoder-decoder; transformer: an encoder-decoder "
+        "Transformer (--d-model, --heads, --ffn, --enc-layers, --dec-layers, --dropout)",
+    )
+    m.add_argument("--d-model", type=int, default=256, help="transformer: model width")
+    m.add_argument("--ffn", type=int, default=512, help="transformer: feed-forward width")
     m.add_argument("--cell", default="gru", choices=["rnn", "gru", "lstm"])
     m.add_argument("--emb", type=int, default=128)
     m.add_argument("--hidden", type=int, default=256)
@@ -577,10 +599,25 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def configs_from_args(
     args: argparse.Namespace, data: corpus.PreparedData
-) -> tuple[TrainConfig, ModelConfig]:
+) -> tuple[TrainConfig, ModelConfig | TransformerConfig]:
     """The training settings and the architecture the command line asks for, with the vocabulary
     sizes and languages of the prepared `data` (`corpus.load_for_training`)."""
     tc = train_config_from_args(args)
+    if args.arch == "transformer":
+        return tc, TransformerConfig(
+            src_vocab_size=len(data.src_vocab),
+            tgt_vocab_size=len(data.tgt_vocab),
+            d_model=args.d_model,
+            heads=args.heads,
+            ffn_dim=args.ffn,
+            enc_layers=args.enc_layers,
+            dec_layers=args.dec_layers,
+            dropout=args.dropout,
+            max_src_len=max(40, data.max_len),
+            src_lang=data.src_lang,
+            tgt_lang=data.tgt_lang,
+            lowercase=data.lowercase,
+        )
     cfg = ModelConfig(
         src_vocab_size=len(data.src_vocab),
         tgt_vocab_size=len(data.tgt_vocab),

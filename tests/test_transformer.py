@@ -1,0 +1,173 @@
+"""The Transformer: its step equals its teacher-forced pass, every traced number equals an
+independent NumPy recomputation from the saved weights, and PyTorch's own
+scaled_dot_product_attention agrees with the traced heads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from safetensors.numpy import load_file
+
+from seq2seq_viz.checkpoints import WEIGHTS, load_model, save_model
+from seq2seq_viz.config import DecodeConfig, TransformerConfig, model_config_from_dict
+from seq2seq_viz.decode import Translator
+from seq2seq_viz.model import build_model
+from seq2seq_viz.text import EOS_ID
+from seq2seq_viz.trace import DecodeTrace
+from seq2seq_viz.train import warmup_factor
+from tests import np_transformer
+from tests.conftest import tiny_vocabs
+
+CONFIGS = [
+    dict(d_model=16, heads=2, ffn_dim=24, enc_layers=2, dec_layers=2),
+    dict(d_model=12, heads=3, ffn_dim=8, enc_layers=1, dec_layers=3),
+]
+TEXT = "the black cat is sleeping ."
+
+
+def make_transformer(seed: int = 0, **overrides) -> Translator:
+    src, tgt = tiny_vocabs()
+    cfg = TransformerConfig(
+        src_vocab_size=len(src), tgt_vocab_size=len(tgt), dropout=0.0, **overrides
+    )
+    torch.manual_seed(seed)
+    model = build_model(cfg).eval()
+    with torch.no_grad():  # a random model rarely says <eos>: make it likelier
+        model.decoder.out_bias[EOS_ID] = 0.5
+    return Translator(model, src, tgt, name="tiny-transformer")
+
+
+def test_config_round_trip_and_dispatch():
+    cfg = TransformerConfig(src_vocab_size=10, tgt_vocab_size=11, d_model=8, heads=2)
+    data = cfg.to_dict()
+    assert data["arch"] == "transformer" and "align" not in data
+    assert model_config_from_dict(data) == cfg
+    with pytest.raises(ValueError):
+        TransformerConfig(src_vocab_size=10, tgt_vocab_size=11, d_model=10, heads=3)
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+def test_step_by_step_equals_teacher_forced(overrides):
+    tr = make_transformer(**overrides)
+    src = torch.tensor([[5, 6, 7, 8], [9, 10, 11, 0]])
+    tgt = torch.tensor([[1, 5, 6, 7, 8], [1, 9, 10, 0, 0]])
+    with torch.no_grad():
+        enc = tr.model.encode(src, torch.tensor([4, 3]))
+        whole = tr.model.decoder.teacher_forced(tgt, enc)
+        state, zs = None, []
+        for t in range(tgt.size(1)):
+            out = tr.model.decoder.step(tgt[:, t], None, state, enc, t)
+            state = out.state
+            zs.append(out.attn_hidden)
+    torch.testing.assert_close(torch.stack(zs, 1), whole.attn_hidden, atol=1e-5, rtol=1e-5)
+
+
+def _weights_of(folder) -> dict:
+    return load_file(str(folder / WEIGHTS))
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+@pytest.mark.parametrize("mode", ["greedy", "beam", "teacher"])
+def test_trace_equals_numpy_from_saved_weights(tmp_path, overrides, mode):
+    saved = save_model(tmp_path / "m", make_transformer(seed=3, **overrides), half=False)
+    tr = load_model(saved)
+    if mode == "teacher":
+        trace = tr.trace(TEXT, reference="le chat noir dort .")
+    else:
+        trace = tr.trace(TEXT, DecodeConfig(beam_width=4 if mode == "beam" else 1))
+    assert trace.steps
+    cfg = tr.config.to_dict()
+    tgt_in = [s.input_id for s in trace.steps]
+    ref = np_transformer.forward(_weights_of(saved), cfg, list(trace.src_ids), tgt_in)
+    close = dict(atol=2e-4, rtol=2e-4)
+    vec = trace.vectors["transformer"]
+    np.testing.assert_allclose(trace.enc_states, ref["memory"], **close)
+    np.testing.assert_allclose(vec["enc_self_weights"], ref["enc_self"], **close)
+    np.testing.assert_allclose(vec["cross_k"], np.stack([c["k"] for c in ref["cross"]]), **close)
+    np.testing.assert_allclose(vec["cross_v"], np.stack([c["v"] for c in ref["cross"]]), **close)
+    for t, step in enumerate(trace.steps):
+        x = step.extras["transformer"]
+        for name, key in (("cross_q", "q"), ("cross_scores", "scores")):
+            want = np.stack([c[key][:, t] for c in ref["cross"]])
+            np.testing.assert_allclose(x[name], want, **close)
+        want = np.stack([c["weights"][:, t] for c in ref["cross"]])
+        np.testing.assert_allclose(x["cross_weights"], want, **close)
+        np.testing.assert_allclose(
+            x["cross_heads"], np.stack([c["o"][:, t] for c in ref["cross"]]), **close
+        )
+        np.testing.assert_allclose(
+            x["self_weights"], np.stack([s["weights"][:, t, : t + 1] for s in ref["self"]]), **close
+        )
+        last = ref["cross"][-1]
+        np.testing.assert_allclose(step.weights, last["weights"][:, t].mean(0), **close)
+        np.testing.assert_allclose(step.context, last["o"][:, t].reshape(-1), **close)
+        np.testing.assert_allclose(step.attn_pre, ref["cross_out"][t], **close)
+        np.testing.assert_allclose(step.attn_hidden, ref["z"][t], **close)
+        np.testing.assert_allclose(step.logp, ref["logp"][t, step.token_id], **close)
+        top = np.exp(ref["logp"][t, step.topk_ids])
+        np.testing.assert_allclose(step.topk_probs, top, **close)
+        e = np.exp(step.scores - step.scores.max())  # softmax(scores) = the mean weights
+        np.testing.assert_allclose(e / e.sum(), step.weights, atol=1e-6)
+
+
+def test_sdpa_agrees_with_the_traced_heads():
+    tr = make_transformer(seed=5, **CONFIGS[0])
+    trace = tr.trace(TEXT)
+    vec = trace.vectors["transformer"]
+    for step in trace.steps:
+        x = step.extras["transformer"]
+        q = torch.tensor(x["cross_q"])[:, :, None]  # (L,n,1,d)
+        k, v = torch.tensor(vec["cross_k"]), torch.tensor(vec["cross_v"])  # (L,n,S,d)
+        out = F.scaled_dot_product_attention(q, k, v)[:, :, 0]
+        np.testing.assert_allclose(out.numpy(), x["cross_heads"], atol=1e-5, rtol=1e-5)
+
+
+def test_beam_of_one_is_greedy_and_every_mode_round_trips():
+    tr = make_transformer(seed=3, **CONFIGS[0])
+    greedy = tr.trace(TEXT)
+    beam1 = tr.trace(TEXT, DecodeConfig(beam_width=1))
+    assert greedy.output_tokens == beam1.output_tokens
+    beam = tr.trace(TEXT, DecodeConfig(beam_width=5))
+    assert beam.n_steps > 3 and beam.hypotheses
+    best = beam.hypotheses[0]
+    assert [s.token_id for s in beam.steps][: len(best.token_ids)] == best.token_ids
+    prefix = tr.trace(TEXT, prefix=["le"])
+    assert prefix.steps[0].token == "le" and prefix.steps[0].forced
+    sample = tr.trace(TEXT, DecodeConfig(n_samples=3, sample_temperature=1.0))
+    assert len(sample.samples) == 3
+    for trace in (greedy, beam, prefix, sample):
+        again = DecodeTrace.from_json(trace.to_json())
+        assert again.to_json() == trace.to_json()
+
+
+def test_attention_edits_say_they_do_not_apply():
+    tr = make_transformer(seed=2, **CONFIGS[0])
+    with pytest.raises(ValueError, match="Transformer"):
+        tr.trace(TEXT, DecodeConfig(masked_positions=(0,)))
+
+
+def test_warmup_then_inverse_square_root():
+    from seq2seq_viz.config import TrainConfig
+
+    tc = TrainConfig(warmup_steps=100)
+    assert warmup_factor(tc, 50) == pytest.approx(0.5)
+    assert warmup_factor(tc, 100) == pytest.approx(1.0)
+    assert warmup_factor(tc, 400) == pytest.approx(0.5)
+    assert warmup_factor(TrainConfig(), 7) == 1.0
+
+
+def test_cli_trains_a_transformer_and_the_loss_falls(tmp_path):
+    from seq2seq_viz.train import main
+
+    out = tmp_path / "toy-transformer"
+    args = "--toy reverse --toy-size 600 --arch transformer --d-model 32 --heads 2 --ffn 64 "
+    args += "--enc-layers 1 --dec-layers 1 --epochs 3 --batch-size 32 --lr 3e-3 --warmup 20 "
+    args += "--threads 1 --quiet --patience 5"
+    assert main([*args.split(), "--out", str(out), "--run-dir", str(tmp_path / "run")]) == 0
+    tr = load_model(out)
+    assert isinstance(tr.config, TransformerConfig)
+    history = tr.meta["training"]["history"]
+    assert history[-1]["valid_nll"] < history[0]["valid_nll"]
+    assert tr.trace("1 2 3").steps
