@@ -102,7 +102,7 @@ def main() -> int:
                 replace(tc, epochs=len(ends) + 1),
                 run_dir,
                 device,
-                save_every=10**9,
+                save_every=None,
                 progress=False,
             )
             if len(loop.history) <= len(ends):

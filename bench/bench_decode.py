@@ -43,7 +43,7 @@ class NaiveStepper(ModelStepper):
                 else self.state[:, row : row + 1]
             )
             out = self.model.decoder.step(
-                tokens[row : row + 1], self.attn_hidden[row : row + 1], state, enc, t
+                tokens[row : row + 1], self.attn_hidden[row : row + 1], state, enc, t=t
             )
             logps.append(out.logp)
             states.append(out.state)
@@ -86,14 +86,15 @@ def main() -> None:
     print("| beam width | batched (ms) | naive per-hypothesis (ms) | speed-up | same tree |")
     print("| --- | --- | --- | --- | --- |")
     for width in (5, 10):
-        batched_tree = beam_search(ModelStepper(tr.model, enc), itos, width, 30, 0.6)
-        naive_tree = beam_search(NaiveStepper(tr.model, enc), itos, width, 30, 0.6)
+        search = {"width": width, "max_len": 30, "alpha": 0.6}
+        batched_tree = beam_search(ModelStepper(tr.model, enc), itos, **search)
+        naive_tree = beam_search(NaiveStepper(tr.model, enc), itos, **search)
         same = _close(batched_tree, naive_tree)
         batched = timed(
-            partial(beam_search, _Fresh(ModelStepper, tr, enc), itos, width, 30, 0.6), args.repeats
+            partial(beam_search, _Fresh(ModelStepper, tr, enc), itos, **search), args.repeats
         )
         naive = timed(
-            partial(beam_search, _Fresh(NaiveStepper, tr, enc), itos, width, 30, 0.6), args.repeats
+            partial(beam_search, _Fresh(NaiveStepper, tr, enc), itos, **search), args.repeats
         )
         print(f"| {width} | {batched:.1f} | {naive:.1f} | {naive / batched:.1f}x | {same} |")
     greedy = timed(lambda: tr.trace(SENTENCE, DecodeConfig()), args.repeats)

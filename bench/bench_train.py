@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import io
 import subprocess
@@ -92,7 +93,11 @@ class Trainer:
         self.model = build(cfg).train()
         if init is not None:
             self.model.load_state_dict(init)
-        self.tc = config_mod.TrainConfig(lr=2e-3, **({"precision": "bfloat16"} if bf16 else {}))
+        options = {"precision": "bfloat16"} if bf16 else {}
+        names = {f.name for f in dataclasses.fields(config_mod.TrainConfig)}
+        if "label_smoothing" in names:  # the same loss on both sides (older code had none)
+            options["label_smoothing"] = 0.0
+        self.tc = config_mod.TrainConfig(lr=2e-3, **options)
         # the trainer's own precision context (the baseline's code has none: float32)
         mixed = getattr(train_mod, "mixed_precision", None)
         self.precision = mixed(self.tc, torch.device("cpu")) if mixed else contextlib.nullcontext()

@@ -23,6 +23,6 @@ ARGS=$($PY -c "import json; print(json.load(open('pretrained/$NAME/config.json')
       -e 's/--epochs [0-9]*//' -e 's/--max-minutes [0-9.]*//' -e 's/--deadline [0-9]*//' \
       -e 's/--device [a-z]*//' -e 's/--save-every [0-9]*//' -e 's# --out .*##')
 # shellcheck disable=SC2086  # ARGS is a list of options
-exec $PY -m seq2seq_viz.train $ARGS --data "$DATA" --epochs "$EPOCHS" --patience 1000000 \
+exec $PY -m seq2seq_viz.train $ARGS --data "$DATA" --epochs "$EPOCHS" --patience none \
   --save-every 50 --threads 1 --init-from "pretrained/$NAME" --out "runs/$STAGE/$NAME" \
   --run-dir "runs/$STAGE/run-$NAME" "$@"

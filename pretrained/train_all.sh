@@ -21,7 +21,7 @@ evaluate() {  # name, extra evaluate args... (test-split scores into pretrained/
   local name=$1; shift
   if [ -f "runs/$name/evaluated" ] || [ ! -f "runs/$name/done.json" ]; then return; fi
   $PY -m seq2seq_viz.evaluate "pretrained/$name" --threads 1 --quiet "$@" >> "logs/$name.log" 2>&1 \
-    && touch "runs/$name/evaluated"
+    && $PY pretrained/bleu_chart.py >> "logs/$name.log" 2>&1 && touch "runs/$name/evaluated"
   echo "evaluated $name: $?"
 }
 train() {  # name, extra args...

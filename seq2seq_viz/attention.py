@@ -115,9 +115,7 @@ class AlignInput(NamedTuple):
     lengths: Tensor  # (B,) long
     t: int
     query: Tensor  # (B,H)
-    sample: bool
-    generator: torch.Generator | None
-    expected: bool = False  # hard attention: use pi_t itself (the expected context)
+    options: StepOptions
 
 
 def masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:
@@ -137,7 +135,7 @@ def window_mask(center: Tensor, lengths: Tensor, S: int, D: int) -> tuple[Tensor
 
 
 def align_global(layer: Attention, x: AlignInput) -> Alignment:
-    return Alignment(masked_softmax(x.scores, x.mask), x.mask)
+    return Alignment(weights=masked_softmax(x.scores, x.mask), mask=x.mask)
 
 
 def align_local_m(layer: Attention, x: AlignInput) -> Alignment:
@@ -145,7 +143,9 @@ def align_local_m(layer: Attention, x: AlignInput) -> Alignment:
     center = center.to(x.scores.dtype)
     inside, window = window_mask(center, x.lengths, x.scores.size(1), layer.window)
     mask = x.mask & inside
-    return Alignment(masked_softmax(x.scores, mask), mask, center=center, window=window)
+    return Alignment(
+        weights=masked_softmax(x.scores, mask), mask=mask, center=center, window=window
+    )
 
 
 def align_local_p(layer: Attention, x: AlignInput) -> Alignment:
@@ -157,19 +157,26 @@ def align_local_p(layer: Attention, x: AlignInput) -> Alignment:
     sigma = layer.window / 2.0
     pos = torch.arange(x.scores.size(1), device=x.scores.device, dtype=x.scores.dtype)
     gaussian = torch.exp(-((pos.unsqueeze(0) - center.unsqueeze(1)) ** 2) / (2 * sigma**2))
-    return Alignment(soft * gaussian, mask, soft, center, window, gaussian)
+    return Alignment(
+        weights=soft * gaussian,
+        mask=mask,
+        soft_weights=soft,
+        center=center,
+        window=window,
+        gaussian=gaussian,
+    )
 
 
 def align_hard(layer: Attention, x: AlignInput) -> Alignment:
     soft = masked_softmax(x.scores, x.mask)  # (B,S)
-    if x.expected:
-        return Alignment(soft, x.mask, soft_weights=soft)
-    if x.sample:
-        index = torch.multinomial(soft, 1, generator=x.generator).squeeze(1)  # (B,)
+    if x.options.expected:
+        return Alignment(weights=soft, mask=x.mask, soft_weights=soft)
+    if x.options.sample:
+        index = torch.multinomial(soft, 1, generator=x.options.generator).squeeze(1)  # (B,)
     else:
         index = soft.argmax(dim=1)  # (B,)
     weights = F.one_hot(index, soft.size(1)).to(soft.dtype)  # (B,S)
-    return Alignment(weights, x.mask, soft_weights=soft, index=index)
+    return Alignment(weights=weights, mask=x.mask, soft_weights=soft, index=index)
 
 
 ALIGNMENTS: dict[str, Callable[[Attention, AlignInput], Alignment]] = {
@@ -188,6 +195,18 @@ class Steer(NamedTuple):
     weights: Tensor | None = None  # (B,S) a_t to use instead of the model's
     blocked: Tensor | None = None  # (B,S) bool, True = masked out by the user
     temperature: float = 1.0  # T_a: a_t = softmax(e_t / T_a)
+
+
+class StepOptions(NamedTuple):
+    """How one decoder step runs beyond its inputs (the defaults: the model's own step)."""
+
+    sample: bool = False  # hard attention: draw i* ~ pi_t instead of taking the argmax
+    generator: torch.Generator | None = None  # the random source of that draw
+    expected: bool = False  # hard attention: use pi_t itself (the expected context)
+    steer: Steer | None = None  # a user's change to this step's attention, None for the model's
+
+
+PLAIN_STEP = StepOptions()
 
 
 def override_weights(given: Tensor, mask: Tensor) -> Tensor:
@@ -238,14 +257,16 @@ class Attention(nn.Module):
         keys: Tensor,
         mask: Tensor,
         lengths: Tensor,
+        *,
         t: int,
         summary: Tensor | None = None,
-        sample: bool = False,
-        generator: torch.Generator | None = None,
-        expected: bool = False,
-        steer: Steer | None = None,
+        options: StepOptions = PLAIN_STEP,
         keys_proj: Tensor | None = None,
     ) -> AttentionOutput:
+        """query s_t (B,H), keys h_i (B,S,H), mask (B,S), lengths (B,) at decoder step t.
+        `summary` (B,H): the encoder's final state (align "none"); `keys_proj`: the keys' part
+        of the score computed once per sentence (see project_keys)."""
+        steer = options.steer
         if self.align_name == "none":
             return self._no_attention(query, mask, summary)
         scores = SCORES[self.score_name](self, query, keys, keys_proj)  # (B,S)
@@ -255,7 +276,14 @@ class Attention(nn.Module):
             align_mask = mask if steer.blocked is None else mask & ~steer.blocked  # (B,S)
         ali = ALIGNMENTS[self.align_name](
             self,
-            AlignInput(align_scores, align_mask, lengths, t, query, sample, generator, expected),
+            AlignInput(
+                scores=align_scores,
+                mask=align_mask,
+                lengths=lengths,
+                t=t,
+                query=query,
+                options=options,
+            ),
         )
         weights, out_mask, own = ali.weights, ali.mask, None
         if steer is not None and steer.weights is not None:
@@ -264,18 +292,18 @@ class Attention(nn.Module):
         context = torch.bmm(weights.unsqueeze(1), keys).squeeze(1)  # (B,1,S)@(B,S,H)->(B,H)
         attn_pre = self.W_c(torch.cat([context, query], dim=1))  # (B,H)
         return AttentionOutput(
-            scores,
-            out_mask,
-            weights,
-            context,
-            attn_pre,
-            torch.tanh(attn_pre),
-            ali.soft_weights,
-            ali.center,
-            ali.window,
-            ali.gaussian,
-            ali.index,
-            own,
+            scores=scores,
+            mask=out_mask,
+            weights=weights,
+            context=context,
+            attn_pre=attn_pre,
+            attn_hidden=torch.tanh(attn_pre),
+            soft_weights=ali.soft_weights,
+            center=ali.center,
+            window=ali.window,
+            gaussian=ali.gaussian,
+            index=ali.index,
+            own_weights=own,
         )
 
     def _no_attention(self, query: Tensor, mask: Tensor, summary: Tensor | None) -> AttentionOutput:
@@ -284,7 +312,12 @@ class Attention(nn.Module):
         zeros = torch.zeros(mask.shape, dtype=query.dtype, device=query.device)  # (B,S)
         attn_pre = self.W_c(torch.cat([summary, query], dim=1))  # (B,H)
         return AttentionOutput(
-            zeros, torch.zeros_like(mask), zeros, summary, attn_pre, torch.tanh(attn_pre)
+            scores=zeros,
+            mask=torch.zeros_like(mask),
+            weights=zeros,
+            context=summary,
+            attn_pre=attn_pre,
+            attn_hidden=torch.tanh(attn_pre),
         )
 
 

@@ -173,7 +173,12 @@ def cell_trace(translator: Translator, text: str) -> CellTrace:
     source = translator.encode_text(text)
     src = torch.tensor([source.ids], dtype=torch.long, device=translator.device)  # (1,S)
     xs = model.encoder.embed(src)[0].detach().cpu().double()  # (S,E)
-    trace = CellTrace(cfg.cell, getattr(rnn, "nonlinearity", "tanh"), list(source.tokens), 0)
+    trace = CellTrace(
+        cell=cfg.cell,
+        nonlinearity=getattr(rnn, "nonlinearity", "tanh"),
+        tokens=list(source.tokens),
+        units=0,
+    )
     dirs = (False, True) if cfg.bidirectional else (False,)
     for layer in range(cfg.enc_layers):
         relu = trace.nonlinearity == "relu"

@@ -237,35 +237,68 @@ def _check_sampling(cfg: DecodeConfig) -> None:
 PRECISIONS = ("float32", "bfloat16")  # training's forward pass (train.mixed_precision)
 
 
+def _option(default: Any, help: str = "", flag: str | None = None, **extra: Any) -> Any:
+    """A TrainConfig field with what its command-line option says (train.add_train_args):
+    `help`, the `flag` when it is not --field-name, `cli=False` to leave it off the CLI."""
+    return field(default=default, metadata={"help": help, "flag": flag, **extra})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training hyper-parameters (saved with the model for provenance)."""
+    """Training hyper-parameters: the one source of the defaults (the training command line is
+    generated from these fields) and saved with the model for provenance. None: no limit."""
 
-    batch_size: int = 64
-    lr: float = 2e-3
-    clip: float = 1.0
-    epochs: int = 10
-    max_minutes: float = 0.0  # 0 = no time budget (training time, validation not counted)
-    deadline: float = 0.0  # 0 = none; else a Unix time (wall clock) after which training stops
-    patience: int = 2  # early stopping on validation loss
-    teacher_forcing: float = 1.0  # ratio at the start
-    teacher_forcing_min: float = 1.0  # linear schedule down to this by the last epoch
-    seed: int = 1
-    reinforce_weight: float = 1.0
-    entropy_weight: float = 0.01
-    hard_expected: float = 0.0  # share of hard-attention updates made with the expected context
-    baseline_decay: float = 0.9
-    label_smoothing: float = 0.0  # eps: share of the target mass spread uniformly
-    weight_decay: float = 0.0  # AdamW's decoupled weight decay
-    lr_decay: float = 1.0  # multiply the learning rate by this after an epoch without progress
-    min_lr: float = 0.0  # stop once the decayed rate falls below this
-    # "bfloat16": mixed precision (autocast: matrix products in bfloat16, weights, optimiser,
-    # softmax and losses in float32); validation is always measured in float32
-    precision: str = "float32"
-    # > 0: the rate rises linearly over this many updates, then decays as 1/sqrt(step)
-    # (Vaswani et al. 2017); the plateau rule still multiplies it by lr_decay
-    warmup_steps: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = _option(64)
+    lr: float = _option(2e-3, "the learning rate at the start")
+    clip: float = _option(1.0, "clip the gradient norm to this")
+    epochs: int | None = _option(10, "at most N epochs")
+    max_minutes: float | None = _option(
+        None, "time budget: minutes of training (validation not counted)"
+    )
+    deadline: float | None = _option(
+        None, "stop as when out of time at this Unix time (wall clock, validation included)"
+    )
+    patience: int | None = _option(
+        3,
+        "stop after N epochs without a better valid loss (with --max-minutes or --deadline and "
+        "no --patience: none, the time budget decides; the rate keeps decaying on plateaus "
+        "until --min-lr)",
+    )
+    teacher_forcing: float = _option(1.0, "teacher forcing ratio at the start", flag="--tf")
+    teacher_forcing_min: float | None = _option(
+        None, "ratio at the last epoch, a linear schedule (none: --tf throughout)", flag="--tf-min"
+    )
+    seed: int = _option(1)
+    reinforce_weight: float = _option(1.0, cli=False)
+    entropy_weight: float = _option(0.01, "hard attention: weight of the entropy bonus")
+    hard_expected: float = _option(
+        0.0, "hard attention: share of updates with the expected context (Xu et al.)"
+    )
+    baseline_decay: float = _option(0.9, cli=False)
+    label_smoothing: float = _option(0.1, "eps: share of the target mass spread uniformly")
+    weight_decay: float = _option(0.0, "AdamW's decoupled weight decay (0: Adam)")
+    lr_decay: float = _option(
+        0.5, "multiply the learning rate by this after each epoch without progress"
+    )
+    min_lr: float = _option(1e-5, "stop when the rate decays below")
+    precision: str = _option(
+        "float32",
+        "bfloat16: mixed precision (matrix products in bfloat16), float32 weights and validation",
+        choices=PRECISIONS,
+    )
+    warmup_steps: int = _option(
+        0,
+        "updates of linear warm-up, then 1/sqrt(step) decay (Vaswani et al. 2017; the plateau "
+        "rule still multiplies the rate by --lr-decay; 0: a constant rate)",
+        flag="--warmup",
+    )
+    extra: dict[str, Any] = field(default_factory=dict, metadata={"cli": False})
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "max_minutes", "patience"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0 or None (no limit), got {value}")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from . import transformer_record as trec
+from .attention import StepOptions
 from .config import DecodeConfig, ModelConfig
 from .model import EncoderOutput, Seq2Seq, StepOutput
 from .record_vectors import step_vectors, trace_vectors
@@ -104,6 +105,7 @@ class _Beam:
 def beam_search(
     stepper: Stepper,
     itos: tuple[str, ...] | list[str],
+    *,
     width: int,
     max_len: int,
     alpha: float = 0.6,
@@ -111,16 +113,36 @@ def beam_search(
     banned: tuple[int, ...] = BANNED_IDS,
 ) -> tuple[list[BeamNode], list[Hypothesis]]:
     """Run a shrinking beam; return every expanded node and all complete hypotheses, best first.
-    `banned`: words never chosen (see `banned_ids`)."""
-    root = BeamNode(0, -1, -1, SOS, SOS_ID, 0.0, 0.0, 0.0, "kept", 0)
-    beam = _Beam([0], torch.zeros(1), torch.tensor([SOS_ID]), [root])
+    `alpha`: the length penalty's exponent; `prefix`: token ids forced first; `banned`: words
+    never chosen (see `banned_ids`)."""
+    root = BeamNode(
+        id=0,
+        parent=-1,
+        step=-1,
+        token=SOS,
+        token_id=SOS_ID,
+        logp=0.0,
+        score=0.0,
+        norm_score=0.0,
+        status="kept",
+        rank=0,
+    )
+    beam = _Beam(node_ids=[0], scores=torch.zeros(1), tokens=torch.tensor([SOS_ID]), nodes=[root])
     for t in range(max_len):
         logp = stepper.step(beam.tokens, t).float().cpu()  # (n,V); the bookkeeping runs on the CPU
         logp[:, list(banned)] = float("-inf")
         slots = width - len(beam.finished)
         forced = prefix[t] if t < len(prefix) else None
         rows = _expand_select(
-            beam, logp, slots, t, alpha, itos, forced, last=t == max_len - 1, n_banned=len(banned)
+            beam,
+            logp,
+            slots=slots,
+            t=t,
+            alpha=alpha,
+            itos=itos,
+            forced=forced,
+            last=t == max_len - 1,
+            n_banned=len(banned),
         )
         if not rows:
             break
@@ -131,10 +153,11 @@ def beam_search(
 def _expand_select(
     beam: _Beam,
     logp: Tensor,
+    *,
     slots: int,
     t: int,
     alpha: float,
-    itos,
+    itos: tuple[str, ...] | list[str],
     forced: int | None,
     last: bool,
     n_banned: int = len(BANNED_IDS),
@@ -157,16 +180,16 @@ def _expand_select(
         survives = rank < slots and flat_total[j] > float("-inf")
         status = "pruned" if not survives else ("finished" if tok == EOS_ID or last else "kept")
         node = BeamNode(
-            len(beam.nodes),
-            beam.node_ids[row],
-            t,
-            itos[tok],
-            tok,
-            flat_logp[j],
-            flat_total[j],
-            flat_total[j] / lp,
-            status,
-            rank,
+            id=len(beam.nodes),
+            parent=beam.node_ids[row],
+            step=t,
+            token=itos[tok],
+            token_id=tok,
+            logp=flat_logp[j],
+            score=flat_total[j],
+            norm_score=flat_total[j] / lp,
+            status=status,
+            rank=rank,
         )
         beam.nodes.append(node)
         if status == "finished":
@@ -188,7 +211,15 @@ def _hypotheses(nodes: list[BeamNode], finished: list[int]) -> list[Hypothesis]:
         if ids and ids[-1] == EOS_ID:
             ids, toks = ids[:-1], toks[:-1]
         node = nodes[node_id]
-        hyps.append(Hypothesis(toks, ids, node.score, node.norm_score, node_id))
+        hyps.append(
+            Hypothesis(
+                tokens=toks,
+                token_ids=ids,
+                score=node.score,
+                norm_score=node.norm_score,
+                node_id=node_id,
+            )
+        )
     return sorted(hyps, key=lambda h: -h.norm_score)
 
 
@@ -222,7 +253,12 @@ class ModelStepper:
         enc = expand_encoder(self.enc, tokens.size(0))
         steer = None if self.plan is None else self.plan.at(t, tokens.size(0))
         out = self.model.decoder.step(
-            tokens.to(self.attn_hidden.device), self.attn_hidden, self.state, enc, t, steer=steer
+            tokens.to(self.attn_hidden.device),
+            self.attn_hidden,
+            self.state,
+            enc,
+            t=t,
+            options=StepOptions(steer=steer),
         )
         self.state, self.attn_hidden = out.state, out.attn_hidden
         return out.logp
@@ -306,9 +342,9 @@ class Translator:
         _, hyps = beam_search(
             stepper,
             self.tgt_vocab.itos,
-            decode.beam_width,
-            decode.max_len,
-            decode.length_penalty,
+            width=decode.beam_width,
+            max_len=decode.max_len,
+            alpha=decode.length_penalty,
             banned=banned_ids(source),
         )
         if hyps and UNK_ID in hyps[0].token_ids and decode.unk_replace:
@@ -347,11 +383,11 @@ class Translator:
             trace.beam_nodes, hyps = beam_search(
                 stepper,
                 self.tgt_vocab.itos,
-                decode.beam_width,
-                decode.max_len,
-                decode.length_penalty,
-                prefix_ids,
-                banned,
+                width=decode.beam_width,
+                max_len=decode.max_len,
+                alpha=decode.length_penalty,
+                prefix=prefix_ids,
+                banned=banned,
             )
             trace.hypotheses = hyps[: decode.n_best]
             best = chosen_ids(trace.beam_nodes, hyps[0]) if hyps else ()
@@ -436,7 +472,15 @@ class Translator:
             tokens = [s.token for s in steps if s.token_id != EOS_ID]
             logp = float(sum(s.logp for s in steps))
             ids = [s.token_id for s in steps]
-            samples.append(Sample(tokens, ids, logp, sampler.sample_logp, sampler.seed))
+            samples.append(
+                Sample(
+                    tokens=tokens,
+                    token_ids=ids,
+                    logp=logp,
+                    sample_logp=sampler.sample_logp,
+                    seed=sampler.seed,
+                )
+            )
         return runs[0], samples
 
     @torch.inference_mode()
@@ -444,6 +488,7 @@ class Translator:
         self,
         enc: EncoderOutput,
         decode: DecodeConfig,
+        *,
         forced: tuple[int, ...] = (),
         stop_after_forced: bool = False,
         imposed: int | None = None,
@@ -463,15 +508,22 @@ class Translator:
         limit = len(forced) if stop_after_forced else decode.max_len
         for t in range(limit):
             y = torch.tensor([y_prev], device=self.device)
-            out = self.model.decoder.step(
-                y, attn_hidden, state, enc, t, decode.sample_hard, gen, steer=plan.at(t)
-            )
+            options = StepOptions(sample=decode.sample_hard, generator=gen, steer=plan.at(t))
+            out = self.model.decoder.step(y, attn_hidden, state, enc, t=t, options=options)
             state, attn_hidden = out.state, out.attn_hidden
             token = forced[t] if t < len(forced) else None
             drawn = sampler if token is None and sampler is not None else None
             token = drawn.choose(out.logp[0]) if drawn is not None else token
             records.append(
-                self._step_record(t, y_prev, out, token, decode.top_k, t < imposed, banned)
+                self._step_record(
+                    out,
+                    t=t,
+                    y_prev=y_prev,
+                    forced=token,
+                    top_k=decode.top_k,
+                    imposed=t < imposed,
+                    banned=banned,
+                )
             )
             _mark(records[-1], out, drawn)
             y_prev = records[-1].token_id
@@ -481,9 +533,10 @@ class Translator:
 
     def _step_record(
         self,
+        out: StepOutput,
+        *,
         t: int,
         y_prev: int,
-        out: StepOutput,
         forced: int | None,
         top_k: int,
         imposed: bool,

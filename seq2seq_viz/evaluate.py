@@ -6,8 +6,10 @@ case-insensitive because our models are lowercased) and chrF on detokenised outp
 beam 5; perplexity (teacher forced); BLEU by source-length bucket; mean attention entropy; for toy
 tasks exact-match accuracy and the alignment error rate against the known alignment.
 
-Writes ``results.json``, each model's ``metrics`` into its config.json, the model table
-``README.md`` and ``bleu_by_length.html`` in the output folder (default: pretrained/).
+Writes ``results.json``, each model's ``metrics`` into its config.json and the model table
+``README.md`` in the output folder (default: pretrained/). The chart ``bleu_by_length.html`` is
+drawn from results.json by ``python pretrained/bleu_chart.py`` (a plotly figure: the library
+itself draws nothing, see docs/design.md).
 """
 
 from __future__ import annotations
@@ -288,7 +290,7 @@ def data_summary(data: dict[str, Any]) -> str:
 
 
 def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Path]) -> None:
-    """The model table (README.md) and the BLEU-by-length chart, from results and configs."""
+    """The model table (README.md), from results and configs."""
     rows, budgets, kinds = [], {}, {}
     for name, metrics in results["models"].items():
         folder = folders.get(name, out_dir / name)
@@ -313,17 +315,17 @@ def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Pat
         budget=budget,
     )
     atomic_write_bytes(out_dir / "README.md", text.encode("utf-8"))
-    chart_rows = [
+
+
+def chart_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the BLEU-by-source-length chart: one per model (toy tasks left out) and
+    length bucket, greedy (the rows `figures.bleu_by_length_figure` draws)."""
+    return [
         {"model": n, **row}
         for n, m in results["models"].items()
         for row in m.get("bleu_by_length", [])
         if "exact_match" not in m
     ]
-    if chart_rows:
-        from .figures import bleu_by_length_figure
-
-        html = bleu_by_length_figure(chart_rows).to_html(include_plotlyjs="cdn", full_html=True)
-        atomic_write_bytes(out_dir / "bleu_by_length.html", html.encode("utf-8"))
 
 
 def budget_words(budget: tuple[Any, ...] | None) -> str:
@@ -357,7 +359,7 @@ def _bleu_long(metrics: dict[str, Any], key: str = "bleu_by_length") -> float | 
 def goals_section(
     models: dict[str, dict[str, Any]], kinds: dict[str, tuple[str, str]] | None = None
 ) -> str:
-    """Issue 9's goals, checked against the numbers above (beam 5; by length too, where every
+    """The recipe's goals, checked against the numbers above (beam 5; by length too, where every
     model has its beam-5 buckets, else greedy, and the table says which):
     every attention model beats `none` by 10 BLEU and by 15 on 12+-token sources, hard attention
     is within 3 BLEU of the best soft global model, the best model reaches 45, the default 42.

@@ -284,8 +284,11 @@ class LiveRun:
         return TrainConfig(
             batch_size=self.cfg.batch_size,
             lr=self.cfg.lr,
-            epochs=10_000,  # bounded by steps and seconds instead
-            patience=10_000,
+            epochs=None,  # bounded by steps and seconds instead
+            patience=None,
+            label_smoothing=0.0,  # the plain NLL the page plots is what it minimises
+            lr_decay=1.0,
+            min_lr=0.0,
             seed=self.cfg.seed,
         )
 
@@ -353,7 +356,7 @@ class LiveRun:
                 self.train_config(),
                 self._run_dir,
                 torch.device("cpu"),
-                save_every=10**9,
+                save_every=None,
                 progress=False,
                 on_step=self._on_step,
                 should_stop=self._should_stop,

@@ -19,7 +19,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .attention import Attention, AttentionOutput, SelfAttention, Steer, project_keys
+from .attention import (
+    PLAIN_STEP,
+    Attention,
+    AttentionOutput,
+    SelfAttention,
+    StepOptions,
+    project_keys,
+)
 from .config import ModelConfig, TransformerConfig
 from .losses import autocast_dtype
 from .text import PAD_ID
@@ -31,8 +38,8 @@ State = Tensor | tuple[Tensor, Tensor]  # (L,B,H), or (h, c) for LSTM
 
 class Dropout(nn.Dropout):
     """nn.Dropout whose mask compares uniform draws with p (keep where u >= p, then scale by
-    1/(1-p)): the same Bernoulli(1-p) mask and the same expected value, drawn in about half the
-    CPU time of PyTorch's bernoulli_ (bench/bench_train.py). The identity in eval mode."""
+    1/(1-p)): the same Bernoulli(1-p) mask and the same expected value as PyTorch's bernoulli_,
+    cheaper to draw on a CPU. The identity in eval mode."""
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
@@ -163,9 +170,8 @@ class Decoder(nn.Module):
         self,
         tgt_in: Tensor,
         enc: EncoderOutput,
-        sample: bool = False,
-        generator: torch.Generator | None = None,
-        expected: bool = False,
+        *,
+        options: StepOptions = PLAIN_STEP,
     ) -> TeacherForced:
         """All decoder steps fed the gold words: the same math as looping `step()`, arranged
         for training speed (tested equal). What does not depend on the previous step is
@@ -174,7 +180,7 @@ class Decoder(nn.Module):
         score (W_a h_i, or W_k h_i + b). Only the recurrence stays in the Python loop, with the
         cell's gates written out as PyTorch's nn.GRU / nn.LSTM / nn.RNN define them."""
         if self.cfg.dec_layers != 1:  # the fused cell covers one layer; loop step() otherwise
-            return self._teacher_forced_by_steps(tgt_in, enc, sample, generator, expected)
+            return self._teacher_forced_by_steps(tgt_in, enc, options)
         B, T = tgt_in.shape
         E, H = self.cfg.emb_dim, self.cfg.hidden_dim
         rnn = self.rnn
@@ -214,42 +220,31 @@ class Decoder(nn.Module):
                 enc.enc_states,
                 enc.mask,
                 enc.lengths,
-                t,
-                enc.summary,
-                sample,
-                generator,
-                expected=expected,
+                t=t,
+                summary=enc.summary,
+                options=options,
                 keys_proj=keys_proj,
             )
             hidden = attn.attn_hidden
             hiddens.append(hidden)
             weights.append(attn.weights)
             _hard_terms(attn, logpi, entropy)
-        return TeacherForced(
-            torch.stack(hiddens, 1), torch.stack(weights, 1), *_stacks(logpi, entropy)
-        )
+        return _teacher_forced_output(hiddens, weights, logpi, entropy)
 
     def _teacher_forced_by_steps(
-        self,
-        tgt_in: Tensor,
-        enc: EncoderOutput,
-        sample: bool,
-        generator: torch.Generator | None,
-        expected: bool,
+        self, tgt_in: Tensor, enc: EncoderOutput, options: StepOptions
     ) -> TeacherForced:
         B, T = tgt_in.shape
         state = enc.init_state
         hidden = torch.zeros(B, self.cfg.hidden_dim, device=tgt_in.device)
         hiddens, weights, logpi, entropy = [], [], [], []
         for t in range(T):
-            out = self.step(tgt_in[:, t], hidden, state, enc, t, sample, generator, False, expected)
+            out = self.step(tgt_in[:, t], hidden, state, enc, t=t, options=options, project=False)
             state, hidden = out.state, out.attn_hidden
             hiddens.append(hidden)
             weights.append(out.attn.weights)
             _hard_terms(out.attn, logpi, entropy)
-        return TeacherForced(
-            torch.stack(hiddens, 1), torch.stack(weights, 1), *_stacks(logpi, entropy)
-        )
+        return _teacher_forced_output(hiddens, weights, logpi, entropy)
 
     def step(
         self,
@@ -257,15 +252,14 @@ class Decoder(nn.Module):
         prev_attn_hidden: Tensor,
         state: State,
         enc: EncoderOutput,
+        *,
         t: int,
-        sample: bool = False,
-        generator: torch.Generator | None = None,
+        options: StepOptions = PLAIN_STEP,
         project: bool = True,
-        expected: bool = False,
-        steer: Steer | None = None,
     ) -> StepOutput:
-        """One decoder step for a batch: y_prev (B,), prev_attn_hidden (B,H). `steer`: a
-        user's change to this step's attention (attention.py), None for the model's own."""
+        """One decoder step t for a batch: y_prev (B,), prev_attn_hidden (B,H). `options`:
+        hard attention's sampling and a user's change to the attention (attention.py).
+        `project=False` skips the output layer (logp is then None)."""
         emb = self.drop(self.embed(y_prev))  # (B,E)
         rnn_in = torch.cat([emb, prev_attn_hidden], dim=1).unsqueeze(1)  # (B,1,E+H)
         out, state = self.rnn(rnn_in, state)  # (B,1,H)
@@ -275,15 +269,14 @@ class Decoder(nn.Module):
             enc.enc_states,
             enc.mask,
             enc.lengths,
-            t,
-            enc.summary,
-            sample,
-            generator,
-            expected=expected,
-            steer=steer,
+            t=t,
+            summary=enc.summary,
+            options=options,
         )
         logp = self.project(attn.attn_hidden) if project else None
-        return StepOutput(logp, attn.attn_hidden, dec_state, state, attn)
+        return StepOutput(
+            logp=logp, attn_hidden=attn.attn_hidden, dec_state=dec_state, state=state, attn=attn
+        )
 
 
 class Seq2Seq(nn.Module):
@@ -303,7 +296,15 @@ class Seq2Seq(nn.Module):
         if self.bridge_cell is not None:
             init = (init, self._bridge(self.bridge_cell, cell[-1]))
         mask = src != PAD_ID  # (B,S)
-        return EncoderOutput(states, mask, lengths.to(src.device), init, top, rnn_states, weights)
+        return EncoderOutput(
+            enc_states=states,
+            mask=mask,
+            lengths=lengths.to(src.device),
+            init_state=init,
+            summary=top,
+            rnn_states=rnn_states,
+            self_attn=weights,
+        )
 
     def _bridge(self, layer: nn.Linear, top: Tensor) -> Tensor:
         B, H = top.shape
@@ -318,34 +319,41 @@ class Seq2Seq(nn.Module):
         src: Tensor,
         lengths: Tensor,
         tgt_in: Tensor,
+        *,
         tf_ratio: float = 1.0,
-        sample: bool = False,
-        generator: torch.Generator | None = None,
-        expected: bool = False,
+        options: StepOptions = PLAIN_STEP,
     ) -> ForwardOutput:
         """Teacher-forced (with probability tf_ratio per step) forward over tgt_in (B,T).
-        `expected`: hard attention uses its expected context pi_t (no sampling)."""
+        `options`: hard attention's sampling (its generator also draws the scheduled sampling),
+        or its expected context pi_t (no sampling)."""
         enc = self.encode(src, lengths)
         if tf_ratio >= 1.0:
-            tf = self.decoder.teacher_forced(tgt_in, enc, sample, generator, expected)
-            return ForwardOutput(self.decoder.project(tf.attn_hidden), *tf[1:])
+            tf = self.decoder.teacher_forced(tgt_in, enc, options=options)
+            return ForwardOutput(
+                logp=self.decoder.project(tf.attn_hidden),
+                weights=tf.weights,
+                sampled_logpi=tf.sampled_logpi,
+                soft_entropy=tf.soft_entropy,
+            )
         # Scheduled sampling: each step may feed the model's own previous word.
         B, T = tgt_in.shape
         state, attn_hidden = enc.init_state, self.initial_attn_hidden(B, src.device)
         y_prev = tgt_in[:, 0]
         logps, weights, logpi, entropy = [], [], [], []
         for t in range(T):
-            out = self.decoder.step(
-                y_prev, attn_hidden, state, enc, t, sample, generator, expected=expected
-            )
+            out = self.decoder.step(y_prev, attn_hidden, state, enc, t=t, options=options)
             state, attn_hidden = out.state, out.attn_hidden
             weights.append(out.attn.weights)
             _hard_terms(out.attn, logpi, entropy)
             logps.append(out.logp)
             if t + 1 < T:
-                y_prev = self._next_input(tgt_in[:, t + 1], out.logp, tf_ratio, generator)
+                y_prev = self._next_input(tgt_in[:, t + 1], out.logp, tf_ratio, options.generator)
+        sampled_logpi, soft_entropy = _stacks(logpi, entropy)
         return ForwardOutput(
-            torch.stack(logps, 1), torch.stack(weights, 1), *_stacks(logpi, entropy)
+            logp=torch.stack(logps, 1),
+            weights=torch.stack(weights, 1),
+            sampled_logpi=sampled_logpi,
+            soft_entropy=soft_entropy,
         )
 
     @staticmethod
@@ -364,6 +372,18 @@ def _hard_terms(attn: AttentionOutput, logpi: list[Tensor], entropy: list[Tensor
         soft = attn.soft_weights
         logpi.append(torch.log(soft.gather(1, attn.index[:, None]).squeeze(1) + 1e-12))
         entropy.append(-(soft * torch.log(soft + 1e-12)).sum(1))
+
+
+def _teacher_forced_output(
+    hiddens: list[Tensor], weights: list[Tensor], logpi: list[Tensor], entropy: list[Tensor]
+) -> TeacherForced:
+    sampled_logpi, soft_entropy = _stacks(logpi, entropy)
+    return TeacherForced(
+        attn_hidden=torch.stack(hiddens, 1),
+        weights=torch.stack(weights, 1),
+        sampled_logpi=sampled_logpi,
+        soft_entropy=soft_entropy,
+    )
 
 
 def _stacks(logpi: list[Tensor], entropy: list[Tensor]) -> tuple[Tensor | None, Tensor | None]:

@@ -1,7 +1,7 @@
 """Traces computed ahead of time by a model, for the app's first page.
 
-Importing torch and spaCy and loading a model take most of a cold start (py-spy: about 2.5 s of
-the first 4.3 s script run on our 2-core CPU). The opening sentence is always the same, so the
+Importing torch and spaCy and loading a model take most of a cold start (docs/benchmarks.md).
+The opening sentence is always the same, so the
 default model's trace of it is computed once, by that model, and stored next to its weights::
 
     python -m seq2seq_viz.precomputed pretrained/soft-dot [--examples pretrained/examples.json]

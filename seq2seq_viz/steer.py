@@ -59,9 +59,9 @@ class SteerPlan:
             return None
         weights = self.weights.get(t)
         return Steer(
-            None if weights is None else weights.expand(n, -1),
-            None if self.blocked is None else self.blocked.expand(n, -1),
-            self.temperature,
+            weights=None if weights is None else weights.expand(n, -1),
+            blocked=None if self.blocked is None else self.blocked.expand(n, -1),
+            temperature=self.temperature,
         )
 
     def edited(self, t: int) -> bool:

@@ -215,4 +215,9 @@ def encode_text(text: str, vocab: Vocab, lang: str, lowercase: bool, max_len: in
     n = len(tokens)
     tokens = tokens[:max_len]
     ids = vocab.encode(tokens)
-    return EncodedText(tuple(tokens), tuple(ids), tuple(i == UNK_ID for i in ids), n)
+    return EncodedText(
+        tokens=tuple(tokens),
+        ids=tuple(ids),
+        unknown=tuple(i == UNK_ID for i in ids),
+        truncated_from=n,
+    )

@@ -18,7 +18,7 @@ TRACE_VERSION = 1
 NODE_STATUSES = ("kept", "pruned", "finished")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StepRecord:
     """One decoder step t: s_t -> e_t -> a_t -> c_t -> h~_t -> p(y_t)."""
 
@@ -61,7 +61,7 @@ class StepRecord:
         return exps.astype(np.float64), float(exps.sum())
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BeamNode:
     """One expanded hypothesis in the beam-search tree."""
 
@@ -77,7 +77,7 @@ class BeamNode:
     rank: int  # rank among the candidates of its step (0 = best)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Hypothesis:
     tokens: list[str]
     token_ids: list[int]
@@ -86,7 +86,7 @@ class Hypothesis:
     node_id: int  # its last node in the tree
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Sample:
     """One translation drawn from the (temperature / top-k / top-p transformed) distribution."""
 
@@ -97,7 +97,7 @@ class Sample:
     seed: int
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DecodeTrace:
     """Everything one decoding run computed, per decoder step."""
 

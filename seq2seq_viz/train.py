@@ -17,6 +17,7 @@ batches and at every epoch end. Rerunning the same command continues where it st
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -33,6 +34,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from . import corpus
+from .attention import StepOptions
 from .checkpoints import atomic_write_bytes, load_model, save_model
 from .config import PRECISIONS, ModelConfig, TrainConfig, TransformerConfig
 from .data import bucket_batches
@@ -86,8 +88,8 @@ def batch_tensors(
 ) -> tuple[torch.Tensor, ...]:
     """(src ids, tgt ids) pairs -> src (B,S), lengths (B,), tgt_in (B,T), tgt_out (B,T).
 
-    Each row is written through a mask in one assignment (row-major, as the ids are listed):
-    a tensor per sentence cost about 3 % of a training batch."""
+    Each row is written through a mask in one assignment (row-major, as the ids are listed),
+    not one tensor per sentence."""
     lengths = torch.tensor([len(s) for s, _ in pairs])
     steps = torch.tensor([len(t) + 1 for _, t in pairs])  # target words + <eos> (or <sos>)
     S, T = int(lengths.max()), int(steps.max())
@@ -122,14 +124,13 @@ def batch_loss(
     src, lengths, tgt_in, tgt_out = batch
     hard = model.cfg.align == "hard" and model.training
     expected = hard and float(torch.rand((), generator=generator)) < tc.hard_expected
+    options = StepOptions(sample=hard and not expected, generator=generator, expected=expected)
     mask = tgt_out != PAD_ID  # (B,T)
     gold = tgt_out[mask]  # (N,)
     eps = tc.label_smoothing if model.training else 0.0
     if tf_ratio >= 1.0:
         enc = model.encode(src, lengths)
-        tf = model.decoder.teacher_forced(
-            tgt_in, enc, sample=hard and not expected, generator=generator, expected=expected
-        )
+        tf = model.decoder.teacher_forced(tgt_in, enc, options=options)
         x, weight, bias = model.decoder.output_inputs(tf.attn_hidden[mask])
         loss_sum, nll_tok = output_loss(x, weight, bias, gold, eps)
         sampled_logpi, soft_entropy = tf.sampled_logpi, tf.soft_entropy
@@ -139,9 +140,7 @@ def batch_loss(
             lengths,
             tgt_in,
             tf_ratio=tf_ratio,
-            sample=hard and not expected,
-            generator=generator,
-            expected=expected,
+            options=options,
         )
         logp = out.logp[mask]  # (N,V)
         nll_tok = -logp.gather(1, gold.unsqueeze(1)).squeeze(1)
@@ -201,7 +200,9 @@ def warmup_factor(tc: TrainConfig, step: int) -> float:
 
 
 def tf_ratio_for(tc: TrainConfig, epoch: int) -> float:
-    if tc.epochs <= 1:
+    """The teacher forcing ratio of an epoch: tc.teacher_forcing at the start, linearly down to
+    tc.teacher_forcing_min at the last epoch (no schedule without both)."""
+    if tc.teacher_forcing_min is None or tc.epochs is None or tc.epochs <= 1:
         return tc.teacher_forcing
     frac = min(epoch / (tc.epochs - 1), 1.0)
     return tc.teacher_forcing + frac * (tc.teacher_forcing_min - tc.teacher_forcing)
@@ -261,8 +262,9 @@ def train_model(
     tc: TrainConfig,
     run_dir: Path,
     device: torch.device,
-    save_every: int = 200,
-    max_steps: int = 0,
+    *,
+    save_every: int | None = 200,
+    max_steps: int | None = None,
     progress: bool = True,
     on_step: Callable[[LoopState, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -270,6 +272,8 @@ def train_model(
 ) -> LoopState:
     """Train (resuming from run_dir if possible); leaves the best weights loaded in `model`.
 
+    The resume file is written every `save_every` updates (None: only at epoch ends and
+    stops); `max_steps` (None: no limit) ends the run after that many updates, resumable.
     `on_step(loop, nll)` is called after every update (the live-training page records its
     curves there). When `should_stop()` turns true after an update, the trainer saves its resume
     file and returns like at `max_steps` (the model keeps its current weights); calling it again
@@ -281,6 +285,59 @@ def train_model(
     torch.manual_seed(tc.seed)
     opt = make_optimizer(model, tc)
     precision = mixed_precision(tc, device)  # checked once; entered for every batch
+    loop, best = _start_loop(model, opt, tc, run_dir, start)
+    hooks = _Hooks(
+        save_every=save_every,
+        max_steps=max_steps,
+        progress=progress,
+        on_step=on_step,
+        should_stop=should_stop,
+    )
+    model.train()
+    while not loop.done and _epochs_left(tc, loop):
+        order = bucket_batches(
+            [len(s) for s, _ in train], tc.batch_size, seed=tc.seed * 1000 + loop.epoch
+        )
+        _run_epoch(model, opt, train, order, tc, loop, best, run_dir, device, precision, hooks)
+        if hooks.interrupted(loop) and loop.batch < len(order):
+            save_resume(run_dir, model, opt, loop, best)
+            return loop
+        best = _end_epoch(
+            model, valid, tc, loop, best, device, opt, finished=loop.batch >= len(order)
+        )
+        save_resume(run_dir, model, opt, loop, best)
+    model.load_state_dict(best)
+    return loop
+
+
+@dataclass
+class _Hooks:
+    """What the caller of train_model asks of the loop besides the training itself."""
+
+    save_every: int | None
+    max_steps: int | None
+    progress: bool
+    on_step: Callable[[LoopState, float], None] | None
+    should_stop: Callable[[], bool] | None
+
+    def interrupted(self, loop: LoopState) -> bool:
+        """The caller's step limit is reached or it asks to stop (resumable either way)."""
+        asked = self.should_stop is not None and self.should_stop()
+        return asked or (self.max_steps is not None and loop.steps >= self.max_steps)
+
+    def save_due(self, loop: LoopState) -> bool:
+        return self.save_every is not None and loop.steps % self.save_every == 0
+
+
+def _start_loop(
+    model: Seq2Seq,
+    opt: torch.optim.Optimizer,
+    tc: TrainConfig,
+    run_dir: Path,
+    start: LoopState | None,
+) -> tuple[LoopState, dict[str, torch.Tensor]]:
+    """The loop to go on with and the best weights so far: the resume file's, else `start`'s
+    (or a fresh loop at tc.lr); the optimiser set to the loop's learning rate."""
     resumed = load_resume(run_dir, model, opt)
     loop, best = resumed if resumed else (start or LoopState(lr=tc.lr), _copy_state(model))
     if not resumed and start is not None:  # the rule it goes on with may have stopped already
@@ -290,64 +347,80 @@ def train_model(
     loop.lr = loop.lr or tc.lr  # resume files written before the rate was kept
     for group in opt.param_groups:
         group["lr"] = loop.lr
-    model.train()
-    while not loop.done and loop.epoch < tc.epochs:
-        order = bucket_batches(
-            [len(s) for s, _ in train], tc.batch_size, seed=tc.seed * 1000 + loop.epoch
-        )
-        bar = tqdm(
-            total=len(order),
-            initial=loop.batch,
-            disable=not progress,
-            leave=False,
-            desc=f"epoch {loop.epoch + 1}/{tc.epochs}",
-            file=sys.stderr,
-            mininterval=0.1 if sys.stderr.isatty() else 20.0,
-        )
-        start = time.perf_counter() - loop.seconds
-        for idx in order[loop.batch :]:
-            with precision:
-                loss, nll, n_tok = batch_loss(
-                    model,
-                    batch_tensors([train[i] for i in idx], device),
-                    tc,
-                    tf_ratio_for(tc, loop.epoch),
-                    loop,
-                )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
-            if tc.warmup_steps:
-                for group in opt.param_groups:
-                    group["lr"] = loop.lr * warmup_factor(tc, loop.steps + 1)
-            opt.step()
-            loop.batch, loop.steps, loop.tokens = (
-                loop.batch + 1,
-                loop.steps + 1,
-                loop.tokens + n_tok,
-            )
-            loop.seconds = time.perf_counter() - start
-            bar.set_postfix(loss=f"{nll:.3f}", tok_s=f"{loop.tokens / loop.seconds:.0f}")
-            bar.update()
-            if on_step is not None:
-                on_step(loop, nll)
-            out_of_time = _out_of_time(tc, loop)
-            if loop.steps % save_every == 0 or out_of_time:
-                save_resume(run_dir, model, opt, loop, best)
-            stop = should_stop is not None and should_stop()
-            if (max_steps and loop.steps >= max_steps) or out_of_time or stop:
-                break
-        bar.close()
-        stop = should_stop is not None and should_stop()
-        if (stop or (max_steps and loop.steps >= max_steps)) and loop.batch < len(order):
+    return loop, best
+
+
+def _epochs_left(tc: TrainConfig, loop: LoopState) -> bool:
+    return tc.epochs is None or loop.epoch < tc.epochs
+
+
+def _run_epoch(
+    model: Seq2Seq,
+    opt: torch.optim.Optimizer,
+    train: list,
+    order: list[list[int]],
+    tc: TrainConfig,
+    loop: LoopState,
+    best: dict[str, torch.Tensor],
+    run_dir: Path,
+    device: torch.device,
+    precision: torch.autocast,
+    hooks: _Hooks,
+) -> None:
+    """The rest of the epoch's batches (from loop.batch), until it ends, the budget is spent or
+    the caller interrupts."""
+    bar = _progress_bar(len(order), tc, loop, hooks.progress)
+    start = time.perf_counter() - loop.seconds
+    for idx in order[loop.batch :]:
+        batch = batch_tensors([train[i] for i in idx], device)
+        nll, n_tok = _train_step(model, opt, batch, tc, loop, precision)
+        loop.batch, loop.steps, loop.tokens = loop.batch + 1, loop.steps + 1, loop.tokens + n_tok
+        loop.seconds = time.perf_counter() - start
+        bar.set_postfix(loss=f"{nll:.3f}", tok_s=f"{loop.tokens / loop.seconds:.0f}")
+        bar.update()
+        if hooks.on_step is not None:
+            hooks.on_step(loop, nll)
+        out_of_time = _out_of_time(tc, loop)
+        if hooks.save_due(loop) or out_of_time:
             save_resume(run_dir, model, opt, loop, best)
-            return loop
-        best = _end_epoch(
-            model, valid, tc, loop, best, device, opt, finished=loop.batch >= len(order)
-        )
-        save_resume(run_dir, model, opt, loop, best)
-    model.load_state_dict(best)
-    return loop
+        if out_of_time or hooks.interrupted(loop):
+            break
+    bar.close()
+
+
+def _train_step(
+    model: Seq2Seq,
+    opt: torch.optim.Optimizer,
+    batch: tuple[torch.Tensor, ...],
+    tc: TrainConfig,
+    loop: LoopState,
+    precision: torch.autocast,
+) -> tuple[float, int]:
+    """One update: loss, gradients clipped to tc.clip, optimiser step; the batch's mean NLL
+    per target token and its token count."""
+    with precision:
+        loss, nll, n_tok = batch_loss(model, batch, tc, tf_ratio_for(tc, loop.epoch), loop)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
+    if tc.warmup_steps:
+        for group in opt.param_groups:
+            group["lr"] = loop.lr * warmup_factor(tc, loop.steps + 1)
+    opt.step()
+    return nll, n_tok
+
+
+def _progress_bar(total: int, tc: TrainConfig, loop: LoopState, shown: bool) -> tqdm:
+    of = "" if tc.epochs is None else f"/{tc.epochs}"
+    return tqdm(
+        total=total,
+        initial=loop.batch,
+        disable=not shown,
+        leave=False,
+        desc=f"epoch {loop.epoch + 1}{of}",
+        file=sys.stderr,
+        mininterval=0.1 if sys.stderr.isatty() else 20.0,
+    )
 
 
 def _end_epoch(
@@ -394,13 +467,14 @@ def _end_epoch(
 def _rule_stopped(tc: TrainConfig, loop: LoopState) -> bool:
     """The plateau rule has ended the training: `patience` epochs without progress, or the
     rate decayed below `min_lr` (decayed to nothing)."""
-    return loop.bad_epochs >= tc.patience or loop.lr < tc.min_lr
+    out_of_patience = tc.patience is not None and loop.bad_epochs >= tc.patience
+    return out_of_patience or loop.lr < tc.min_lr
 
 
 def _out_of_time(tc: TrainConfig, loop: LoopState) -> bool:
     """The budget is spent: `max_minutes` of training, or the wall-clock `deadline` passed."""
-    over_budget = bool(tc.max_minutes) and loop.seconds > tc.max_minutes * 60
-    return over_budget or (bool(tc.deadline) and time.time() > tc.deadline)
+    over_budget = tc.max_minutes is not None and loop.seconds > tc.max_minutes * 60
+    return over_budget or (tc.deadline is not None and time.time() > tc.deadline)
 
 
 def make_optimizer(model: Seq2Seq, tc: TrainConfig) -> torch.optim.Optimizer:
@@ -462,62 +536,65 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "to beat, its epochs without progress, its next learning rate) instead of --lr",
     )
     t = p.add_argument_group("training")
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--clip", type=float, default=1.0)
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--max-minutes", type=float, default=0.0)
-    t.add_argument(
-        "--deadline",
-        type=float,
-        default=0.0,
-        help="stop as when out of time at this Unix time (wall clock, validation included)",
-    )
-    t.add_argument(
-        "--patience",
-        type=int,
-        default=None,
-        help="stop after N epochs without a better valid loss (default 3; with --max-minutes "
-        "the time budget decides: the rate keeps decaying on plateaus until --min-lr)",
-    )
-    t.add_argument("--min-lr", type=float, default=1e-5, help="stop when the rate decays below")
-    t.add_argument(
-        "--lr-decay",
-        type=float,
-        default=0.5,
-        help="multiply the learning rate by this after each epoch without progress",
-    )
-    t.add_argument("--label-smoothing", type=float, default=0.1)
-    t.add_argument(
-        "--warmup",
-        type=int,
-        default=0,
-        help="updates of linear warm-up, then 1/sqrt(step) decay (0: a constant rate)",
-    )
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--tf", type=float, default=1.0, help="teacher forcing ratio at the start")
-    t.add_argument("--tf-min", type=float, default=None, help="ratio at the last epoch")
-    t.add_argument("--seed", type=int, default=1)
-    t.add_argument("--entropy-weight", type=float, default=0.01)
-    t.add_argument(
-        "--hard-expected",
-        type=float,
-        default=0.0,
-        help="hard attention: share of updates with the expected context (Xu et al.)",
-    )
-    t.add_argument(
-        "--precision",
-        default="float32",
-        choices=PRECISIONS,
-        help="bfloat16: mixed precision (matrix products in bfloat16; 1.3-1.6x faster at batch "
-        "512 on a CPU with AMX, see bench/bench_train.py), float32 weights and validation",
-    )
+    add_train_args(t)
     t.add_argument("--threads", type=int, default=0, help="torch threads (0 = CPU count)")
-    t.add_argument("--save-every", type=int, default=200)
-    t.add_argument("--max-steps", type=int, default=0, help="stop after N batches (testing)")
+    t.add_argument("--save-every", type=int, default=200, help="write the resume file every N")
+    t.add_argument("--max-steps", type=int, default=None, help="stop after N batches (testing)")
     t.add_argument("--device", default=None)
     t.add_argument("--quiet", action="store_true")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    try:
+        train_config_from_args(args)  # a setting TrainConfig refuses is a usage error
+    except ValueError as err:
+        p.error(str(err))
+    return args
+
+
+def add_train_args(group: argparse._ArgumentGroup) -> None:
+    """One option per TrainConfig field (its metadata: help, flag; `cli=False` leaves it out).
+    An option not given stays unset (train_config_from_args then keeps the field's default);
+    "none" gives None (no limit) to the fields that take it."""
+    for f in dataclasses.fields(TrainConfig):
+        if not f.metadata.get("cli", True):
+            continue
+        kind, optional = _field_type(f)
+        default = "none" if f.default is None else f.default
+        flag = f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+        group.add_argument(
+            flag,
+            dest=f.name,
+            metavar=None if "choices" in f.metadata else flag[2:].upper().replace("-", "_"),
+            type=_optional(kind) if optional else kind,
+            choices=f.metadata.get("choices"),
+            default=argparse.SUPPRESS,
+            help=f"{f.metadata.get('help') or ''} (default {default})".lstrip(),
+        )
+
+
+def _field_type(f: dataclasses.Field) -> tuple[type, bool]:
+    """A field's base type and whether it takes None, from its annotation ("int | None")."""
+    names = [part.strip() for part in str(f.type).split("|")]
+    kinds = {"int": int, "float": float, "str": str}
+    return kinds[next(n for n in names if n != "None")], "None" in names
+
+
+def _optional(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        return None if text.strip().lower() == "none" else kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error messages
+    return parse
+
+
+def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig of the options given (the others keep TrainConfig's defaults). Without
+    --patience, a time budget (--max-minutes or --deadline) decides alone: patience None."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+             if hasattr(args, f.name)}  # fmt: skip
+    budget = given.get("max_minutes") is not None or given.get("deadline") is not None
+    if "patience" not in given and budget:
+        given["patience"] = None
+    return TrainConfig(**given)
 
 
 def configs_from_args(
@@ -525,28 +602,7 @@ def configs_from_args(
 ) -> tuple[TrainConfig, ModelConfig | TransformerConfig]:
     """The training settings and the architecture the command line asks for, with the vocabulary
     sizes and languages of the prepared `data` (`corpus.load_for_training`)."""
-    tc = TrainConfig(
-        batch_size=args.batch_size,
-        lr=args.lr,
-        clip=args.clip,
-        epochs=args.epochs,
-        max_minutes=args.max_minutes,
-        deadline=args.deadline,
-        patience=args.patience
-        if args.patience is not None
-        else (10**6 if args.max_minutes or args.deadline else 3),
-        min_lr=args.min_lr,
-        teacher_forcing=args.tf,
-        teacher_forcing_min=args.tf if args.tf_min is None else args.tf_min,
-        seed=args.seed,
-        entropy_weight=args.entropy_weight,
-        hard_expected=args.hard_expected,
-        label_smoothing=args.label_smoothing,
-        weight_decay=args.weight_decay,
-        lr_decay=args.lr_decay,
-        precision=args.precision,
-        warmup_steps=args.warmup,
-    )
+    tc = train_config_from_args(args)
     if args.arch == "transformer":
         return tc, TransformerConfig(
             src_vocab_size=len(data.src_vocab),
@@ -621,12 +677,12 @@ def main(argv: list[str] | None = None) -> int:
         tc,
         run_dir,
         device,
-        args.save_every,
-        args.max_steps,
+        save_every=args.save_every,
+        max_steps=args.max_steps,
         progress=not args.quiet,
         start=start,
     )
-    if args.max_steps and not loop.done and loop.epoch < tc.epochs:
+    if args.max_steps is not None and not loop.done and _epochs_left(tc, loop):
         print(f"stopped after {loop.steps} steps (resumable from {run_dir})", file=sys.stderr)
         return 0
     meta = {

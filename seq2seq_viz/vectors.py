@@ -62,7 +62,9 @@ def score_terms(trace: DecodeTrace, step: StepRecord, i: int) -> ScoreTerms:
         products = v_a * hidden
     else:
         raise ValueError(f"unknown score function {trace.score_name!r}")
-    return ScoreTerms(rows, products, float(products.sum()), float(step.scores[i]))
+    return ScoreTerms(
+        rows=rows, products=products, total=float(products.sum()), score=float(step.scores[i])
+    )
 
 
 def product_label(score_name: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seq2seq_viz.attention import Attention, SelfAttention, sinusoidal_positions
+from seq2seq_viz.attention import Attention, SelfAttention, StepOptions, sinusoidal_positions
 
 B, S, H, D = 3, 7, 6, 2
 LENGTHS = torch.tensor([7, 5, 3])
@@ -79,7 +79,7 @@ def test_general_with_identity_equals_dot():
     dot = layer("dot", "global")
     q, k, mask = inputs()
     torch.testing.assert_close(
-        att(q, k, mask, LENGTHS, 0).scores, dot(q, k, mask, LENGTHS, 0).scores
+        att(q, k, mask, LENGTHS, t=0).scores, dot(q, k, mask, LENGTHS, t=0).scores
     )
 
 
@@ -136,7 +136,8 @@ def test_hard_sample_frequencies_match_weights():
     n = 20000
     qq, kk = q[:1].expand(n, H), k[:1].expand(n, S, H)
     gen = torch.Generator().manual_seed(0)
-    out = att(qq, kk, mask[:1].expand(n, S), LENGTHS[:1].expand(n), 0, sample=True, generator=gen)
+    options = StepOptions(sample=True, generator=gen)
+    out = att(qq, kk, mask[:1].expand(n, S), LENGTHS[:1].expand(n), t=0, options=options)
     freq = torch.bincount(out.index, minlength=S).double() / n
     p = out.soft_weights[0].double()
     # 4 standard errors of a binomial proportion, per position
@@ -147,11 +148,12 @@ def test_no_attention_uses_the_fixed_summary_for_every_step():
     att = layer("dot", "none")
     q, k, mask = inputs()
     summary = torch.randn(B, H)
-    a0, a5 = att(q, k, mask, LENGTHS, 0, summary), att(q, k, mask, LENGTHS, 5, summary)
+    a0 = att(q, k, mask, LENGTHS, t=0, summary=summary)
+    a5 = att(q, k, mask, LENGTHS, t=5, summary=summary)
     assert torch.equal(a0.context, summary) and torch.equal(a5.context, summary)
     assert torch.count_nonzero(a0.weights) == 0
     with pytest.raises(ValueError, match="summary"):
-        att(q, k, mask, LENGTHS, 0)
+        att(q, k, mask, LENGTHS, t=0)
 
 
 def test_self_attention_equals_torch_sdpa():
@@ -174,8 +176,8 @@ def test_self_attention_equals_torch_sdpa():
 def test_hard_expected_context_uses_the_soft_distribution():
     att = layer("general", "hard")
     q, k, mask = inputs(6)
-    soft = att(q, k, mask, LENGTHS, 0, expected=True)
-    glob = layer("general", "global")(q, k, mask, LENGTHS, 0)  # same seed: same W_a
+    soft = att(q, k, mask, LENGTHS, t=0, options=StepOptions(expected=True))
+    glob = layer("general", "global")(q, k, mask, LENGTHS, t=0)  # same seed: same W_a
     torch.testing.assert_close(soft.weights, glob.weights)
     torch.testing.assert_close(soft.context, glob.context)
     assert soft.index is None  # nothing sampled: no REINFORCE term for this update

@@ -35,9 +35,9 @@ def test_beam_of_width_one_equals_greedy(align):
     nodes, hyps = beam_search(
         ModelStepper(tr.model, tr.encode(source)),
         tr.tgt_vocab.itos,
-        1,
-        12,
-        0.0,
+        width=1,
+        max_len=12,
+        alpha=0.0,
         banned=banned_ids(source),
     )
     assert hyps[0].tokens == greedy.output_tokens
@@ -101,7 +101,7 @@ def test_wide_beam_finds_the_brute_force_best(alpha):
     ]
     best_score, best_ids = max(scored)
     enc = tr.encode(tr.encode_text(SENTENCE))
-    _, hyps = beam_search(ModelStepper(tr.model, enc), tgt.itos, 16, L, alpha)
+    _, hyps = beam_search(ModelStepper(tr.model, enc), tgt.itos, width=16, max_len=L, alpha=alpha)
     got = hyps[0].token_ids + ([EOS_ID] if len(hyps[0].token_ids) < L else [])
     assert got == best_ids
     assert math.isclose(hyps[0].norm_score, best_score, rel_tol=1e-4, abs_tol=1e-5)

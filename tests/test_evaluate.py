@@ -128,3 +128,20 @@ def test_budget_words_name_what_each_model_was_given():
     assert budget_words(("minutes", 6.8, "cuda")) == "6.8 minutes on GPU"
     assert budget_words(("epochs", 3)) == "3 epochs"
     assert budget_words(None) == "an unrecorded budget"
+
+
+def test_the_bleu_chart_script_draws_the_evaluated_models_but_no_toy(tmp_path):
+    """pretrained/bleu_chart.py: the chart evaluate no longer draws (core code draws nothing)."""
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "pretrained" / "bleu_chart.py"
+    write_chart = runpy.run_path(str(script), run_name="bleu_chart")["write_chart"]  # no .pyc
+    rows = [{"bucket": "1-4", "bleu": 30.0, "n": 3}, {"bucket": "12+", "bleu": 10.0, "n": 2}]
+    results = {"models": {"soft-dot": {"bleu_by_length": rows},
+                          "toy-dates": {"exact_match": 1.0, "bleu_by_length": rows}}}  # fmt: skip
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    html = write_chart(tmp_path).read_text()
+    assert "soft-dot" in html and "toy-dates" not in html
+    (tmp_path / "results.json").write_text(json.dumps({"models": {}}))
+    assert write_chart(tmp_path) is None

@@ -62,7 +62,18 @@ def _step(rng: np.random.Generator, t: int, enc: np.ndarray) -> StepRecord:
 
 def _node(i: int, parent: int, step: int, token: str, status: str, rank: int) -> BeamNode:
     logp = -0.3 * (rank + 1)
-    return BeamNode(i, parent, step, token, 0, logp, logp * (step + 1), logp, status, rank)
+    return BeamNode(
+        id=i,
+        parent=parent,
+        step=step,
+        token=token,
+        token_id=0,
+        logp=logp,
+        score=logp * (step + 1),
+        norm_score=logp,
+        status=status,
+        rank=rank,
+    )
 
 
 def _beam_nodes() -> list[BeamNode]:
@@ -101,8 +112,14 @@ def make_trace(seed: int = 0) -> DecodeTrace:
         self_attn=attn / attn.sum(axis=-1, keepdims=True),
         beam_nodes=_beam_nodes(),
         hypotheses=[
-            Hypothesis(["the", "black", "cat"], [1, 2, 3], -2.0, -1.0, 9),
-            Hypothesis(["a"], [4], -1.0, -0.9, 5),
+            Hypothesis(
+                tokens=["the", "black", "cat"],
+                token_ids=[1, 2, 3],
+                score=-2.0,
+                norm_score=-1.0,
+                node_id=9,
+            ),
+            Hypothesis(tokens=["a"], token_ids=[4], score=-1.0, norm_score=-0.9, node_id=5),
         ],
         greedy_tokens=["the", "dog", "cat"],
     )

@@ -1,4 +1,4 @@
-"""The bundled Korean font (issue 11): Streamlit serves static/fonts and the theme names it; the
+"""The bundled Korean font: Streamlit serves static/fonts and the theme names it; the
 files are small WOFF2 subsets of NanumBarunGothic (bench/subset_font.py), renamed as the OFL's
 Reserved Font Name rule asks, that draw every Hangul syllable the app's Korean text uses, with
 their licence beside them; nothing in them trips Chromium's font sanitizer (it rejected

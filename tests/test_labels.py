@@ -1,4 +1,4 @@
-"""Every formula and label on screen says what the code does (issue 11, items a-f): each is
+"""Every formula and label on screen says what the code does: each is
 checked against the model's own numbers, recomputed in NumPy from its weights."""
 
 from __future__ import annotations

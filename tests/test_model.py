@@ -47,7 +47,7 @@ def test_teacher_forced_forward_equals_stepping_by_hand(overrides):
         enc = model.encode(src, lengths)
         state, hidden = enc.init_state, model.initial_attn_hidden(src.size(0), src.device)
         for t in range(tgt_in.size(1)):
-            out = model.decoder.step(tgt_in[:, t], hidden, state, enc, t)
+            out = model.decoder.step(tgt_in[:, t], hidden, state, enc, t=t)
             state, hidden = out.state, out.attn_hidden
             torch.testing.assert_close(fwd.logp[:, t], out.logp, atol=1e-5, rtol=1e-5)
             torch.testing.assert_close(fwd.weights[:, t], out.attn.weights)
@@ -143,7 +143,7 @@ def test_training_gradients_equal_those_of_stepping_by_hand(overrides):
     state, hidden = enc.init_state, model.initial_attn_hidden(src.size(0), src.device)
     logps = []
     for t in range(tgt_in.size(1)):
-        out = model.decoder.step(tgt_in[:, t], hidden, state, enc, t)
+        out = model.decoder.step(tgt_in[:, t], hidden, state, enc, t=t)
         state, hidden = out.state, out.attn_hidden
         logps.append(out.logp)
     mask = tgt_out != 0

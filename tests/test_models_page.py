@@ -1,4 +1,4 @@
-"""Models page and toy models (issue 11, item 6 and 7): conclusions compare translation models
+"""Models page and toy models: conclusions compare translation models
 only; toys are shown apart with what they read; the sidebar offers a valid toy input; a toy
 given an English sentence says what it takes; field names and values are translated."""
 

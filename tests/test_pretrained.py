@@ -25,7 +25,7 @@ def test_the_default_model_is_shipped():
 
 def test_size_limits():
     sizes = {m: (PRETRAINED_DIR / m / "model.safetensors").stat().st_size for m in MODELS}
-    assert all(size <= 10e6 for size in sizes.values()), sizes  # the models issue's limits
+    assert all(size <= 10e6 for size in sizes.values()), sizes  # docs/training.md states both
     total = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
     assert total <= 110e6, total
 

@@ -10,7 +10,7 @@ from seq2seq_viz import probe
 from seq2seq_viz.checkpoints import DEFAULT_MODEL, list_models, load_model
 from seq2seq_viz.probe import Probe, score
 
-# The goal of issue 9: at least 80 % of the probe set passes on the default model. soft-dot trained
+# The goal: at least 80 % of the probe set passes on the default model. soft-dot trained
 # until its plateau rule stopped it passes 77/85 = 90.6 % (after its first 6.8 GPU minutes 75/85,
 # after 3 epochs 52/85 = 61.2 %); the floor is the goal itself, nine sentences below the
 # measurement, so a beam near-tie decided otherwise on another CPU does not fail the run.
@@ -116,6 +116,6 @@ def test_the_default_model_emits_no_spontaneous_unk(default_results):
 
 @default_shipped
 def test_the_default_models_pass_rate_floor(default_results):
-    """The 80 % goal of issue 9 (see the constant)."""
+    """The 80 % goal (see the constant)."""
     s = probe.summary(default_results)
     assert s["pass_rate"] >= PASS_RATE_FLOOR, probe.table(default_results)

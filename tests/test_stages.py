@@ -203,6 +203,12 @@ def test_why_a_training_stopped_is_read_from_its_record():
     assert stop_reason(rule_record(6, 6, lr=1.5e-5)) is None  # improved: the rate was not halved
     timed = rule_record(25, 25, epochs=200, patience=1000000, max_minutes=6.8)
     assert stop_reason(timed) == ("time", 25)
+    # records written since "no limit" is None (older ones said 1000000) read the same
+    assert stop_reason(rule_record(25, 25, epochs=200, patience=None, max_minutes=6.8)) == (
+        "time",
+        25,
+    )
+    assert stop_reason(rule_record(7, 5, patience=None, epochs=None)) is None
     assert stop_reason({"epochs_run": 3}) is None
     # a staged record: the last stage's settings, the whole history's epochs
     first = {**rule_record(25, 25, epochs=200, patience=1000000, max_minutes=6.8), "device": "cuda"}

@@ -159,7 +159,7 @@ def test_a_run_its_deadline_cut_short_goes_on_under_a_later_deadline(tmp_path):
     assert loop.done and loop.steps == 1 and [h["partial"] for h in loop.history] == [True]
     again = train_model(tiny_model(vocab), train, valid, past, tmp_path, CPU, progress=False)
     assert again.steps == 1 and len(again.history) == 1
-    later = replace(past, deadline=0.0)  # no deadline: the rest of its epochs
+    later = replace(past, deadline=None)  # no deadline: the rest of its epochs
     loop = train_model(tiny_model(vocab), train, valid, later, tmp_path, CPU, progress=False)
     assert loop.epoch == 3 and [h["partial"] for h in loop.history] == [True, False, False]
     assert loop.steps == 1 + 2 * 16  # 500 pairs in batches of 32: 16 an epoch
@@ -172,3 +172,40 @@ def test_a_run_the_plateau_rule_stopped_stays_stopped_when_run_again(tmp_path):
     assert loop.done and loop.epoch < 50  # the rate fell below its floor, or an epoch was lost
     again = train_model(tiny_model(vocab), train, valid, tc, tmp_path, CPU, progress=False)
     assert (again.epoch, again.steps, len(again.history)) == (loop.epoch, loop.steps, loop.epoch)
+
+
+def test_the_training_command_line_takes_its_defaults_from_train_config():
+    """No training option given: exactly TrainConfig(), whose defaults are the recipe's
+    (patience 3, label smoothing 0.1, rate halved on a plateau down to 1e-5)."""
+    import dataclasses
+
+    from seq2seq_viz.train import parse_args, train_config_from_args
+
+    plain = train_config_from_args(parse_args(["--out", "x"]))
+    assert plain == TrainConfig()
+    assert (plain.patience, plain.label_smoothing, plain.lr_decay, plain.min_lr) == (
+        3, 0.1, 0.5, 1e-5,
+    )  # fmt: skip
+    assert plain.max_minutes is None and plain.deadline is None  # None: no limit
+    for f in dataclasses.fields(TrainConfig):  # every field the CLI offers reaches the config
+        if not f.metadata.get("cli", True):
+            continue
+        flag = f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+        value = "bfloat16" if f.name == "precision" else "7"
+        got = train_config_from_args(parse_args(["--out", "x", flag, value]))
+        assert getattr(got, f.name) == type(getattr(got, f.name))(value), f.name
+
+
+def test_a_time_budget_without_patience_leaves_the_plateau_rule_no_patience():
+    from seq2seq_viz.train import parse_args, train_config_from_args
+
+    timed = train_config_from_args(parse_args(["--out", "x", "--max-minutes", "6.8"]))
+    assert timed.max_minutes == 6.8 and timed.patience is None
+    both = train_config_from_args(parse_args("--out x --deadline 9 --patience 2".split()))
+    assert both.patience == 2
+    unlimited = train_config_from_args(parse_args("--out x --patience none --epochs none".split()))
+    assert unlimited.patience is None and unlimited.epochs is None
+    with pytest.raises(ValueError, match="patience"):
+        TrainConfig(patience=0)  # "no limit" is None, not a number standing for it
+    with pytest.raises(SystemExit):  # the command line says so as a usage error
+        parse_args(["--out", "x", "--max-minutes", "0"])

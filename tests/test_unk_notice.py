@@ -44,3 +44,18 @@ def test_a_banned_unk_is_explained(lang):
     captions = [c.value for c in at.caption]
     assert len(captions) == 1 and "<unk>" in captions[0]
     assert ("디코더" in captions[0]) == (lang == "ko")
+
+
+def _unk_script() -> None:
+    from seq2seq_viz.views.common import unk_notice
+
+    unk_notice(["je", "suis", "<unk>", "."])
+    unk_notice(["je", "suis", "froid", "."])
+
+
+def test_unk_in_an_output_is_explained_once() -> None:
+    from seq2seq_viz.i18n import strings
+
+    at = AppTest.from_function(_unk_script, default_timeout=30).run()
+    assert not at.exception
+    assert [c.value for c in at.caption] == [strings("en")["output.unk"]]

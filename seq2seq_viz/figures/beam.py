@@ -22,13 +22,16 @@ def greedy_nodes(trace: DecodeTrace) -> list[BeamNode]:
     """A greedy run as the beam of width 1 it equals: one chain from <sos>, each node with the
     running sum of log p (the score beam search would give it); the last one is finished."""
     alpha = float(trace.settings.get("length_penalty", 0.6))
-    nodes, score = [BeamNode(0, -1, -1, "<sos>", -1, 0.0, 0.0, 0.0, "kept", 0)], 0.0
+    root = BeamNode(id=0, parent=-1, step=-1, token="<sos>", token_id=-1, logp=0.0, score=0.0,
+                    norm_score=0.0, status="kept", rank=0)  # fmt: skip
+    nodes, score = [root], 0.0
     for step in trace.steps:
         score += step.logp
         status = "finished" if step.t == trace.n_steps - 1 else "kept"
         norm = score / ((5.0 + step.t + 1) / 6.0) ** alpha
-        node = BeamNode(step.t + 1, step.t, step.t, step.token, step.token_id, step.logp, score,
-                        norm, status, 0)  # fmt: skip
+        node = BeamNode(id=step.t + 1, parent=step.t, step=step.t, token=step.token,
+                        token_id=step.token_id, logp=step.logp, score=score, norm_score=norm,
+                        status=status, rank=0)  # fmt: skip
         nodes.append(node)
     return nodes
 

@@ -1,5 +1,5 @@
-"""Issue 11, item 7 through AppTest: the what-if step starts afresh for a new sentence, and an
-<unk> in an output gets its explanation."""
+"""The beam page's what-if controls through AppTest: the chosen step starts afresh for a new
+sentence."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seq2seq_viz.i18n import strings
 from tests.tiny_models import build_models_folder
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -43,16 +42,3 @@ def test_the_what_if_step_resets_for_a_new_sentence(models_root: Path) -> None:
     assert not at.exception
     assert at.selectbox(key="whatif_step").index == 0
     assert at.selectbox(key="whatif_word").value is None
-
-
-def _unk_script() -> None:
-    from seq2seq_viz.views.common import unk_notice
-
-    unk_notice(["je", "suis", "<unk>", "."])
-    unk_notice(["je", "suis", "froid", "."])
-
-
-def test_unk_in_an_output_is_explained_once() -> None:
-    at = AppTest.from_function(_unk_script, default_timeout=30).run()
-    assert not at.exception
-    assert [c.value for c in at.caption] == [strings("en")["output.unk"]]
