@@ -15,6 +15,7 @@ from dataclasses import replace
 import streamlit as st
 
 from seq2seq_viz import figures
+from seq2seq_viz.evaluate import sentence_chrf
 from seq2seq_viz.figures.lesson import LESSON_STAGES, lesson_diagram_figure
 from seq2seq_viz.figures.vectors import attentional_figure
 from seq2seq_viz.i18n import t
@@ -27,6 +28,7 @@ from seq2seq_viz.views.common import (
     escape_markdown,
     fetch_trace,
     labels,
+    show_test_reference,
     swipe_box,
     tree_box,
 )
@@ -73,6 +75,8 @@ def render() -> None:
         st.markdown(t(f"lesson.{stage}.text", **fmt))
         if revealed:  # its numbers would answer the question
             _exercise(trace, stage, step)
+        if stage == "bottleneck":
+            _measured(c)
     _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
 
 
@@ -176,8 +180,45 @@ def _bottleneck(c: Controls, trace: DecodeTrace, step: int) -> None:
         return
     _translation(t("lesson.none_output"), plain, lang)
     _translation(t("lesson.attention_output", model=c.model), trace, lang)
+    show_test_reference(trace.src_text)
     st.caption(t("lesson.bottleneck.caption", S=len(plain.src_tokens)))
     chart(figures.encoder_states_figure(plain, labels=labels()), "lesson_none_states", True, RIGHT)
+
+
+def _measured(c: Controls) -> None:
+    """The bottleneck shown by measurement: a long test sentence (bench/pick_bottleneck.py) that
+    the model without attention gets wrong and the attention model right, both translated now
+    and scored with sentence chrF against its references, and both models' BLEU by length."""
+    data = state.load_bottleneck()
+    if data is None or "none" not in state.model_names():
+        return
+    lang = state.model_config(c.model).tgt_lang
+    sentence = replace(c, text=data["src"])
+    st.markdown(f"**{t('lesson.measured.title')}**")
+    st.caption(t("lesson.measured.caption", n=data.get("n_tokens", "?")))
+    st.markdown(f"{t('lesson.measured.source')} {escape_markdown(data['src'])}")
+    refs = [str(r) for r in data["refs"]]
+    st.markdown(f"{t('lesson.measured.reference')} {escape_markdown(' / '.join(refs))}")
+    for name, label in (("none", t("lesson.none_output")),
+                        (c.model, t("lesson.attention_output", model=c.model))):  # fmt: skip
+        out = fetch_trace(sentence, model=name, notices=False)
+        if out is not None:
+            text = detokenize(out.output_tokens, lang)
+            chrf = sentence_chrf(text, refs)
+            st.markdown(f"**{label}** → {escape_markdown(text)} · chrF {chrf:.1f}")
+    st.button(
+        t("lesson.measured.use"), key="lesson_measured_use", on_click=_use, args=(data["src"],)
+    )
+    rows = [{"model": n, **r} for n in ("none", c.model)
+            for r in ((state.model_results(n) or {}).get("bleu_by_length") or [])]  # fmt: skip
+    if rows:
+        chart(figures.bleu_by_length_figure(rows, labels=labels()), "lesson_bleu_length", True)
+
+
+def _use(text: str) -> None:
+    """Open the lesson on the measured sentence (the sidebar's box follows)."""
+    st.session_state["text"] = st.session_state["lesson_text"] = text
+    st.session_state["_lesson_typed"] = True
 
 
 def _figure_view(builder):
