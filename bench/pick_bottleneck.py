@@ -19,22 +19,17 @@ import json
 import sys
 from pathlib import Path
 
-import sacrebleu
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from seq2seq_viz import corpus  # noqa: E402
 from seq2seq_viz import data as D  # noqa: E402
 from seq2seq_viz.checkpoints import load_model  # noqa: E402
+from seq2seq_viz.evaluate import sentence_chrf  # noqa: E402
 from seq2seq_viz.text import detokenize, normalize  # noqa: E402
 
 MIN_TOKENS = 12
 ATTN_MIN = 80.0
 MODELS = ("none", "soft-dot")
-
-
-def sentence_chrf(hyp: str, refs: list[str]) -> float:
-    return round(sacrebleu.sentence_chrf(hyp.lower(), [r.lower() for r in refs]).score, 2)
 
 
 def candidates(data: str) -> list[dict]:

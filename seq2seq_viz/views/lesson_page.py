@@ -15,14 +15,13 @@ from dataclasses import replace
 import streamlit as st
 
 from seq2seq_viz import figures
-from seq2seq_viz.evaluate import sentence_chrf
 from seq2seq_viz.figures.lesson import LESSON_STAGES, lesson_diagram_figure
 from seq2seq_viz.figures.vectors import attentional_figure
 from seq2seq_viz.i18n import t
 from seq2seq_viz.questions import Question, exercises_for, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import lesson_keys, questions_view, state
+from seq2seq_viz.views import lesson_keys, lesson_measured, questions_view, state
 from seq2seq_viz.views.common import (
     chart,
     escape_markdown,
@@ -40,6 +39,7 @@ QUESTION_KINDS = {"score": "attention_top", "distribution": "sharper", "output":
 # the number each math stage lets the student compute ("your turn", exercises.py)
 EXERCISES = {"score": "score", "distribution": "weight", "context": "context",
              "concat": "attn_hidden", "output": "prob"}  # fmt: skip
+MEASURED = {"bottleneck": lesson_measured.bottleneck, "variants": lesson_measured.variants}
 PENDING = "_lesson_pending"  # the id of the question on screen not yet revealed
 # title lines in the right column and across the page, in narrow characters of projector-sized
 # type (a laptop's 1366 px leaves the right column about 500 px; plotly never wraps a title)
@@ -75,8 +75,8 @@ def render() -> None:
         st.markdown(t(f"lesson.{stage}.text", **fmt))
         if revealed:  # its numbers would answer the question
             _exercise(trace, stage, step)
-        if stage == "bottleneck":
-            _measured(c)
+        if stage in MEASURED:
+            MEASURED[stage](c)
     _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
 
 
@@ -183,42 +183,6 @@ def _bottleneck(c: Controls, trace: DecodeTrace, step: int) -> None:
     show_test_reference(trace.src_text)
     st.caption(t("lesson.bottleneck.caption", S=len(plain.src_tokens)))
     chart(figures.encoder_states_figure(plain, labels=labels()), "lesson_none_states", True, RIGHT)
-
-
-def _measured(c: Controls) -> None:
-    """The bottleneck shown by measurement: a long test sentence (bench/pick_bottleneck.py) that
-    the model without attention gets wrong and the attention model right, both translated now
-    and scored with sentence chrF against its references, and both models' BLEU by length."""
-    data = state.load_bottleneck()
-    if data is None or "none" not in state.model_names():
-        return
-    lang = state.model_config(c.model).tgt_lang
-    sentence = replace(c, text=data["src"])
-    st.markdown(f"**{t('lesson.measured.title')}**")
-    st.caption(t("lesson.measured.caption", n=data.get("n_tokens", "?")))
-    st.markdown(f"{t('lesson.measured.source')} {escape_markdown(data['src'])}")
-    refs = [str(r) for r in data["refs"]]
-    st.markdown(f"{t('lesson.measured.reference')} {escape_markdown(' / '.join(refs))}")
-    for name, label in (("none", t("lesson.none_output")),
-                        (c.model, t("lesson.attention_output", model=c.model))):  # fmt: skip
-        out = fetch_trace(sentence, model=name, notices=False)
-        if out is not None:
-            text = detokenize(out.output_tokens, lang)
-            chrf = sentence_chrf(text, refs)
-            st.markdown(f"**{label}** → {escape_markdown(text)} · chrF {chrf:.1f}")
-    st.button(
-        t("lesson.measured.use"), key="lesson_measured_use", on_click=_use, args=(data["src"],)
-    )
-    rows = [{"model": n, **r} for n in ("none", c.model)
-            for r in ((state.model_results(n) or {}).get("bleu_by_length") or [])]  # fmt: skip
-    if rows:
-        chart(figures.bleu_by_length_figure(rows, labels=labels()), "lesson_bleu_length", True)
-
-
-def _use(text: str) -> None:
-    """Open the lesson on the measured sentence (the sidebar's box follows)."""
-    st.session_state["text"] = st.session_state["lesson_text"] = text
-    st.session_state["_lesson_typed"] = True
 
 
 def _figure_view(builder):

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 ENV_VAR = "SEQ2SEQ_VIZ_MODELS"
 RESULTS, EXAMPLES = "results.json", "examples.json"
 BOTTLENECK = "bottleneck.json"  # the lesson's measured long sentence (bench/pick_bottleneck.py)
+VARIANTS = "variants.json"  # the sentence the variants translate differently (bench/pick_variants)
 ORDER = (
     "soft-general",
     "soft-dot",
@@ -298,10 +299,10 @@ def load_examples() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def load_bottleneck() -> dict[str, Any] | None:
-    """bottleneck.json: the long test sentence bench/pick_bottleneck.py picked by measurement
-    (None when absent or malformed)."""
-    data = _optional_json(BOTTLENECK)
+def load_measured(filename: str) -> dict[str, Any] | None:
+    """A demonstration sentence picked by measurement (BOTTLENECK, VARIANTS: src, refs, ...);
+    None when absent or malformed."""
+    data = _optional_json(filename)
     ok = isinstance(data, dict) and isinstance(data.get("src"), str) and data.get("refs")
     return data if ok else None
 
