@@ -61,6 +61,9 @@ class Exercise:
     sliced: bool = False  # a 4-number slice of longer vectors
     kind: str = "exercise"
 
+    def __hash__(self) -> int:  # the args are a dict: an exercise is named by its id
+        return hash(self.id)
+
     def to_dict(self) -> dict[str, Any]:
         data = {f: getattr(self, f) for f in self.__dataclass_fields__}
         data["prompt_args"] = dict(self.prompt_args)

@@ -56,6 +56,9 @@ class Question:
     choice_keys: bool = False  # True: choices are i18n keys, not words
     extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. source position per choice
 
+    def __hash__(self) -> int:  # the args are dicts: a question is named by its id
+        return hash(self.id)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -112,4 +112,5 @@ def test_exercises_round_trip_through_json(trace) -> None:
     found = exercises_for(trace, 0)
     back = [Exercise.from_dict(d) for d in json.loads(json.dumps([e.to_dict() for e in found]))]
     assert back == found and all(e.kind == "exercise" for e in back)
+    assert len(set(found)) == len(found)  # hashable, by id
     assert exercises_for(trace, 999) == []

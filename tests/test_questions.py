@@ -114,7 +114,7 @@ def test_questions_round_trip_through_json(real_trace, beam_trace) -> None:
     text = json.dumps([q.to_dict() for q in qs], ensure_ascii=False)
     back = [Question.from_dict(d) for d in json.loads(text)]
     assert back == qs
-    assert len({q.id for q in qs}) == len(qs)  # ids are unique
+    assert len({q.id for q in qs}) == len(qs) == len(set(qs))  # ids are unique; hashable
 
 
 def test_every_question_formats_in_both_languages(real_trace, beam_trace) -> None:

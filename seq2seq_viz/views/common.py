@@ -204,8 +204,17 @@ def show_translation(trace: DecodeTrace, lang: str) -> None:
     """The model's translation, shown literally."""
     text = translation_text(trace, lang) or t("output.empty")
     st.markdown(f"**{t('output.translation')}** → {escape_markdown(text)}")
+    show_test_reference(trace.src_text)
     unk_notice(trace.output_tokens)
     copy_notices(trace)
+
+
+def show_test_reference(text: str) -> None:
+    """A sentence of the test split: its reference translation beside the model's, so a wrong
+    output reads as the model's mistake (the model never saw these sentences)."""
+    refs = state.split_references(text)
+    if refs:
+        st.caption(t("output.test_reference", refs=escape_markdown(" / ".join(refs))))
 
 
 def unk_notice(tokens: list[str]) -> None:

@@ -127,7 +127,7 @@ def _examples() -> list[dict[str, Any]]:
 
 
 def _example_label(example: dict[str, Any]) -> str:
-    mark = "★ " if example["kind"] == "teaching" else ""
+    mark = "★ " if example["kind"] == "teaching" else t("sidebar.test_mark") + " "
     return mark + str(example["src"])[:80]
 
 

@@ -21,12 +21,13 @@ from seq2seq_viz.i18n import t
 from seq2seq_viz.questions import Question, exercises_for, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import lesson_keys, questions_view, state
+from seq2seq_viz.views import lesson_keys, lesson_measured, questions_view, state
 from seq2seq_viz.views.common import (
     chart,
     escape_markdown,
     fetch_trace,
     labels,
+    show_test_reference,
     swipe_box,
     tree_box,
 )
@@ -38,6 +39,7 @@ QUESTION_KINDS = {"score": "attention_top", "distribution": "sharper", "output":
 # the number each math stage lets the student compute ("your turn", exercises.py)
 EXERCISES = {"score": "score", "distribution": "weight", "context": "context",
              "concat": "attn_hidden", "output": "prob"}  # fmt: skip
+MEASURED = {"bottleneck": lesson_measured.bottleneck, "variants": lesson_measured.variants}
 PENDING = "_lesson_pending"  # the id of the question on screen not yet revealed
 # title lines in the right column and across the page, in narrow characters of projector-sized
 # type (a laptop's 1366 px leaves the right column about 500 px; plotly never wraps a title)
@@ -73,6 +75,8 @@ def render() -> None:
         st.markdown(t(f"lesson.{stage}.text", **fmt))
         if revealed:  # its numbers would answer the question
             _exercise(trace, stage, step)
+        if stage in MEASURED:
+            MEASURED[stage](c)
     _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
 
 
@@ -176,6 +180,7 @@ def _bottleneck(c: Controls, trace: DecodeTrace, step: int) -> None:
         return
     _translation(t("lesson.none_output"), plain, lang)
     _translation(t("lesson.attention_output", model=c.model), trace, lang)
+    show_test_reference(trace.src_text)
     st.caption(t("lesson.bottleneck.caption", S=len(plain.src_tokens)))
     chart(figures.encoder_states_figure(plain, labels=labels()), "lesson_none_states", True, RIGHT)
 

@@ -109,7 +109,10 @@ def _verdict(question: Question, labels: list[str]) -> None:
         if question.kind == "sharper":
             rows = {tr("q.choice"): [f"a_{question.step}", f"a_{question.step - 1}"],
                     tr(question.value_key): list(question.values)}  # fmt: skip
-        st.dataframe(rows, hide_index=True, width="stretch")
+        number = st.column_config.NumberColumn(format="%.4f")
+        st.dataframe(
+            rows, hide_index=True, width="stretch", column_config={tr(question.value_key): number}
+        )
 
 
 def exercise(ex: Exercise, key: str) -> None:

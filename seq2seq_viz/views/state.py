@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 ENV_VAR = "SEQ2SEQ_VIZ_MODELS"
 RESULTS, EXAMPLES = "results.json", "examples.json"
+BOTTLENECK = "bottleneck.json"  # the lesson's measured long sentence (bench/pick_bottleneck.py)
+VARIANTS = "variants.json"  # the sentence the variants translate differently (bench/pick_variants)
 ORDER = (
     "soft-general",
     "soft-dot",
@@ -295,6 +297,23 @@ def load_examples() -> dict[str, list[dict[str, Any]]]:
         key: [e for e in data.get(key, []) if isinstance(e, dict) and "src" in e]
         for key in ("test", "teaching")
     }
+
+
+def load_measured(filename: str) -> dict[str, Any] | None:
+    """A demonstration sentence picked by measurement (BOTTLENECK, VARIANTS: src, refs, ...);
+    None when absent or malformed."""
+    data = _optional_json(filename)
+    ok = isinstance(data, dict) and isinstance(data.get("src"), str) and data.get("refs")
+    return data if ok else None
+
+
+def split_references(text: str) -> list[str]:
+    """The references of a test-split example whose source is `text` ([] for any other)."""
+    key = " ".join(text.split()).lower()
+    for example in load_examples()["test"]:
+        if " ".join(str(example["src"]).split()).lower() == key:
+            return [str(r) for r in example.get("refs") or []]
+    return []
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
