@@ -140,7 +140,9 @@ def _tau_b_by_hand(x, y) -> float:
 def test_agreement_counts_top_words(tiny):
     attr = attribute(tiny, TEXT, methods=("saliency",))
     agree = attr.agreement("saliency")
-    expected = [np.argmax(a) == np.argmax(np.abs(r)) for a, r in zip(attr.weights, attr.methods["saliency"])]
+    expected = [
+        np.argmax(a) == np.argmax(np.abs(r)) for a, r in zip(attr.weights, attr.methods["saliency"])
+    ]
     assert agree.top_same.tolist() == expected
     assert agree.n_top_same == sum(expected)
 

@@ -38,7 +38,9 @@ def uniform_tokens(translator: Translator, text: str, max_len: int = 40) -> list
 
 
 @torch.inference_mode()
-def permuted_tokens(translator: Translator, text: str, seed: int = 0, max_len: int = 40) -> list[str]:
+def permuted_tokens(
+    translator: Translator, text: str, seed: int = 0, max_len: int = 40
+) -> list[str]:
     """Greedy output with the model's own a_t shuffled over the source at every step."""
     model, dev = translator.model.eval(), translator.device
     source = translator.encode_text(text)

@@ -12,7 +12,8 @@ c, h~ and p are the model's own attention layer and output layer given the weigh
 :class:`~seq2seq_viz.attention.Steer`). The search is Adam on z (a few hundred iterations,
 several starts in one batch) on the penalised objective
 
-    loss = -JS(a, a_t) + lam * ( relu(p(y_t|a_t) - margin - p(y_t|a)) + relu(max_{y != y_t} l_y - l_{y_t} + 0.05) )
+    loss = -JS(a, a_t) + lam * ( relu(p(y_t|a_t) - margin - p(y_t|a))
+                                 + relu(max_{y != y_t} l_y - l_{y_t} + 0.05) )
 
 with l the log-probabilities, keeping the farthest a that meets the constraint exactly (and
 stopping once that distance has not grown for PATIENCE iterations). The
@@ -241,9 +242,7 @@ def fool_sentence(
     results = []
     for t in range(trace.n_steps):
         progress(t / trace.n_steps, trace.steps[t].token)
-        results.append(
-            fool_step(translator, text, t, margin, iterations, trace, deadline, context)
-        )
+        results.append(fool_step(translator, text, t, margin, iterations, trace, deadline, context))
     progress(1.0, "done")
     tokens = [s.token for s in trace.steps]
     return SentenceFool(

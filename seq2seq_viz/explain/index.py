@@ -184,7 +184,11 @@ def pca(x: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray, float]:
     mean = x.mean(axis=0)
     _, sv, vt = np.linalg.svd(x - mean, full_matrices=False)
     var = sv**2
-    return mean.astype(np.float32), vt[:dims].astype(np.float32), float(var[:dims].sum() / var.sum())
+    return (
+        mean.astype(np.float32),
+        vt[:dims].astype(np.float32),
+        float(var[:dims].sum() / var.sum()),
+    )
 
 
 def build(
@@ -204,9 +208,16 @@ def build(
 
 def _build_once(translator: Translator, pairs: list, dims: int) -> tuple[bytes, dict]:
     st = collect(translator, pairs)
-    small = np.int16 if max(len(translator.src_vocab), len(translator.tgt_vocab)) < 32767 else np.int32
-    meta = {"sentences": len(pairs), "dims": dims, "method": "numpy brute force, Euclidean",
-            "weights_sha256": translator.meta.get("weights_sha256"), "model": translator.name}  # fmt: skip
+    small = (
+        np.int16 if max(len(translator.src_vocab), len(translator.tgt_vocab)) < 32767 else np.int32
+    )
+    meta = {
+        "sentences": len(pairs),
+        "dims": dims,
+        "method": "numpy brute force, Euclidean",
+        "weights_sha256": translator.meta.get("weights_sha256"),
+        "model": translator.name,
+    }
     arrays: dict[str, np.ndarray] = {}
     for kind, h, s, p in (("decoder", "dh", "ds", "dp"), ("encoder", "eh", "es", "ep")):
         mean, comp, kept = pca(st[h], min(dims, st[h].shape[1]))

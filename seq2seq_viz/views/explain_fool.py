@@ -68,7 +68,9 @@ def _one_step(c: Controls, trace: DecodeTrace, res: FoolResult) -> None:
     if not res.found:
         st.info(tr("explain.fool.not_found", word=escape_markdown(word)))
     elif res.verified:
-        st.success(tr("explain.fool.verified", word=escape_markdown(word), p=f"{res.p_verified:.3f}"))
+        st.success(
+            tr("explain.fool.verified", word=escape_markdown(word), p=f"{res.p_verified:.3f}")
+        )
     else:
         st.error(tr("explain.fool.not_verified", word=escape_markdown(word)))
     original = " ".join(trace.output_tokens)
