@@ -225,3 +225,77 @@ def test_explain_modules_import_neither_streamlit_nor_plotly():
 def test_decode_config_accepts_the_fooled_weights(tiny):
     res = fool_step(tiny, TEXT, 0, iterations=30)
     DecodeConfig(attention_override=((0, tuple(res.fooled)),))  # valid as an override
+
+
+# ----------------------------------------------------------------------------- the index
+
+PAIRS = [([4, 5, 6, 7], [4, 5, 6]), ([5, 6, 7], [6, 7, 8, 9]), ([4, 7], [5, 4]), ([6, 5], [7])]
+
+
+def test_index_finds_a_stored_state_and_stays_under_its_bound(tiny, tmp_path):
+    from seq2seq_viz.explain import index as X
+
+    pairs = PAIRS * 30
+    data, meta = X.build(tiny, pairs, dims=6)
+    assert len(data) <= X.MAX_BYTES and meta["sentences"] == len(pairs)
+    (tmp_path / X.INDEX_FILE).write_bytes(data)
+    idx = X.load_index(tmp_path)
+    states = X.collect(tiny, pairs[:1])  # the first pair's own states
+    point = idx.project("decoder", states["dh"][1:2])[0]
+    dist, row = idx.nearest("decoder", point, 3)[0]
+    assert dist < 1e-2  # float16 storage
+    assert int(idx.arrays["decoder_pos"][row]) == 1
+    assert tuple(idx.sentence(int(idx.arrays["decoder_sent"][row]))[1]) == tuple(pairs[0][1])
+    ranked = idx.nearest("encoder", idx.project("encoder", states["eh"][:1])[0], 5)
+    assert [d for d, _ in ranked] == sorted(d for d, _ in ranked)
+    sents = [int(idx.arrays["encoder_sent"][r]) for _, r in ranked]
+    assert len(set(sents)) == len(sents)  # one state per training sentence
+
+
+def test_index_size_bound_drops_sentences(tiny):
+    from seq2seq_viz.explain import index as X
+
+    big, _ = X.build(tiny, PAIRS * 50, dims=6)
+    bound = int(len(big) * 0.85)
+    small, meta = X.build(tiny, PAIRS * 50, dims=6, max_bytes=bound)
+    assert len(small) <= bound and meta["sentences"] < 200
+    with pytest.raises(ValueError, match="does not fit"):
+        X.build(tiny, PAIRS * 50, dims=6, max_bytes=1000)
+
+
+def test_missing_or_stale_index_says_so(tiny, tmp_path):
+    from seq2seq_viz.explain import index as X
+
+    with pytest.raises(X.IndexMissing, match="no nearest-neighbour index"):
+        X.load_index(tmp_path)
+    tiny.meta["weights_sha256"] = "abc"
+    data, _ = X.build(tiny, PAIRS, dims=4)
+    (tmp_path / X.INDEX_FILE).write_bytes(data)
+    with pytest.raises(X.IndexMissing, match="other weights"):
+        X.load_index(tmp_path, "def")
+    tiny.meta.pop("weights_sha256")
+
+
+def test_query_against_a_trace(tiny, tmp_path):
+    from seq2seq_viz.explain import index as X
+
+    data, _ = X.build(tiny, PAIRS * 10, dims=4)
+    (tmp_path / X.INDEX_FILE).write_bytes(data)
+    idx = X.load_index(tmp_path)
+    trace = explained_trace(tiny, TEXT)
+    res = X.query(idx, tiny, trace, "decoder", 0, k=3)
+    assert len(res.neighbours) == 3 and res.query_word == trace.steps[0].token
+    back = type(res).from_json(res.to_json())
+    assert back.neighbours[0].tgt_tokens == res.neighbours[0].tgt_tokens
+    assert X.sentence_map(idx, trace).shape == (trace.n_steps, 2)
+
+
+def test_shipped_indexes_stay_under_4_mb():
+    """Every index stored beside a shipped model: at most 4 MB, loadable without pickle."""
+    from seq2seq_viz.explain import index as X
+
+    root = Path(__file__).resolve().parent.parent / "pretrained"
+    for path in sorted(root.glob(f"*/{X.INDEX_FILE}")):
+        assert path.stat().st_size <= 4_000_000, path
+        idx = X.load_index(path.parent)
+        assert idx.arrays["decoder_vecs"].shape[1] == idx.meta["dims"], path

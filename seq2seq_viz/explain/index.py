@@ -198,12 +198,15 @@ def build(
     max_bytes: int = MAX_BYTES,
 ) -> tuple[bytes, dict]:
     """The index file's bytes for these training pairs (dropping pairs from the end until it
-    fits `max_bytes`), and its metadata."""
+    fits `max_bytes`; ValueError when even 10 do not fit), and its metadata."""
     while True:
         data, meta = _build_once(translator, pairs, dims)
-        if len(data) <= max_bytes or len(pairs) < 10:
+        if len(data) <= max_bytes:
             return data, meta
-        pairs = pairs[: int(len(pairs) * max_bytes / len(data) * 0.97)]
+        fewer = int(len(pairs) * max_bytes / len(data) * 0.97)
+        if fewer < 10 or fewer >= len(pairs):
+            raise ValueError(f"an index of 10 sentences does not fit in {max_bytes} bytes")
+        pairs = pairs[:fewer]
 
 
 def _build_once(translator: Translator, pairs: list, dims: int) -> tuple[bytes, dict]:
