@@ -110,48 +110,72 @@ def _starts(own: Tensor, n: int, seed: int) -> Tensor:
     return z
 
 
+@dataclass
+class Found:
+    """The search's answer for one step."""
+
+    weights: np.ndarray  # (S,) the farthest a meeting the constraint (the model's own if none)
+    js: float
+    p: float  # p(y_t | a)
+    found: bool
+
+
 def search(
     translator: Translator,
     enc: EncoderOutput,
-    ctx: StepContext,
+    steps: list[StepContext],
     banned: tuple[int, ...],
     margin: float = MARGIN,
     iterations: int = ITERATIONS,
     starts: int = STARTS,
     seed: int = 0,
     deadline: Deadline | None = None,
-) -> tuple[np.ndarray, float, float, bool, int]:
-    """The farthest a found (S,), its JS, p(y_t | a), whether it meets the constraint, and the
-    iterations run."""
-    model = translator.model
-    encB = expand_encoder(enc, starts)
-    query = ctx.query.expand(starts, -1)  # (B,H)
-    own = ctx.own.unsqueeze(0)  # (1,S)
-    z = _starts(ctx.own, starts, seed).to(query.device).requires_grad_(True)  # (B,S)
+) -> tuple[list[Found], int]:
+    """The search for several steps of one sentence at once (rows: steps x starts), and the
+    iterations run. Steps share the batch: with the weights given, the attention layer's
+    output no longer depends on t (t only places the model's own local window, replaced here),
+    so every row runs with the first step's t."""
+    model, n = translator.model, len(steps)
+    B = n * starts
+    encB = expand_encoder(enc, B)
+    query = torch.cat([c.query for c in steps]).repeat_interleave(starts, 0)  # (B,H)
+    own = torch.stack([c.own for c in steps]).repeat_interleave(starts, 0)  # (B,S)
+    token = torch.tensor([c.token_id for c in steps], device=query.device)
+    token = token.repeat_interleave(starts).unsqueeze(1)  # (B,1)
+    floor = torch.tensor([c.p_own - margin for c in steps], device=query.device)
+    floor = floor.repeat_interleave(starts)  # (B,)
+    z = torch.cat([_starts(c.own, starts, seed + k) for k, c in enumerate(steps)])  # (B,S)
+    z = z.to(query.device).requires_grad_(True)
     opt = torch.optim.Adam([z], lr=0.1)
-    others = torch.ones(model.cfg.tgt_vocab_size, dtype=torch.bool, device=query.device)
-    others[[ctx.token_id, *banned]] = False
-    best = (ctx.own.detach().cpu().numpy().astype(float), 0.0, ctx.p_own, False)
-    floor = ctx.p_own - margin
+    best_w = torch.stack([c.own for c in steps]).detach().clone()  # (n,S)
+    best_js = torch.zeros(n, device=query.device)  # (n,)
+    best_p = torch.tensor([c.p_own for c in steps], device=query.device)  # (n,)
+    found = torch.zeros(n, dtype=torch.bool, device=query.device)  # (n,)
     i = last_gain = 0
     for i in range(iterations + 1):
         attn = model.decoder.attention(
-            query, encB.enc_states, encB.mask, encB.lengths, ctx.t, encB.summary,
+            query, encB.enc_states, encB.mask, encB.lengths, steps[0].t, encB.summary,
             steer=Steer(weights=z.softmax(-1)),
         )  # fmt: skip
         logp = model.decoder.project(attn.attn_hidden)  # (B,V)
-        ly = logp[:, ctx.token_id]  # (B,)
-        rival = logp[:, others].max(dim=1).values  # (B,)
+        ly = logp.gather(1, token).squeeze(1)  # (B,)
+        others = logp.scatter(1, token, float("-inf"))  # (B,V)
+        others[:, list(banned)] = float("-inf")
+        rival = others.max(dim=1).values  # (B,)
         js = js_bits(attn.weights, own)  # (B,)
         with torch.no_grad():
-            ok = (ly.exp() >= floor) & (ly > rival)
-            if bool(ok.any()):
-                k = int(torch.where(ok, js, torch.full_like(js, -1.0)).argmax())
-                if float(js[k]) > best[1]:
-                    last_gain = i if float(js[k]) > best[1] + 1e-3 else last_gain
-                    w = attn.weights[k].detach().cpu().numpy().astype(float)
-                    best = (w, float(js[k]), float(ly[k].exp()), True)
-        if i == iterations or best[1] > 0.999 or i - last_gain > PATIENCE:
+            ok = (ly.exp() >= floor) & (ly > rival)  # (B,)
+            cand = torch.where(ok, js, torch.full_like(js, -1.0)).view(n, starts)
+            top, k = cand.max(dim=1)  # (n,)
+            better = top > best_js
+            if bool(better.any()):
+                if bool((top > best_js + 1e-3).any()):
+                    last_gain = i
+                rows = torch.arange(n, device=z.device) * starts + k  # (n,)
+                best_w[better] = attn.weights[rows][better]
+                best_p[better] = ly[rows][better].exp()
+                best_js[better], found[better] = top[better], True
+        if i == iterations or bool((best_js > 0.999).all()) or i - last_gain > PATIENCE:
             break
         if deadline is not None and i % 25 == 0:
             deadline.check()
@@ -160,7 +184,11 @@ def search(
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return *best, i
+    out = [
+        Found(best_w[j].cpu().double().numpy(), float(best_js[j]), float(best_p[j]), bool(found[j]))
+        for j in range(n)
+    ]
+    return out, i
 
 
 def fool_step(
@@ -171,41 +199,57 @@ def fool_step(
     iterations: int = ITERATIONS,
     trace: DecodeTrace | None = None,
     deadline: Deadline | None = None,
-    context: tuple[EncoderOutput, list[StepContext]] | None = None,
 ) -> FoolResult:
     """Search step t of the greedy translation of `text`, then verify with the full decoder."""
-    if translator.config.align == "none":
-        raise ValueError("this model has no attention (align='none'): there is nothing to fool")
+    _check_attends(translator)
     start = time.perf_counter()
     trace = trace if trace is not None else explained_trace(translator, text)
     if not 0 <= t < trace.n_steps:
         raise ValueError(f"step {t} is out of range: the translation has {trace.n_steps} steps")
-    enc, contexts = context if context is not None else replay(translator, trace)
-    ctx = contexts[t]
+    enc, contexts = replay(translator, trace)
     banned = banned_ids(translator.encode_text(trace.src_text))
     with frozen(translator.model):
-        fooled, js, p, found, iters = search(
-            translator, enc, ctx, banned, margin, iterations, deadline=deadline
+        (answer,), iters = search(
+            translator, enc, [contexts[t]], banned, margin, iterations, deadline=deadline
         )
-    check = verify(translator, trace, t, fooled)
-    own = ctx.own.detach().cpu().numpy().astype(float)
-    step = check.steps[t]
+    return _checked(translator, trace, contexts[t], answer, margin, iters, start)
+
+
+def _check_attends(translator: Translator) -> None:
+    if translator.config.align == "none":
+        raise ValueError("this model has no attention (align='none'): there is nothing to fool")
+
+
+def _checked(
+    translator: Translator,
+    trace: DecodeTrace,
+    ctx: StepContext,
+    answer: Found,
+    margin: float,
+    iterations: int,
+    start: float,
+) -> FoolResult:
+    """The search's answer for step ctx.t, checked by decoding again with it as an override."""
+    check = verify(translator, trace, ctx.t, answer.weights)
+    own = ctx.own.detach().cpu().double().numpy()
+    step = check.steps[ctx.t]
+    kept = step.token_id == ctx.token_id
     return FoolResult(
-        t=t,
-        token=trace.steps[t].token,
+        t=ctx.t,
+        token=trace.steps[ctx.t].token,
         token_id=ctx.token_id,
         weights=own,
-        fooled=fooled,
-        found=found,
-        js=js,
-        tv=tv_distance(fooled, own),
+        fooled=answer.weights,
+        found=answer.found,
+        js=answer.js,
+        tv=tv_distance(answer.weights, own),
         p_own=ctx.p_own,
-        p_fooled=p,
+        p_fooled=answer.p,
         margin=margin,
-        verified=step.token_id == ctx.token_id,
-        p_verified=float(np.exp(step.logp)) if step.token_id == ctx.token_id else 0.0,
+        verified=kept,
+        p_verified=float(np.exp(step.logp)) if kept else 0.0,
         continued=list(check.output_tokens),
-        iterations=iters,
+        iterations=iterations,
         seconds=time.perf_counter() - start,
     )
 
@@ -236,13 +280,20 @@ def fool_sentence(
     deadline: Deadline | None = None,
 ) -> SentenceFool:
     """The search at every step of the greedy translation, with its tally by word class."""
+    _check_attends(translator)
     start = time.perf_counter()
     trace = explained_trace(translator, text)
-    context = replay(translator, trace)
+    enc, contexts = replay(translator, trace)
+    banned = banned_ids(translator.encode_text(trace.src_text))
+    progress(0.0, "search")
+    with frozen(translator.model):  # every step in one batch
+        answers, iters = search(
+            translator, enc, contexts, banned, margin, iterations, deadline=deadline
+        )
     results = []
-    for t in range(trace.n_steps):
-        progress(t / trace.n_steps, trace.steps[t].token)
-        results.append(fool_step(translator, text, t, margin, iterations, trace, deadline, context))
+    for ctx, answer in zip(contexts, answers):
+        progress(0.5 + 0.5 * ctx.t / len(contexts), trace.steps[ctx.t].token)
+        results.append(_checked(translator, trace, ctx, answer, margin, iters, start))
     progress(1.0, "done")
     tokens = [s.token for s in trace.steps]
     return SentenceFool(
