@@ -11,6 +11,7 @@ from seq2seq_viz.explain import fool as F
 from seq2seq_viz.explain.results import FoolResult, SentenceFool
 from seq2seq_viz.figures.explain import fool_figure
 from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import chart, escape_markdown
@@ -73,10 +74,12 @@ def _one_step(c: Controls, trace: DecodeTrace, res: FoolResult) -> None:
         )
     else:
         st.error(tr("explain.fool.not_verified", word=escape_markdown(word)))
-    original = " ".join(trace.output_tokens)
+    lang = state.model_config(c.model).tgt_lang
+    original = detokenize(trace.output_tokens, lang)
+    continued = detokenize(res.continued, lang)
     st.markdown(tr("explain.fool.this_step", word=escape_markdown(word), t=res.t))
     st.markdown(tr("explain.fool.original", text=escape_markdown(original)))
-    st.markdown(tr("explain.fool.continued", text=escape_markdown(" ".join(res.continued))))
+    st.markdown(tr("explain.fool.continued", text=escape_markdown(continued)))
     st.caption(tr("explain.fool.feeding"))
 
 
