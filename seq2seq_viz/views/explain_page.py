@@ -183,6 +183,9 @@ def _completeness(attr: Attributions) -> None:
             change=f"{comp['change'][worst]:.4f}",
         )
     )
+    rel = float(comp["relative_gap"][worst])
+    if rel > 0.01:
+        st.caption(tr("explain.completeness_warn", rel=f"{rel:.1%}"))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation
