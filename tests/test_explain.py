@@ -299,3 +299,17 @@ def test_shipped_indexes_stay_under_4_mb():
         assert path.stat().st_size <= 4_000_000, path
         idx = X.load_index(path.parent)
         assert idx.arrays["decoder_vecs"].shape[1] == idx.meta["dims"], path
+
+
+def test_baselines_change_nothing_for_a_one_word_source():
+    """With one source token every attention is [1]: uniform and shuffled attention must give
+    the model's own translation; with more tokens, uniform attention is a real change."""
+    from seq2seq_viz.explain.baselines import permuted_tokens, uniform_tokens
+
+    tr = make_translator(seed=4)
+    own = tr.trace("cat", DecodeConfig(max_len=40)).output_tokens  # the baselines' max_len
+    assert uniform_tokens(tr, "cat") == own
+    assert permuted_tokens(tr, "cat") == own
+    override = tuple((t, (1.0,) * 4) for t in range(40))
+    uniform = DecodeConfig(attention_override=override, max_len=40)
+    assert uniform_tokens(tr, TEXT) == tr.trace(TEXT, uniform).output_tokens

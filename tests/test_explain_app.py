@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,6 +80,15 @@ def test_fool_one_step_and_the_sentence(models_root: Path) -> None:
     assert at.dataframe, "the per-step table"
     at = _button(at, "explain_base_run")
     assert KO["explain.base.uniform"] in _text(at)
+    assert KO["explain.base.no_bleu"] in _text(at)  # no stored BLEU for the tiny models
+    row = {"n_test": 7, "bleu_model": 50.5, "bleu_uniform": 10.25, "bleu_permuted": 5.0}
+    (models_root / "explain_baselines.json").write_text(json.dumps({"soft-general": row}))
+    try:
+        at = _button(_page(), "explain_fool_run")
+        expected = KO["explain.base.bleu"].format(n=7, model=50.5, uniform=10.25, permuted=5.0)
+        assert expected in _text(at)
+    finally:
+        (models_root / "explain_baselines.json").unlink()
 
 
 def test_neighbours_with_and_without_an_index(models_root: Path) -> None:
