@@ -24,6 +24,7 @@ NAV = (  # (page, Material icon) in the order of the top navigation
     ("live", "model_training"),
     ("steer", "tune"),
     ("sample", "casino"),
+    ("explain", "psychology"),
     ("models", "info"),
 )
 
