@@ -32,7 +32,7 @@ def main() -> None:
     """One run of the app for one session: the pages and the shared sidebar. (The views are
     imported here, not above: `streamlit run` imports this file for its ASGI app before
     Streamlit's runtime exists, and the views' caches need the runtime.)"""
-    from seq2seq_viz.i18n import set_language, t
+    from seq2seq_viz.i18n import set_language, tr
     from seq2seq_viz.views import controls, state
     from seq2seq_viz.views.common import apply_css
 
@@ -50,18 +50,18 @@ def main() -> None:
     pages = [  # page files run their render() when executed as a page
         st.Page(
             views / "step_page.py",
-            title=t("nav.step"),
+            title=tr("nav.step"),
             icon=":material/stairs:",
             url_path="home",  # the default page lives at "/": its own url_path is never served
             default=True,
         ),
         st.Page(  # so a typed or old link to /step opens the step page, not "Page not found"
-            views / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
+            views / "step_page.py", title=tr("nav.step"), url_path="step", visibility="hidden"
         ),
     ] + [  # the others: views/NAME_page.py at /NAME, titled by the i18n key nav.NAME
         st.Page(
             views / f"{name}_page.py",
-            title=t(f"nav.{name}"),
+            title=tr(f"nav.{name}"),
             icon=f":material/{icon}:",
             url_path=name,
         )
@@ -75,7 +75,7 @@ def main() -> None:
     page.run()
     if not current.presentation:
         st.divider()
-        st.caption(t("attribution"))
+        st.caption(tr("attribution"))
     controls.sidebar_footer(current.model)
     state.warm_up(current.model)  # no-op once loaded; else loads it while the browser draws
 

@@ -28,7 +28,7 @@ import streamlit as st
 from seq2seq_viz import precomputed, stages
 from seq2seq_viz.checkpoints import PRETRAINED_DIR, CheckpointError, list_models, read_config
 from seq2seq_viz.config import DecodeConfig, ModelConfig
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import EmptyInputError
 from seq2seq_viz.trace import DecodeTrace
 
@@ -322,17 +322,17 @@ def budget_label(name: str) -> str:
     made no progress for 2 epochs (at most 10) on CPU"), "?" where unknown."""
 
     def epochs(n: Any, device: str | None) -> str:
-        return t("cell.epochs_on", n=n, device=device) if device else t("cell.epochs", n=n)
+        return tr("cell.epochs_on", n=n, device=device) if device else tr("cell.epochs", n=n)
 
     return stages.budget_text(
         training_budget(name),
-        minutes=lambda m, device: t("cell.minutes", minutes=m, device=device or "?"),
+        minutes=lambda m, device: tr("cell.minutes", minutes=m, device=device or "?"),
         epochs=epochs,
-        plateau=lambda n, patience, device: t(
+        plateau=lambda n, patience, device: tr(
             "cell.plateau", n=n, patience=patience, device=device
         ),
-        then=t("cell.then"),
-        unknown=t("cell.epochs", n="?"),
+        then=tr("cell.then"),
+        unknown=tr("cell.epochs", n="?"),
     )
 
 

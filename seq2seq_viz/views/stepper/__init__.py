@@ -22,7 +22,7 @@ text: **bold**, *italic*, $math$), ``{"type": "text", "text"}`` (literal, e.g. t
 How to add a section (a new per-step figure, a lesson's text): write a function in
 ``step_sections.py`` that returns a section dict for step ``t`` (figures through
 ``figures_of.add(kind, t)``, with a builder registered in ``figure_cache.BUILDERS``; every
-string through ``t()``), and list it in ``stages_for``; stepper.js draws any section made of the
+string through ``tr()``), and list it in ``stages_for``; stepper.js draws any section made of the
 block types above, so it needs no change. A new block type needs a case in ``Stepper.block``.
 
 The JavaScript, CSS and HTML live beside this file (stepper.js, stepper.css, stepper.html,
