@@ -412,7 +412,7 @@ def test_default_labels_list_every_key_used() -> None:
 
 
 def test_path_memo_keeps_figures_identical(trace: DecodeTrace, monkeypatch) -> None:
-    """figures.common remembers plotly's property-path parses; every figure must come out the
+    """figures.fast remembers plotly's property-path parses; every figure must come out the
     same as with plotly's own parser (including after the memo has seen the paths)."""
     import plotly.basedatatypes as bdt
     from plotly.graph_objects import Figure
@@ -478,7 +478,7 @@ def test_fast_figures_equal_plotly_figures(variant: dict, template) -> None:
 
     import plotly.io as pio
 
-    from seq2seq_viz.figures.common import fast_figures
+    from seq2seq_viz.figures.fast import fast_figures
     from seq2seq_viz.views.figure_cache import BUILDERS, enlarge
 
     tr = make_translator(seed=3, **variant)
@@ -506,16 +506,16 @@ def test_fast_figures_equal_plotly_figures(variant: dict, template) -> None:
 
 
 def test_wrap_title_breaks_at_spaces_counting_wide_characters_twice_and_tags_never():
-    from seq2seq_viz.figures.common import _visible_width, wrap_title
+    from seq2seq_viz.figures.common import visible_width, wrap_title
 
-    assert _visible_width("h<sub>i</sub>") == 2
-    assert _visible_width("디코더") == 6
+    assert visible_width("h<sub>i</sub>") == 2
+    assert visible_width("디코더") == 6
     text = "Encoder states h<sub>i</sub> (one row per source token)"
     lines = wrap_title(text, 26).split("<br>")
     assert len(lines) == 2 and " ".join(lines) == text  # nothing lost, only broken
-    assert all(_visible_width(line) <= 26 for line in lines)
+    assert all(visible_width(line) <= 26 for line in lines)
     ko = wrap_title("디코더의 한 시점: S = 6, H = 256", 26).split("<br>")
-    assert len(ko) == 2 and all(_visible_width(line) <= 26 for line in ko)
+    assert len(ko) == 2 and all(visible_width(line) <= 26 for line in ko)
     assert wrap_title("short", 26) == "short"
     assert (
         wrap_title("averyveryverylongwordwithoutspaces", 5) == "averyveryverylongwordwithoutspaces"
@@ -566,3 +566,19 @@ def test_learning_curves_need_a_usable_history() -> None:
     many = {f"m{k}": [{"epoch": 1, "valid_nll": 1.0 + k}] for k in range(12)}
     colours = [tr.line.color for tr in figures.learning_curves_figure(many).data]
     assert len(set(colours)) == 12  # twelve models, twelve colours
+
+
+def test_figure_modules_import_no_private_names() -> None:
+    """The figure modules share helpers by their public names only: no ``from .x import _y``."""
+    import ast
+
+    folder = Path(figures.__file__).parent
+    private = [
+        f"{path.name}: {alias.name}"
+        for path in sorted(folder.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    assert not private, private

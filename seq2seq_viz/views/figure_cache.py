@@ -19,7 +19,7 @@ import plotly.io as pio
 import streamlit as st
 
 from seq2seq_viz import figures
-from seq2seq_viz.figures.common import FastFigure, fast_figures
+from seq2seq_viz.figures.fast import FastFigure, fast_figures
 from seq2seq_viz.i18n import figure_labels, get_language
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
