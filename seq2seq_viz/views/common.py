@@ -165,7 +165,7 @@ def fetch_trace(
         st.info(tr("input.empty"))
         return None
     try:
-        trace = state.get_trace(model, c.text, decode or c.decode, reference, prefix)
+        trace = state.get_trace(TraceKey(model, c.text, decode or c.decode, reference, prefix))
     except state.CheckpointError as err:
         st.error(tr("error.model", name=model, error=str(err)))
         return None
@@ -246,7 +246,7 @@ def download_trace(
     reference: str | None = None,
     prefix: tuple[str, ...] = (),
 ) -> None:
-    data = state.get_trace_json(model, c.text, decode, reference, prefix)
+    data = state.trace_json(TraceKey(model, c.text, decode, reference, prefix))
     st.download_button(
         tr("download.trace"),
         data,

@@ -136,7 +136,8 @@ def soft_vs_hard(c: Controls, runs: dict, step: int) -> None:
     if not trace.n_steps:
         return
     reference = " ".join(trace.output_tokens)
-    samples = state.hard_samples(hard, c.text, c.decode, reference, HARD_SAMPLES)
+    key = state.TraceKey(hard, c.text, c.decode, reference)
+    samples = [state.get_trace(k) for k in state.hard_sample_keys(key, HARD_SAMPLES)]
     at = _at(trace, step)
     usable = [s for s in samples if s.n_steps > at]
     picks = [int(s.steps[at].extras["sampled_index"]) for s in usable]

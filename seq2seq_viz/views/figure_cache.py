@@ -71,7 +71,7 @@ def _build(
     kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, _trace: DecodeTrace | None
 ) -> go.Figure:
     """(`_trace` is not part of the cache key: it is the trace `key` names, when at hand.)"""
-    fig = BUILDERS[kind](_trace or state.trace_for(key), t, figure_labels())
+    fig = BUILDERS[kind](_trace or state.get_trace(key), t, figure_labels())
     return _plain_once(enlarge(fig) if big else fig)
 
 
@@ -130,7 +130,7 @@ def _spec(
     spec = SPECS.get(cache_key)
     if spec is None:
         with fast_figures():  # plain dicts: the same JSON, without plotly's validation
-            fig = BUILDERS[kind](trace or state.trace_for(key), t, figure_labels())
+            fig = BUILDERS[kind](trace or state.get_trace(key), t, figure_labels())
         spec = SPECS.put(cache_key, (enlarge(fig) if big else fig).to_json())
     return spec
 

@@ -198,19 +198,19 @@ class TraceKey:
     prefix: tuple[str, ...] = ()
 
 
-def trace_for(key: TraceKey) -> DecodeTrace:
-    return get_trace(key.model, key.text, key.decode, key.reference, key.prefix)
+def get_trace(key: TraceKey) -> DecodeTrace:
+    """The trace of `key`, cached: the one way views get a trace. Raises EmptyInputError for
+    text without words, CheckpointError when the model cannot be loaded."""
+    return _trace(key.model, str(models_root()), *_key_args(key))
 
 
-def get_trace(
-    name: str,
-    text: str,
-    decode: DecodeConfig,
-    reference: str | None = None,
-    prefix: tuple[str, ...] = (),
-) -> DecodeTrace:
-    """A cached trace. Raises EmptyInputError for text without words, CheckpointError."""
-    return _trace(name, str(models_root()), text, decode, reference, tuple(prefix))
+def trace_json(key: TraceKey) -> str:
+    """`get_trace(key)` as JSON, the download format (cached: a page shows it on every run)."""
+    return _trace_json(key.model, str(models_root()), *_key_args(key))
+
+
+def _key_args(key: TraceKey) -> tuple[str, DecodeConfig, str | None, tuple[str, ...]]:
+    return key.text, key.decode, key.reference, tuple(key.prefix)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -225,28 +225,10 @@ def _trace_json(
     return _trace(name, root, text, decode, reference, prefix).to_json()
 
 
-def get_trace_json(
-    name: str,
-    text: str,
-    decode: DecodeConfig,
-    reference: str | None = None,
-    prefix: tuple[str, ...] = (),
-) -> str:
-    return _trace_json(name, str(models_root()), text, decode, reference, tuple(prefix))
-
-
-def hard_samples(
-    name: str, text: str, decode: DecodeConfig, reference: str, n: int
-) -> list[DecodeTrace]:
-    """`n` traces of a hard-attention model sampling its positions (seeds 0..n-1), each fed the
-    same output words (`reference`), so their steps line up."""
-    return [
-        get_trace(name, text, _with(decode, sample_hard=True, seed=k), reference) for k in range(n)
-    ]
-
-
-def _with(decode: DecodeConfig, **changes: Any) -> DecodeConfig:
-    return replace(decode, **changes)
+def hard_sample_keys(key: TraceKey, n: int) -> list[TraceKey]:
+    """Keys of `n` traces of a hard-attention model sampling its positions (seeds 0..n-1); give
+    `key` a reference (the output words) so their steps line up."""
+    return [replace(key, decode=replace(key.decode, sample_hard=True, seed=k)) for k in range(n)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -39,7 +39,7 @@ def comparison(c: Controls, forced: DecodeTrace) -> None:
     st.subheader(tr("teacher.title"))
     st.markdown(tr("teacher.explain"))
     try:
-        free = state.get_trace(c.model, c.text, c.decode)
+        free = state.get_trace(state.TraceKey(c.model, c.text, c.decode))
     except (state.CheckpointError, state.EmptyInputError):
         return
     st.dataframe(comparison_table(forced, free), hide_index=True, width="stretch")
