@@ -21,22 +21,22 @@ OUT = ["the", "black", "cat", "<eos>"]
 VOCAB = ["<eos>", "the", "black", "cat", "a", "dog"]
 
 
-def _local_p_extras(rng: np.random.Generator, t: int) -> tuple[dict, np.ndarray]:
-    """Local-p extras for one step and the window mask they imply (D = 1)."""
+def _local_p_fields(rng: np.random.Generator, t: int) -> tuple[dict, np.ndarray]:
+    """Local-p alignment fields for one step and the window mask they imply (D = 1)."""
     center = float(min(S - 1, t + 0.5 + rng.random()))
     lo, hi = max(0, round(center) - 1), min(S - 1, round(center) + 1)
     positions = np.arange(S)
     gaussian = np.exp(-((positions - center) ** 2) / (2 * 0.5**2))
     mask = (positions >= lo) & (positions <= hi)
-    extras = {"center": center, "window": [lo, hi], "gaussian": gaussian}
-    return extras, mask
+    fields = {"center": center, "window": (lo, hi), "gaussian": gaussian}
+    return fields, mask
 
 
 def _step(rng: np.random.Generator, t: int, enc: np.ndarray) -> StepRecord:
-    extras, mask = _local_p_extras(rng, t)
+    local_p, mask = _local_p_fields(rng, t)
     scores = rng.normal(size=S)
     exps = np.where(mask, np.exp(scores - scores[mask].max()), 0.0)
-    weights = exps / exps.sum() * extras["gaussian"] * mask
+    weights = exps / exps.sum() * local_p["gaussian"] * mask
     probs = np.sort(rng.dirichlet(np.ones(len(VOCAB))))[::-1][:K]
     topk_ids = np.array([VOCAB.index(OUT[t]), 4, 5])
     return StepRecord(
@@ -56,7 +56,7 @@ def _step(rng: np.random.Generator, t: int, enc: np.ndarray) -> StepRecord:
         token=OUT[t],
         token_id=int(topk_ids[0]),
         logp=float(np.log(probs[0])),
-        extras=extras,
+        **local_p,
     )
 
 
@@ -160,7 +160,7 @@ def test_weights_local_p_overlays(trace: DecodeTrace) -> None:
     np.testing.assert_allclose(_bars(fig)[0].y, trace.steps[2].weights)
     names = {d.name for d in fig.data}
     assert {figures.DEFAULT_LABELS["gaussian"], figures.DEFAULT_LABELS["center"]} <= names
-    lo, hi = trace.steps[2].extras["window"]
+    lo, hi = trace.steps[2].window
     band = fig.layout.shapes[0]
     assert (band.x0, band.x1) == (max(lo, 0) - 0.5, min(hi, S - 1) + 0.5)
 
@@ -168,8 +168,16 @@ def test_weights_local_p_overlays(trace: DecodeTrace) -> None:
 def test_weights_hard_highlights_sample(trace: DecodeTrace) -> None:
     step = trace.steps[0]
     soft = np.full(S, 1 / S)
-    extras = {"soft_weights": soft, "sampled_index": 2}
-    hard = dataclasses.replace(step, weights=np.eye(S)[2], mask=np.ones(S, bool), extras=extras)
+    hard = dataclasses.replace(
+        step,
+        weights=np.eye(S)[2],
+        mask=np.ones(S, bool),
+        soft_weights=soft,
+        sampled_index=2,
+        center=None,
+        window=None,
+        gaussian=None,
+    )
     for drawn, label in ((False, "argmax"), (True, "sampled")):  # the title says which it was
         settings = {**trace.settings, "sample_hard": drawn}
         fig = figures.weights_figure(dataclasses.replace(trace, steps=[hard], settings=settings), 0)
@@ -385,7 +393,9 @@ def test_large_trace_builds_everything() -> None:
                 mask=np.ones(50, bool),
                 weights=w,
                 context=w @ enc,
-                extras={},
+                center=None,
+                window=None,
+                gaussian=None,
             )
         )
     big = dataclasses.replace(

@@ -138,20 +138,20 @@ def source_hover(trace: DecodeTrace, lab: Mapping[str, str]) -> list[str]:
     return [plain(tok) + note for tok, note in zip(trace.src_tokens, notes, strict=True)]
 
 
-def extra_vector(step: StepRecord, key: str, n: int) -> np.ndarray:
-    values = np.asarray(step.extras[key], dtype=np.float64)
+def alignment_vector(step: StepRecord, name: str, n: int) -> np.ndarray:
+    """The step's (S,) alignment field `name` ("soft_weights", "gaussian") as float64, checked
+    against the source length `n`."""
+    values = np.asarray(getattr(step, name), dtype=np.float64)
     if values.shape != (n,):
-        raise ValueError(
-            f"step {step.t}: extras[{key!r}] has shape {values.shape}, expected ({n},)"
-        )
+        raise ValueError(f"step {step.t}: {name} has shape {values.shape}, expected ({n},)")
     return values
 
 
 def window_edges(step: StepRecord, n: int) -> tuple[float, float] | None:
     """The step's local window [lo, hi] as cell edges clipped to the source, or None."""
-    if "window" not in step.extras:
+    if step.window is None:
         return None
-    lo, hi = (float(v) for v in step.extras["window"])
+    lo, hi = (float(v) for v in step.window)
     return max(lo, 0.0) - 0.5, min(hi, n - 1.0) + 0.5
 
 

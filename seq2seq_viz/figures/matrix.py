@@ -77,8 +77,8 @@ def _window_paths(trace: DecodeTrace, rows: int, n: int) -> tuple[list, list, li
             lo, hi = window
             xs += [lo, hi, hi, lo, lo, None]
             ys += [r - 0.45, r - 0.45, r + 0.45, r + 0.45, r - 0.45, None]
-        if "center" in step.extras:
-            cx.append(float(step.extras["center"]))
+        if step.center is not None:
+            cx.append(float(step.center))
             cy.append(r)
     return xs, ys, cx, cy
 

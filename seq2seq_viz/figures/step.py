@@ -15,9 +15,9 @@ from .common import (
     GREY,
     ORANGE,
     VERMILLION,
+    alignment_vector,
     auto_height,
     checked_step,
-    extra_vector,
     finish_layout,
     plain,
     shorten,
@@ -116,7 +116,7 @@ def softmax_figure(
     fig.update_layout(barmode="overlay")
     source_xaxis(fig, trace, lab, mask)
     fig.update_yaxes(title={"text": lab["exp_part"]}, range=[0, 1.2])
-    title = lab["softmax_title_window" if "window" in step.extras else "softmax_title"]
+    title = lab["softmax_title" if step.window is None else "softmax_title_window"]
     return finish_layout(fig, title.format(t=t, total=total), height or 380, template)
 
 
@@ -137,8 +137,8 @@ def _gaussian_curve(centre: float | None, gauss: np.ndarray) -> tuple[np.ndarray
 
 def _step_gaussian(step: StepRecord, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The step's Gaussian values (S,) and a smooth curve (xs, ys) through them."""
-    gauss = extra_vector(step, "gaussian", n)
-    centre = float(step.extras["center"]) if "center" in step.extras else None
+    gauss = alignment_vector(step, "gaussian", n)
+    centre = None if step.center is None else float(step.center)
     return gauss, *_gaussian_curve(centre, gauss)
 
 
@@ -182,10 +182,10 @@ def _add_local_overlays(
             showlegend=True,
             name=lab["window"],
         )
-    if "gaussian" in step.extras:
+    if step.gaussian is not None:
         _add_gaussian(fig, step, n, lab)
-    if "center" in step.extras:
-        centre = float(step.extras["center"])
+    if step.center is not None:
+        centre = float(step.center)
         fig.add_scatter(
             x=[centre, centre],
             y=[0, top],
@@ -209,8 +209,8 @@ def weights_figure(
     n, hover = len(step.weights), np.array(source_hover(trace, lab), dtype=object)
     positions, fig = np.arange(n), new_figure()
     tip = f"%{{customdata}}<br>{lab['weight']}: %{{y:.3f}}"
-    if "sampled_index" in step.extras:
-        values, sampled = extra_vector(step, "soft_weights", n), int(step.extras["sampled_index"])
+    if step.sampled_index is not None:
+        values, sampled = alignment_vector(step, "soft_weights", n), int(step.sampled_index)
         if not 0 <= sampled < n:
             raise ValueError(f"step {t}: sampled_index {sampled} is outside 0..{n - 1}")
         others = positions[positions != sampled]
@@ -223,7 +223,7 @@ def weights_figure(
         values, title = np.asarray(step.weights, dtype=np.float64), lab["weights_title"]
         _bars(fig, values, hover, positions, lab["weight"], BLUE, tip, text=True)
     top = float(np.max(values, initial=0.0))
-    if "gaussian" in step.extras:
+    if step.gaussian is not None:
         top = max(top, float(np.max(_step_gaussian(step, n)[2])))
     top = max(top * 1.2, 0.05)
     _add_local_overlays(fig, step, n, top, lab)

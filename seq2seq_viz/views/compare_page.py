@@ -140,8 +140,8 @@ def soft_vs_hard(c: Controls, runs: dict, step: int) -> None:
     samples = [state.get_trace(k) for k in state.hard_sample_keys(key, HARD_SAMPLES)]
     at = _at(trace, step)
     usable = [s for s in samples if s.n_steps > at]
-    picks = [int(s.steps[at].extras["sampled_index"]) for s in usable]
-    soft = trace.steps[at].extras["soft_weights"]
+    picks = [int(s.steps[at].sampled_index) for s in usable]  # hard traces: always recorded
+    soft = trace.steps[at].soft_weights
     fig = figures.hard_samples_figure(soft, picks, trace.src_tokens, labels=labels())
     chart(fig, "cmp_hard", c.presentation)
     st.caption(tr("compare.hard_step", step=at, model=hard))
@@ -158,9 +158,9 @@ def _samples_table(trace: DecodeTrace, samples: list[DecodeTrace]) -> dict[str, 
 
 
 def _looked_at(trace: DecodeTrace, i: int) -> str:
-    if i >= trace.n_steps or "sampled_index" not in trace.steps[i].extras:
+    if i >= trace.n_steps or trace.steps[i].sampled_index is None:
         return ""
-    return trace.src_tokens[int(trace.steps[i].extras["sampled_index"])]
+    return trace.src_tokens[int(trace.steps[i].sampled_index)]
 
 
 def local(runs: dict, step: int, big: bool) -> None:

@@ -226,10 +226,10 @@ def numbers_table(trace: DecodeTrace, step: StepRecord) -> tuple[list[str], list
         tr("col.exp"): _floats(parts),
         tr("col.weight"): _floats(step.weights),
     }
-    if "soft_weights" in step.extras:
-        columns[tr("col.soft_weight")] = _floats(step.extras["soft_weights"])
-    if "gaussian" in step.extras:
-        columns[tr("col.gaussian")] = _floats(step.extras["gaussian"])
+    if step.soft_weights is not None:
+        columns[tr("col.soft_weight")] = _floats(step.soft_weights)
+    if step.gaussian is not None:
+        columns[tr("col.gaussian")] = _floats(step.gaussian)
     columns[tr("col.attended")] = ["✓" if m else "✗" for m in np.asarray(step.mask, dtype=bool)]
     return list(columns), [list(row) for row in zip(*columns.values())]
 
@@ -240,14 +240,14 @@ def _floats(values: Any) -> list[float]:
 
 def variant_notes(trace: DecodeTrace, step: StepRecord) -> list[Block]:
     """Local window and p_t, hard sampled position: the variant's own numbers for this step."""
-    extras, notes = step.extras, []
-    if "window" in extras:
-        lo, hi = extras["window"]
-        center = float(extras.get("center", 0.0))
+    notes: list[Block] = []
+    if step.window is not None:
+        lo, hi = step.window
+        center = float(step.center or 0.0)
         text = tr(f"note.{trace.align_name}", center=center, lo=lo, hi=hi, D=trace.window)
         notes.append({"type": "note", "text": text, "tone": "info"})
-    if "sampled_index" in extras:
-        index = int(extras["sampled_index"])
+    if step.sampled_index is not None:
+        index = int(step.sampled_index)
         notes.append({"type": "note", "text": tr("note.hard", index=index), "tone": "info"})
         notes.append({"type": "text", "text": f"i* = {index}: {trace.src_tokens[index]}"})
     return notes
