@@ -1,0 +1,47 @@
+"""Work the first page's script run would wait for, done while the first browser loads.
+
+The first browser spends about a second loading Streamlit's frontend before it asks for a script
+run. The views cannot be imported before the run (their caches need Streamlit's runtime, see
+app.py), but what they import can: :func:`prewarm`, called at the first page request (by
+views/preload.py's middleware, once the server has finished starting, so it never slows the
+start), starts a thread that imports pandas (the step page's vector tables),
+plotly and the figure builders, reads plotly's default template, loads Streamlit's emoji list
+(``st.set_page_config`` checks the page icon against it) and lets Streamlit make its once-per-
+process check of whether it runs in a REPL from this thread's short stack (at the first element
+of the first run it walks the script runner's deep stack with source lines). The first run then
+finds all of it done; what it shows is unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cache
+from importlib import import_module
+
+RUNTIME_WAIT_S = 30.0  # Streamlit's runtime starts right after app.py is imported
+# in the order the first run needs them: set_page_config, the step page's imports
+MODULES = ("streamlit.emojis", "pandas", "plotly.graph_objects", "seq2seq_viz.figures")
+
+
+@cache
+def prewarm() -> threading.Thread:
+    """Start the warm-up thread, once per process (a daemon: it only imports and reads)."""
+    thread = threading.Thread(target=_prewarm, name="prewarm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _prewarm() -> None:
+    for name in MODULES:
+        import_module(name)
+    import plotly.io as pio
+    from streamlit import delta_generator, runtime
+
+    if pio.templates.default:
+        pio.templates[pio.templates.default]
+    deadline = time.monotonic() + RUNTIME_WAIT_S
+    while not runtime.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if runtime.exists():  # under the runtime the check finds no REPL and warns of nothing
+        delta_generator._maybe_print_use_warning()
