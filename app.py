@@ -14,8 +14,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
-from seq2seq_viz.views.preload import ChunkPreload
-from seq2seq_viz.views.startup import prewarm
+from seq2seq_viz.views.startup import PrewarmOnPage
 from seq2seq_viz.views.static_cache import StaticCache
 
 NAV = (  # (page, Material icon) in the order of the top navigation
@@ -85,9 +84,6 @@ def main() -> None:
 if __name__ == "__main__":  # a session's run of this script
     main()
 else:  # `streamlit run app.py` imports this file and serves this ASGI app: static files from
-    # memory (views/static_cache.py), pages that preload the step player's scripts and, at the
-    # first page request, start the first run's imports (views/preload.py, views/startup.py)
-    app = st.App(
-        __file__,
-        middleware=[Middleware(ChunkPreload, on_page=prewarm), Middleware(StaticCache)],
-    )
+    # memory (views/static_cache.py); the first page request starts the first run's imports
+    # (views/startup.py)
+    app = st.App(__file__, middleware=[Middleware(PrewarmOnPage), Middleware(StaticCache)])

@@ -39,10 +39,9 @@ from typing import Any
 import plotly
 import streamlit as st
 
-from seq2seq_viz.views.preload import KATEX_CHUNK, PLOTLY_CHUNK, streamlit_chunk
-
 HERE = Path(__file__).resolve().parent
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+STREAMLIT_JS = Path(st.__file__).resolve().parent / "static" / "static" / "js"
 
 
 KEYS_JS = HERE / "keys.js"  # the key rule shared with the lesson (views/lesson_keys)
@@ -78,15 +77,22 @@ def _plotly_loader() -> Any:
     )
 
 
+@cache
+def streamlit_chunk(pattern: str) -> str | None:
+    """The file name of one of Streamlit's own script chunks, if there is one."""
+    found = sorted(STREAMLIT_JS.glob(pattern))
+    return found[0].name if len(found) == 1 else None
+
+
 def mount(book: dict[str, Any], key: str = "stepper") -> None:
     """Show the step player for `book` (see the module docstring).
 
     plotly.js comes from Streamlit's own chunk for st.plotly_chart (a static file, cached by the
     browser, 4.7 MB: importing it sets window.Plotly), KaTeX from Streamlit's chunk for st.latex.
     Only where that chunk cannot be found is plotly.py's copy sent, once per session, through
-    the websocket (the loader component). The page asks for both chunks early (views/preload)."""
-    chunk = streamlit_chunk(PLOTLY_CHUNK)
+    the websocket (the loader component)."""
+    chunk = streamlit_chunk("PlotlyChart.*.js")
     if chunk is None:
         _plotly_loader()(key=f"{key}_plotly", height=0)
-    data = {**book, "katex": streamlit_chunk(KATEX_CHUNK), "plotly_chunk": chunk}
+    data = {**book, "katex": streamlit_chunk("katex.*.js"), "plotly_chunk": chunk}
     _stepper()(key=key, data=data, height="content")
