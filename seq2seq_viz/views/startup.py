@@ -22,15 +22,16 @@ from importlib import import_module
 from seq2seq_viz.views.static_cache import ASGIApp, Receive, Scope, Send
 
 SKIPPED = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/")  # not pages
-RUNTIME_WAIT_S = 30.0  # Streamlit's runtime starts right after app.py is imported
+RUNTIME_WAIT_S = 5.0  # the runtime exists before the server answers a page
 # in the order the first run needs them: set_page_config, the step page's imports
 MODULES = ("streamlit.emojis", "pandas", "plotly.graph_objects", "seq2seq_viz.figures")
 
 
 @cache
 def prewarm() -> threading.Thread:
-    """Start the warm-up thread, once per process (a daemon: it only imports and reads)."""
-    thread = threading.Thread(target=_prewarm, name="prewarm", daemon=True)
+    """Start the warm-up thread, once per process. Not a daemon, like state.warm_up's: an exit
+    waits for its imports (a second or two) instead of cutting one off inside a C extension."""
+    thread = threading.Thread(target=_prewarm, name="prewarm", daemon=False)
     thread.start()
     return thread
 
