@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
+from seq2seq_viz.views.startup import PrewarmOnPage
 from seq2seq_viz.views.static_cache import StaticCache
 
 NAV = (  # (page, Material icon) in the order of the top navigation
@@ -33,7 +34,7 @@ def main() -> None:
     """One run of the app for one session: the pages and the shared sidebar. (The views are
     imported here, not above: `streamlit run` imports this file for its ASGI app before
     Streamlit's runtime exists, and the views' caches need the runtime.)"""
-    from seq2seq_viz.i18n import set_language, t
+    from seq2seq_viz.i18n import set_language, tr
     from seq2seq_viz.views import controls, poll_host, state
     from seq2seq_viz.views.common import apply_css
 
@@ -51,25 +52,25 @@ def main() -> None:
     pages = [  # page files run their render() when executed as a page
         st.Page(
             views / "step_page.py",
-            title=t("nav.step"),
+            title=tr("nav.step"),
             icon=":material/stairs:",
             url_path="home",  # the default page lives at "/": its own url_path is never served
             default=True,
         ),
         st.Page(  # so a typed or old link to /step opens the step page, not "Page not found"
-            views / "step_page.py", title=t("nav.step"), url_path="step", visibility="hidden"
+            views / "step_page.py", title=tr("nav.step"), url_path="step", visibility="hidden"
         ),
     ] + [  # the others: views/NAME_page.py at /NAME, titled by the i18n key nav.NAME
         st.Page(
             views / f"{name}_page.py",
-            title=t(f"nav.{name}"),
+            title=tr(f"nav.{name}"),
             icon=f":material/{icon}:",
             url_path=name,
         )
         for name, icon in NAV
     ]
     pages.append(  # a phone's class poll page (the projector's QR code links here)
-        st.Page(views / "join_page.py", title=t("nav.join"), url_path="join", visibility="hidden")
+        st.Page(views / "join_page.py", title=tr("nav.join"), url_path="join", visibility="hidden")
     )
     phone = "room" in st.query_params  # a phone joining a poll sees no navigation
     page = st.navigation(pages, position="hidden" if phone else "top")
@@ -88,12 +89,14 @@ def main() -> None:
         page.run()
     if not current.presentation:
         st.divider()
-        st.caption(t("attribution"))
+        st.caption(tr("attribution"))
     controls.sidebar_footer(current.model)
     state.warm_up(current.model)  # no-op once loaded; else loads it while the browser draws
 
 
 if __name__ == "__main__":  # a session's run of this script
     main()
-else:  # `streamlit run app.py` imports this file and serves this ASGI app (views/static_cache.py)
-    app = st.App(__file__, middleware=[Middleware(StaticCache)])
+else:  # `streamlit run app.py` imports this file and serves this ASGI app: static files from
+    # memory (views/static_cache.py); the first page request starts the first run's imports
+    # (views/startup.py)
+    app = st.App(__file__, middleware=[Middleware(PrewarmOnPage), Middleware(StaticCache)])

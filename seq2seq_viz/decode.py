@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from . import transformer_record as trec
-from .attention import StepOptions
+from .attention import AttentionOutput, StepOptions
 from .config import DecodeConfig, ModelConfig
 from .model import EncoderOutput, Seq2Seq, StepOutput
 from .record_vectors import step_vectors, trace_vectors
@@ -574,15 +574,6 @@ class Translator:
         extras: dict[str, Any] = step_vectors(self.model, out)
         if unk_shown:
             extras["unk_banned_prob"] = float(own[UNK_ID].exp())  # <unk> would have been shown
-        if a.soft_weights is not None:
-            extras["soft_weights"] = np_(a.soft_weights)
-        if a.center is not None:
-            extras["center"] = float(a.center[0])
-            extras["window"] = [int(v) for v in a.window[0]]
-        if a.gaussian is not None:
-            extras["gaussian"] = np_(a.gaussian)
-        if a.index is not None:
-            extras["sampled_index"] = int(a.index[0])
         return StepRecord(
             **shared,
             dec_state=np_(out.dec_state),
@@ -593,7 +584,25 @@ class Translator:
             attn_pre=np_(a.attn_pre),
             attn_hidden=np_(a.attn_hidden),
             extras=extras,
+            **_alignment_fields(a),
         )
+
+
+def _alignment_fields(a: AttentionOutput) -> dict[str, Any]:
+    """StepRecord's alignment fields (p_t, window, Gaussian, pi_t, sampled position) for batch
+    row 0; those the variant does not compute are left out (None on the record)."""
+    row = lambda x: x[0].float().cpu().numpy()  # noqa: E731
+    fields: dict[str, Any] = {}
+    if a.soft_weights is not None:
+        fields["soft_weights"] = row(a.soft_weights)
+    if a.center is not None:
+        fields["center"] = float(a.center[0])
+        fields["window"] = (int(a.window[0][0]), int(a.window[0][1]))
+    if a.gaussian is not None:
+        fields["gaussian"] = row(a.gaussian)
+    if a.index is not None:
+        fields["sampled_index"] = int(a.index[0])
+    return fields
 
 
 def _mark(record: StepRecord, out: StepOutput, sampler: TokenSampler | None) -> None:

@@ -204,7 +204,7 @@ def _weight(trace: DecodeTrace, step: int) -> Exercise | None:
     allowed = [j for j, m in enumerate(np.asarray(rec.mask, dtype=bool)) if m]
     if not allowed:
         return None
-    soft = np.asarray(rec.extras.get("soft_weights", rec.weights), dtype=np.float64)
+    soft = np.asarray(rec.attention_distribution(), dtype=np.float64)
     i = int(np.argmax(soft))
     scores = _r(np.asarray(rec.scores)[allowed])
     top = max(scores)

@@ -158,7 +158,7 @@ def entropy(weights: np.ndarray) -> float:
 def attention_distribution(step: StepRecord) -> np.ndarray:
     """The distribution attention draws from at a step: pi_t for hard attention (its used
     weights are one-hot), else the weights used for c_t (same rule as DecodeTrace.entropy)."""
-    return np.asarray(step.extras.get("soft_weights", step.weights), dtype=np.float64)
+    return np.asarray(step.attention_distribution(), dtype=np.float64)
 
 
 def source_labels(tokens: list[str]) -> list[str]:
@@ -206,7 +206,7 @@ def _attention_top(trace: DecodeTrace, t: int, digest: str) -> Question | None:
     args = {"word": labels[top], "weight": _fmt(w[top]), "i": top, "t": t}
     allowed = step.mask.astype(bool)
     best_score = int(np.argmax(np.where(allowed, step.scores, -np.inf)))
-    if "sampled_index" in step.extras:
+    if step.sampled_index is not None:
         key = "q.attention_top.explain_hard"
         args["pi"] = _fmt(attention_distribution(step)[top])
     elif best_score == top:
@@ -218,7 +218,7 @@ def _attention_top(trace: DecodeTrace, t: int, digest: str) -> Question | None:
             score=_fmt(step.scores[top]),
             best=labels[best_score],
             best_score=_fmt(step.scores[best_score]),
-            center=_fmt(step.extras.get("center", float("nan")), 1),
+            center=_fmt(float("nan") if step.center is None else step.center, 1),
         )
     return Question(
         id=_qid("attention_top", t, digest),

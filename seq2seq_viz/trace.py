@@ -14,7 +14,10 @@ from typing import Any
 
 import numpy as np
 
-TRACE_VERSION = 1
+TRACE_VERSION = 2  # 2: the alignment extras are typed StepRecord fields (1: in `extras`)
+READABLE_VERSIONS = (1, 2)
+# StepRecord's typed alignment fields, which version 1 kept under these keys in `extras`
+ALIGNMENT_FIELDS = ("soft_weights", "center", "window", "gaussian", "sampled_index")
 NODE_STATUSES = ("kept", "pruned", "finished")
 
 
@@ -40,9 +43,7 @@ class StepRecord:
     logp: float  # log p(y_t = token)
     forced: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
-    # extras keys by variant: "soft_weights" (S,) softmax before Gaussian / sampling;
-    # "center" p_t; "window" [lo, hi] (inclusive); "gaussian" (S,); "sampled_index" int;
-    # concat score: "query_proj" (H,) W_q s_t;
+    # other extras by key: concat score: "query_proj" (H,) W_q s_t;
     # an output <unk> replaced by a source word: "copied_from" {"index", "token", "weight"};
     # <unk> banned (every source word known) where the model ranked it in the top-k:
     # "unk_banned_prob" its probability;
@@ -50,6 +51,17 @@ class StepRecord:
     # a sampled step: "sample_probs" (K,) p_T of topk_ids after temperature / top-k / top-p,
     # "sample_support" int (how many words p_T keeps), "sample_token_prob" p_T(token).
     edited: bool = False  # the user set this step's attention weights (DecodeConfig override)
+    # What the alignment computed beyond a_t (None where the variant has no such thing):
+    soft_weights: np.ndarray | None = None  # (S,) softmax before local-p's Gaussian / hard's pick
+    center: float | None = None  # local p_t
+    window: tuple[int, int] | None = None  # local [lo, hi] around p_t (inclusive)
+    gaussian: np.ndarray | None = None  # (S,) local-p's exp(-(i - p_t)^2 / (2 sigma^2))
+    sampled_index: int | None = None  # hard: the position attended (drawn, or argmax of pi_t)
+
+    def attention_distribution(self) -> np.ndarray:
+        """The distribution attention draws from: pi_t for hard attention (its weights are
+        one-hot), the softmax before the Gaussian for local-p, else a_t itself."""
+        return self.weights if self.soft_weights is None else self.soft_weights
 
     def softmax_parts(self) -> tuple[np.ndarray, float]:
         """exp(e_i - max e) over allowed positions (0 elsewhere) and their sum."""
@@ -143,7 +155,7 @@ class DecodeTrace:
     def entropy(self) -> float:
         """Mean entropy (nats) over steps of the distribution attention draws from: pi_t for
         hard attention (its weights are one-hot), a_t renormalised for local-p; 0 for none."""
-        rows = [s.extras.get("soft_weights", s.weights) for s in self.steps]
+        rows = [s.attention_distribution() for s in self.steps]
         if not rows:
             return 0.0
         w = np.stack(rows).astype(np.float64)
@@ -153,15 +165,18 @@ class DecodeTrace:
         return float(np.mean(-(p * logs).sum(axis=1)))
 
     def to_data(self) -> dict[str, Any]:
-        """JSON-ready nested dicts and lists (arrays keep their dtype and shape). Fields added
-        after version 1 are left out while they hold their defaults (no samples, no edited
-        step), so a plain run encodes exactly as before and stored traces stay comparable."""
+        """JSON-ready nested dicts and lists (arrays keep their dtype and shape). Optional fields
+        are left out while they hold their defaults (no samples, no edited step, no alignment
+        extras), so a plain run encodes compactly and stored traces stay comparable."""
         data = dataclasses.asdict(self)
         if not data["samples"]:
             del data["samples"]
         for step in data["steps"]:
             if not step["edited"]:
                 del step["edited"]
+            for name in ALIGNMENT_FIELDS:
+                if step[name] is None:
+                    del step[name]
         return _encode(data)
 
     def to_json(self) -> str:
@@ -174,13 +189,30 @@ class DecodeTrace:
     @classmethod
     def from_data(cls, raw: dict[str, Any]) -> DecodeTrace:
         data = _decode(raw)
-        if data.get("version") != TRACE_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"unsupported trace version {data.get('version')!r}")
-        data["steps"] = [StepRecord(**s) for s in data["steps"]]
+        if data["version"] == 1:
+            data["steps"] = [_alignment_out_of_extras(s) for s in data["steps"]]
+        data["version"] = TRACE_VERSION
+        data["steps"] = [_step_from_data(s) for s in data["steps"]]
         data["beam_nodes"] = [BeamNode(**n) for n in data["beam_nodes"]]
         data["hypotheses"] = [Hypothesis(**h) for h in data["hypotheses"]]
         data["samples"] = [Sample(**x) for x in data.get("samples", [])]
         return cls(**data)
+
+
+def _alignment_out_of_extras(step: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 step: its alignment extras move from `extras` to their own fields."""
+    extras = dict(step.get("extras") or {})
+    moved = {name: extras.pop(name) for name in ALIGNMENT_FIELDS if name in extras}
+    return {**step, **moved, "extras": extras}
+
+
+def _step_from_data(step: dict[str, Any]) -> StepRecord:
+    if step.get("window") is not None:
+        lo, hi = step["window"]
+        step = {**step, "window": (int(lo), int(hi))}
+    return StepRecord(**step)
 
 
 def _encode(obj: Any) -> Any:

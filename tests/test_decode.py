@@ -221,11 +221,9 @@ def test_hard_attention_sampling_is_seeded():
     tr = make_translator(seed=5, align="hard")
     a = tr.trace(SENTENCE, DecodeConfig(sample_hard=True, seed=1))
     b = tr.trace(SENTENCE, DecodeConfig(sample_hard=True, seed=1))
-    assert [s.extras["sampled_index"] for s in a.steps] == [
-        s.extras["sampled_index"] for s in b.steps
-    ]
+    assert [s.sampled_index for s in a.steps] == [s.sampled_index for s in b.steps]
     for s in a.steps:
-        assert s.weights.sum() == 1.0 and s.weights[s.extras["sampled_index"]] == 1.0
+        assert s.weights.sum() == 1.0 and s.weights[s.sampled_index] == 1.0
 
 
 @pytest.mark.parametrize("align", ["global", "local-p", "hard", "none"])

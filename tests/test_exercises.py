@@ -10,7 +10,7 @@ import pytest
 
 from seq2seq_viz.checkpoints import load_model
 from seq2seq_viz.config import DecodeConfig
-from seq2seq_viz.i18n import set_language, strings, t
+from seq2seq_viz.i18n import set_language, strings, tr
 from seq2seq_viz.questions import Exercise, check_answer, exercises_for, parse_answer
 
 SENTENCE = "it is a difficult question ."
@@ -101,10 +101,10 @@ def test_a_hostile_answer_gets_a_message_in_both_languages(trace) -> None:
         for text in ("abc", "nan", "9" * 10_000, ""):
             verdict = check_answer(ex, text)
             assert verdict.ok is None
-            message = t(verdict.key, **verdict.args)
+            message = tr(verdict.key, **verdict.args)
             assert message != verdict.key and "{" not in message
             assert verdict.key in strings(lang)
-        assert t(ex.prompt_key, **ex.prompt_args) != ex.prompt_key
+        assert tr(ex.prompt_key, **ex.prompt_args) != ex.prompt_key
     set_language("en")
 
 

@@ -21,22 +21,22 @@ OUT = ["the", "black", "cat", "<eos>"]
 VOCAB = ["<eos>", "the", "black", "cat", "a", "dog"]
 
 
-def _local_p_extras(rng: np.random.Generator, t: int) -> tuple[dict, np.ndarray]:
-    """Local-p extras for one step and the window mask they imply (D = 1)."""
+def _local_p_fields(rng: np.random.Generator, t: int) -> tuple[dict, np.ndarray]:
+    """Local-p alignment fields for one step and the window mask they imply (D = 1)."""
     center = float(min(S - 1, t + 0.5 + rng.random()))
     lo, hi = max(0, round(center) - 1), min(S - 1, round(center) + 1)
     positions = np.arange(S)
     gaussian = np.exp(-((positions - center) ** 2) / (2 * 0.5**2))
     mask = (positions >= lo) & (positions <= hi)
-    extras = {"center": center, "window": [lo, hi], "gaussian": gaussian}
-    return extras, mask
+    fields = {"center": center, "window": (lo, hi), "gaussian": gaussian}
+    return fields, mask
 
 
 def _step(rng: np.random.Generator, t: int, enc: np.ndarray) -> StepRecord:
-    extras, mask = _local_p_extras(rng, t)
+    local_p, mask = _local_p_fields(rng, t)
     scores = rng.normal(size=S)
     exps = np.where(mask, np.exp(scores - scores[mask].max()), 0.0)
-    weights = exps / exps.sum() * extras["gaussian"] * mask
+    weights = exps / exps.sum() * local_p["gaussian"] * mask
     probs = np.sort(rng.dirichlet(np.ones(len(VOCAB))))[::-1][:K]
     topk_ids = np.array([VOCAB.index(OUT[t]), 4, 5])
     return StepRecord(
@@ -56,7 +56,7 @@ def _step(rng: np.random.Generator, t: int, enc: np.ndarray) -> StepRecord:
         token=OUT[t],
         token_id=int(topk_ids[0]),
         logp=float(np.log(probs[0])),
-        extras=extras,
+        **local_p,
     )
 
 
@@ -177,7 +177,7 @@ def test_weights_local_p_overlays(trace: DecodeTrace) -> None:
     np.testing.assert_allclose(_bars(fig)[0].y, trace.steps[2].weights)
     names = {d.name for d in fig.data}
     assert {figures.DEFAULT_LABELS["gaussian"], figures.DEFAULT_LABELS["center"]} <= names
-    lo, hi = trace.steps[2].extras["window"]
+    lo, hi = trace.steps[2].window
     band = fig.layout.shapes[0]
     assert (band.x0, band.x1) == (max(lo, 0) - 0.5, min(hi, S - 1) + 0.5)
 
@@ -185,8 +185,16 @@ def test_weights_local_p_overlays(trace: DecodeTrace) -> None:
 def test_weights_hard_highlights_sample(trace: DecodeTrace) -> None:
     step = trace.steps[0]
     soft = np.full(S, 1 / S)
-    extras = {"soft_weights": soft, "sampled_index": 2}
-    hard = dataclasses.replace(step, weights=np.eye(S)[2], mask=np.ones(S, bool), extras=extras)
+    hard = dataclasses.replace(
+        step,
+        weights=np.eye(S)[2],
+        mask=np.ones(S, bool),
+        soft_weights=soft,
+        sampled_index=2,
+        center=None,
+        window=None,
+        gaussian=None,
+    )
     for drawn, label in ((False, "argmax"), (True, "sampled")):  # the title says which it was
         settings = {**trace.settings, "sample_hard": drawn}
         fig = figures.weights_figure(dataclasses.replace(trace, steps=[hard], settings=settings), 0)
@@ -402,7 +410,9 @@ def test_large_trace_builds_everything() -> None:
                 mask=np.ones(50, bool),
                 weights=w,
                 context=w @ enc,
-                extras={},
+                center=None,
+                window=None,
+                gaussian=None,
             )
         )
     big = dataclasses.replace(
@@ -429,7 +439,7 @@ def test_default_labels_list_every_key_used() -> None:
 
 
 def test_path_memo_keeps_figures_identical(trace: DecodeTrace, monkeypatch) -> None:
-    """figures.common remembers plotly's property-path parses; every figure must come out the
+    """figures.fast remembers plotly's property-path parses; every figure must come out the
     same as with plotly's own parser (including after the memo has seen the paths)."""
     import plotly.basedatatypes as bdt
     from plotly.graph_objects import Figure
@@ -495,7 +505,7 @@ def test_fast_figures_equal_plotly_figures(variant: dict, template) -> None:
 
     import plotly.io as pio
 
-    from seq2seq_viz.figures.common import fast_figures
+    from seq2seq_viz.figures.fast import fast_figures
     from seq2seq_viz.views.figure_cache import BUILDERS, enlarge
 
     tr = make_translator(seed=3, **variant)
@@ -523,16 +533,16 @@ def test_fast_figures_equal_plotly_figures(variant: dict, template) -> None:
 
 
 def test_wrap_title_breaks_at_spaces_counting_wide_characters_twice_and_tags_never():
-    from seq2seq_viz.figures.common import _visible_width, wrap_title
+    from seq2seq_viz.figures.common import visible_width, wrap_title
 
-    assert _visible_width("h<sub>i</sub>") == 2
-    assert _visible_width("디코더") == 6
+    assert visible_width("h<sub>i</sub>") == 2
+    assert visible_width("디코더") == 6
     text = "Encoder states h<sub>i</sub> (one row per source token)"
     lines = wrap_title(text, 26).split("<br>")
     assert len(lines) == 2 and " ".join(lines) == text  # nothing lost, only broken
-    assert all(_visible_width(line) <= 26 for line in lines)
+    assert all(visible_width(line) <= 26 for line in lines)
     ko = wrap_title("디코더의 한 시점: S = 6, H = 256", 26).split("<br>")
-    assert len(ko) == 2 and all(_visible_width(line) <= 26 for line in ko)
+    assert len(ko) == 2 and all(visible_width(line) <= 26 for line in ko)
     assert wrap_title("short", 26) == "short"
     assert (
         wrap_title("averyveryverylongwordwithoutspaces", 5) == "averyveryverylongwordwithoutspaces"
@@ -583,3 +593,19 @@ def test_learning_curves_need_a_usable_history() -> None:
     many = {f"m{k}": [{"epoch": 1, "valid_nll": 1.0 + k}] for k in range(12)}
     colours = [tr.line.color for tr in figures.learning_curves_figure(many).data]
     assert len(set(colours)) == 12  # twelve models, twelve colours
+
+
+def test_figure_modules_import_no_private_names() -> None:
+    """The figure modules share helpers by their public names only: no ``from .x import _y``."""
+    import ast
+
+    folder = Path(figures.__file__).parent
+    private = [
+        f"{path.name}: {alias.name}"
+        for path in sorted(folder.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    assert not private, private

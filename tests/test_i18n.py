@@ -104,9 +104,9 @@ def test_language_from_locale(locale: str | None, lang: str) -> None:
 
 def test_t_formats_and_falls_back() -> None:
     i18n.set_language("ko")
-    assert i18n.t("nav.beam") == "빔 서치"
-    assert "7" in i18n.t("input.truncated", total=9, kept=7)
-    assert i18n.t("no.such.key") == "no.such.key"
+    assert i18n.tr("nav.beam") == "빔 서치"
+    assert "7" in i18n.tr("input.truncated", total=9, kept=7)
+    assert i18n.tr("no.such.key") == "no.such.key"
     assert i18n.figure_labels()["beam_title"] == "빔 서치 트리"
     i18n.set_language("xx")
     assert i18n.get_language() == "en"
@@ -117,7 +117,7 @@ def _in_new_thread() -> tuple[str, str]:
     (Streamlit runs every rerun, and every fragment rerun, in such a thread)."""
     seen: list[tuple[str, str]] = []
     worker = threading.Thread(
-        target=lambda: seen.append((i18n.get_language(), i18n.t("step.next")))
+        target=lambda: seen.append((i18n.get_language(), i18n.tr("step.next")))
     )
     worker.start()
     worker.join()

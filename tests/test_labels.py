@@ -29,7 +29,7 @@ def test_a_local_m_centre_is_min_t_and_the_last_position() -> None:
     S = len(trace.src_tokens)
     assert trace.n_steps > S, "the test needs steps past the end of the sentence"
     for step in trace.steps:
-        assert step.extras["center"] == min(step.t, S - 1)
+        assert step.center == min(step.t, S - 1)
     assert r"\min(t,\, S-1)" in ALIGN_LATEX["local-m"]
     for lang in ("en", "ko"):
         assert r"\min(t, S-1)" in strings(lang)["note.local-m"]
@@ -60,14 +60,14 @@ def test_c_local_softmax_sums_over_the_window_only(align: str) -> None:
     trace = tr.trace(LONG, DecodeConfig(max_len=6))
     checked = 0
     for step in trace.steps:
-        lo, hi = step.extras["window"]
+        lo, hi = step.window
         e = step.scores.astype(np.float64)
         inside = np.zeros(len(e), dtype=bool)
         inside[lo : hi + 1] = True
         window_sum = np.exp(e[inside] - e[inside].max()).sum()
         _, total = step.softmax_parts()
         assert total == pytest.approx(window_sum, rel=1e-5)
-        soft = step.extras.get("soft_weights", step.weights)
+        soft = step.attention_distribution()
         assert np.asarray(soft)[inside].sum() == pytest.approx(1.0, abs=1e-5)
         if not inside.all():  # then a sum over all j would differ
             checked += 1
@@ -93,9 +93,9 @@ def test_e_hard_attention_chart_says_argmax_unless_sampled(sample: bool) -> None
     tr = make_translator(seed=4, align="hard")
     trace = tr.trace(LONG, DecodeConfig(max_len=4, sample_hard=sample, seed=1))
     step = trace.steps[0]
-    chosen = step.extras["sampled_index"]
+    chosen = step.sampled_index
     if not sample:
-        assert chosen == int(np.argmax(step.extras["soft_weights"]))
+        assert chosen == int(np.argmax(step.soft_weights))
     fig = figures.weights_figure(trace, 0)
     names = {bar.name for bar in fig.data}
     if sample:

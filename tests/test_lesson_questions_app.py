@@ -10,8 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from seq2seq_viz.checkpoints import load_model
 from seq2seq_viz.config import DecodeConfig
-from seq2seq_viz.i18n import set_language
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import set_language, tr
 from seq2seq_viz.questions import exercises_for, questions_for
 from seq2seq_viz.views.safe import escape_markdown
 from tests.test_app import APP, EN, TEXT, _ok, models_root  # noqa: F401 (a fixture)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seq2seq_viz.config import DecodeConfig
-from seq2seq_viz.i18n import set_language, strings, t
+from seq2seq_viz.i18n import set_language, strings, tr
 from seq2seq_viz.questions import KINDS, Question, check, questions_for, source_labels
 from tests.conftest import make_translator
 
@@ -121,9 +121,9 @@ def test_every_question_formats_in_both_languages(real_trace, beam_trace) -> Non
     for lang in ("ko", "en"):
         set_language(lang)
         for q in questions_for(real_trace) + questions_for(beam_trace):
-            for text in (q.prompt(t), q.explanation(t), *q.labels(t)):
+            for text in (q.prompt(tr), q.explanation(tr), *q.labels(tr)):
                 assert "{" not in text and "q." not in text[:2]
-            assert t(q.value_key) != q.value_key
+            assert tr(q.value_key) != q.value_key
     set_language("en")
 
 

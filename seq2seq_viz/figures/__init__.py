@@ -4,12 +4,13 @@ Every builder is a function of plain data (a :class:`~seq2seq_viz.trace.DecodeTr
 so it works the same in Streamlit, in a notebook and in tests. Nothing here imports torch or
 streamlit.
 
-Modules: `common` (labels, colours, shared axes and checks), `step` (bars of one decoder step:
-scores, softmax, weights, output), `states` (heatmaps of hidden vectors: encoder states,
-context), `matrix` (attention matrices: the T x S heatmap, self-attention), `beam` (the
-beam-search tree and its layout), `extras` (hard-attention samples, BLEU by length, the models'
-learning curves), `sampling` (a sampled step: p(y) beside the transformed distribution it was
-drawn from).
+Modules: `common` (colours, escaping, shared axes, title layout and trace checks), `labels`
+(the default labels), `fast` (the JSON-only figure writer and a speed-up of plotly's own figures),
+`step` (bars of one decoder step: scores, softmax, weights, output), `states` (heatmaps of hidden
+vectors: encoder states, context), `matrix` (attention matrices: the T x S heatmap,
+self-attention), `beam` (the beam-search tree and its layout), `extras` (hard-attention samples,
+BLEU by length, the models' learning curves), `sampling` (a sampled step: p(y) beside the
+transformed distribution it was drawn from), `cells`, `lesson`, `live`, `vectors`.
 
 Conventions
 -----------
@@ -28,8 +29,9 @@ Conventions
 """
 
 from .beam import beam_tree_figure, tree_layout
-from .common import BLUE, DEFAULT_LABELS, ORANGE, plain
+from .common import BLUE, ORANGE, plain
 from .extras import bleu_by_length_figure, hard_samples_figure, learning_curves_figure
+from .labels import DEFAULT_LABELS
 from .matrix import heatmap_figure, self_attention_figure
 from .sampling import sample_figure
 from .states import context_figure, encoder_states_figure

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 
 from seq2seq_viz.trace import NODE_STATUSES, BeamNode, DecodeTrace
 
-from .common import GREY, ORANGE, PURPLE, STATUS_STYLE, _auto, _finish, _labels, _short, plain
+from .common import GREY, ORANGE, PURPLE, STATUS_STYLE, auto_height, finish_layout, plain, shorten
+from .labels import merge_labels
 
 LABEL_PX = 14  # node labels: readable on a projector at 1920x1080
 PRUNED_GAP = 0.1  # vertical slot of a pruned leaf (a live node's slot is 1)
@@ -140,7 +141,7 @@ def _edges(nodes: Mapping[int, BeamNode], y: Mapping[int, float]) -> dict:
 
 def _node_text(node: BeamNode, with_score: bool) -> str:
     """A live or finished node's label: its token and its cumulative score (sum of log p)."""
-    token = plain(_short(node.token))
+    token = plain(shorten(node.token))
     return f"{token} {node.score:.2f}" if with_score else token
 
 
@@ -218,7 +219,7 @@ def beam_tree_figure(
     Kept and finished nodes are labelled with their token and cumulative score (LABEL_PX);
     pruned ones are small crosses packed close together (token and scores on hover), so a
     beam of 5 fits a 1080-pixel screen (the height is capped at MAX_HEIGHT)."""
-    lab, every = _labels(labels), _tree_nodes(trace)
+    lab, every = merge_labels(labels), _tree_nodes(trace)
     nodes = {i: n for i, n in every.items() if upto_step is None or n.step <= upto_step}
     y = tree_layout(every, pruned_gap=PRUNED_GAP)
     fig = go.Figure()
@@ -234,7 +235,7 @@ def beam_tree_figure(
     fig.update_xaxes(title={"text": lab["step"]}, dtick=1, range=[-1.5, last + 0.7], zeroline=False)
     span = max(y.values()) + 0.5
     fig.update_yaxes(visible=False, range=[span, -0.5])
-    auto = min(_auto(None, round(span), 26, 150, least=320), MAX_HEIGHT)
-    fig = _finish(fig, lab["beam_title"], height or auto, template)
+    auto = min(auto_height(None, round(span), 26, 150, least=320), MAX_HEIGHT)
+    fig = finish_layout(fig, lab["beam_title"], height or auto, template)
     # the legend starts at the root's side: a tree wider than a phone is seen from there first
     return fig.update_layout(legend={"x": 0, "xanchor": "left"})

@@ -14,7 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import PALETTE, SYMBOLS, _finish, _labels, _short, _token_axis, plain
+from .common import PALETTE, SYMBOLS, finish_layout, plain, shorten, token_axis
+from .labels import merge_labels
 
 if TYPE_CHECKING:
     from seq2seq_viz.cells import CellSteps
@@ -56,7 +57,7 @@ def gates_figure(
 ) -> go.Figure:
     """One heatmap per gate/state: units (first `units`) by source tokens; the selected token's
     column is outlined."""
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     rows = rows_of(steps, cell)
     S = len(tokens)
     for name, values in rows.items():
@@ -67,7 +68,7 @@ def gates_figure(
     titles = [lab.get(f"gate_{k}", HTML_SYMBOL[k]) for k in rows]
     fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, subplot_titles=titles,
                         vertical_spacing=0.3 / len(rows))  # fmt: skip
-    ticks = [plain(_short(tok)) for tok in tokens]
+    ticks = [plain(shorten(tok)) for tok in tokens]
     for r, (name, values) in enumerate(rows.items(), start=1):
         lo = 0.0 if name in SIGMOID_GATES else -1.0
         fig.add_heatmap(
@@ -90,9 +91,9 @@ def gates_figure(
         if selected is not None and 0 <= selected < S:
             fig.add_vrect(x0=selected - 0.5, x1=selected + 0.5, line={"color": "#D55E00",
                           "width": 2.5}, fillcolor="rgba(0,0,0,0)", row=r, col=1)  # fmt: skip
-    fig.update_xaxes(_token_axis(ticks, lab["source"]), row=len(rows), col=1)
+    fig.update_xaxes(token_axis(ticks, lab["source"]), row=len(rows), col=1)
     title = lab["cell_gates_title"].format(shown=shown, total=total)
-    return _finish(fig, title, height or 120 + 130 * len(rows), template)
+    return finish_layout(fig, title, height or 120 + 130 * len(rows), template)
 
 
 def _first_of_kind(rows: Mapping[str, np.ndarray], sigmoid: bool) -> str | None:
@@ -117,10 +118,10 @@ def gate_means_figure(
     template: str | None = None,
 ) -> go.Figure:
     """The mean over units of each gate per token (sigmoid gates; for RNN the mean |h_t|)."""
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     rows = rows_of(steps, cell)
     names = [k for k in rows if k in SIGMOID_GATES] or ["h"]
-    ticks = [plain(_short(tok)) for tok in tokens]
+    ticks = [plain(shorten(tok)) for tok in tokens]
     fig = go.Figure()
     for k, name in enumerate(names):
         values = np.abs(rows[name]) if name == "h" else rows[name]
@@ -135,9 +136,9 @@ def gate_means_figure(
         )
     if selected is not None:
         fig.add_vline(x=selected, line={"color": "#D55E00", "dash": "dot"})
-    fig.update_xaxes(_token_axis(ticks, lab["source"]))
+    fig.update_xaxes(token_axis(ticks, lab["source"]))
     fig.update_yaxes(title={"text": lab["gate_mean"]}, range=[0, 1])
-    return _finish(fig, lab["gate_means_title"], height or 340, template)
+    return finish_layout(fig, lab["gate_means_title"], height or 340, template)
 
 
 # ----------------------------------------------------------------------------- equations

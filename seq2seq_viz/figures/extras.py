@@ -15,13 +15,13 @@ from .common import (
     ORANGE,
     PALETTE,
     SYMBOLS,
-    _finish,
-    _labels,
-    _short,
-    _token_axis,
+    finish_layout,
     plain,
+    shorten,
+    token_axis,
     wrap_title,
 )
+from .labels import merge_labels
 
 
 def hard_samples_figure(
@@ -34,7 +34,7 @@ def hard_samples_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Grouped bars: the soft distribution vs. how often each position was drawn in samples."""
-    lab, soft = _labels(labels), np.asarray(soft_weights, dtype=np.float64)
+    lab, soft = merge_labels(labels), np.asarray(soft_weights, dtype=np.float64)
     n = len(tokens)
     if soft.shape != (n,) or n == 0:
         raise ValueError(f"soft_weights has shape {soft.shape} but there are {n} tokens")
@@ -53,10 +53,10 @@ def hard_samples_figure(
             hovertemplate=f"%{{customdata}}<br>{lab[name]}: %{{y:.3f}}<extra></extra>",
         )
     fig.update_layout(barmode="group")
-    fig.update_xaxes(_token_axis([plain(_short(tok)) for tok in tokens], lab["source"]))
+    fig.update_xaxes(token_axis([plain(shorten(tok)) for tok in tokens], lab["source"]))
     fig.update_yaxes(title={"text": lab["probability"]})
     title = lab["hard_samples_title"].format(n=picks.size)
-    return _finish(fig, title, height or 380, template)
+    return finish_layout(fig, title, height or 380, template)
 
 
 def _bleu_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], dict]:
@@ -90,7 +90,7 @@ def bleu_by_length_figure(
     (results.json `bleu_by_length`); for `bleu_by_length_beam5` rows pass a `bleu_title` label.
     `legend_width`: break long model names in the legend into lines of about that many narrow
     characters (plotly never wraps them: on a phone a long one runs off the chart)."""
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     models, buckets, table = _bleu_table(rows)
     ticks = [plain(b) for b in buckets]
     fig = go.Figure()
@@ -115,7 +115,7 @@ def bleu_by_length_figure(
     )
     fig.update_yaxes(title={"text": lab["bleu"]}, rangemode="tozero")
     many = len(models) > 2
-    fig = _finish(
+    fig = finish_layout(
         fig, lab["bleu_title"], height or 400 + (22 * len(models) if many else 0), template
     )
     if many:  # their legend goes under the axis (above it, its rows ran into the title)
@@ -140,7 +140,7 @@ def learning_curves_figure(
     the epoch whose weights it kept, ringed. A later stage continues its line dashed. A curve
     that flattens is a model trained until its validation loss stopped improving; one still
     falling when it ends was stopped by its budget."""
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     fig = go.Figure()
     ends, lows = [], []  # each model's last and lowest loss
     for m, (model, rows) in enumerate(histories.items()):
@@ -198,7 +198,7 @@ def learning_curves_figure(
     # converged: the axis starts showing the endings; a double click shows every point
     fig.update_yaxes(title={"text": lab["valid_nll"]}, range=[min(lows) - 0.05, max(ends) + 0.45])
     models = len(histories)
-    fig = _finish(fig, lab["curves_title"], height or 420 + 22 * models, template)
+    fig = finish_layout(fig, lab["curves_title"], height or 420 + 22 * models, template)
     fig.update_layout(  # legend under the axis, as in bleu_by_length_figure
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
         margin={"t": 48},

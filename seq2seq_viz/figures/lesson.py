@@ -13,7 +13,8 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from .common import BLUE, GREY, ORANGE, _finish, _labels
+from .common import BLUE, GREY, ORANGE, finish_layout
+from .labels import merge_labels
 
 LESSON_STAGES = (
     "bottleneck",
@@ -81,7 +82,7 @@ def lesson_diagram_figure(
         raise ValueError(f"unknown lesson stage {stage!r}; expected one of {LESSON_STAGES}")
     if min(S, H, V) < 1:
         raise ValueError(f"sizes must be positive, got S={S}, H={H}, V={V}")
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     lit = HIGHLIGHT[stage]
     parts = {"source", "encoder", "decoder", "output", "concat"}
     parts |= {"score", "weights", "context"} if attention else {"summary"}
@@ -120,7 +121,7 @@ def lesson_diagram_figure(
     top = 1.5 if "summary" in parts else 1.0  # the bottleneck's one vector sits above
     fig.update_xaxes(visible=False, range=[0, 4.3])
     fig.update_yaxes(visible=False, range=[0, top])
-    return _finish(
+    return finish_layout(
         fig, lab["diagram_title"].format(**sizes), height or int(120 + 210 * top), template
     )
 

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .common import BLUE, GREEN, ORANGE, _finish, _labels, _short, _token_axis, plain
-from .matrix import _weight_heatmap
+from .common import BLUE, GREEN, ORANGE, finish_layout, plain, shorten, token_axis
+from .labels import merge_labels
+from .matrix import weight_heatmap
 
 
 def loss_figure(
@@ -26,7 +27,7 @@ def loss_figure(
 ) -> go.Figure:
     """Training NLL per step (raw, and a running mean of 20 steps), validation NLL at epoch
     ends, and the probe's alignment score on a second axis (0..1) when there is one."""
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     fig = go.Figure()
     if losses:
         steps, values = (np.asarray(v, dtype=float) for v in zip(*losses, strict=True))
@@ -81,7 +82,7 @@ def loss_figure(
         )
     fig.update_xaxes(title={"text": lab["train_step"]}, rangemode="tozero")
     fig.update_layout(yaxis={"title": {"text": lab["nll"]}, "rangemode": "tozero"})
-    return _finish(fig, lab["loss_title"], height or 360, template)
+    return finish_layout(fig, lab["loss_title"], height or 360, template)
 
 
 def probe_figure(
@@ -96,7 +97,7 @@ def probe_figure(
 ) -> go.Figure:
     """The probe's teacher-forced attention weights: reference tokens + <eos> (rows) by source
     tokens (columns), as the model had them at training step `step`."""
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     w = np.asarray(weights, dtype=float)
     rows = [*tgt_tokens, "<eos>"]
     if w.shape != (len(rows), len(src_tokens)):
@@ -104,10 +105,10 @@ def probe_figure(
             f"weights have shape {w.shape}, expected ({len(rows)}, {len(src_tokens)}): "
             "reference tokens + <eos> by source tokens"
         )
-    src = [plain(_short(t)) for t in src_tokens]
-    tgt = [plain(_short(t)) for t in rows]
-    fig = go.Figure(_weight_heatmap(w, (lab["target"], tgt), (lab["source"], src), lab, zmax=1.0))
-    fig.update_xaxes(_token_axis(src, lab["source"]))
-    fig.update_yaxes(_token_axis(tgt, lab["target"], horizontal=False), autorange="reversed")
+    src = [plain(shorten(t)) for t in src_tokens]
+    tgt = [plain(shorten(t)) for t in rows]
+    fig = go.Figure(weight_heatmap(w, (lab["target"], tgt), (lab["source"], src), lab, zmax=1.0))
+    fig.update_xaxes(token_axis(src, lab["source"]))
+    fig.update_yaxes(token_axis(tgt, lab["target"], horizontal=False), autorange="reversed")
     title = lab["probe_title"].format(step=step)
-    return _finish(fig, title, height or max(320, 60 + 30 * len(rows)), template)
+    return finish_layout(fig, title, height or max(320, 60 + 30 * len(rows)), template)

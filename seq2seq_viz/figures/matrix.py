@@ -13,23 +13,22 @@ from seq2seq_viz.trace import DecodeTrace
 from .common import (
     ORANGE,
     VERMILLION,
-    _auto,
-    _check_source,
-    _finish,
-    _labels,
-    _short,
-    _source_xaxis,
-    _src_hover,
-    _src_ticks,
-    _token_axis,
-    _window,
-    new_figure,
-    new_trace,
+    auto_height,
+    check_source,
+    finish_layout,
     plain,
+    shorten,
+    source_hover,
+    source_ticks,
+    source_xaxis,
+    token_axis,
+    window_edges,
 )
+from .fast import new_figure, new_trace
+from .labels import merge_labels
 
 
-def _weight_heatmap(
+def weight_heatmap(
     z: np.ndarray,
     rows: tuple[str, Sequence[str]],
     cols: tuple[str, Sequence[str]],
@@ -57,7 +56,7 @@ def _weight_heatmap(
 
 
 def _checked_matrix(trace: DecodeTrace) -> np.ndarray:
-    n = _check_source(trace)
+    n = check_source(trace)
     if trace.n_steps == 0:
         raise ValueError("the trace has no decoder steps")
     for step in trace.steps:
@@ -73,13 +72,13 @@ def _window_paths(trace: DecodeTrace, rows: int, n: int) -> tuple[list, list, li
     cx: list[float] = []
     cy: list[int] = []
     for r, step in enumerate(trace.steps[:rows]):
-        window = _window(step, n)
+        window = window_edges(step, n)
         if window is not None:
             lo, hi = window
             xs += [lo, hi, hi, lo, lo, None]
             ys += [r - 0.45, r - 0.45, r + 0.45, r + 0.45, r - 0.45, None]
-        if "center" in step.extras:
-            cx.append(float(step.extras["center"]))
+        if step.center is not None:
+            cx.append(float(step.center))
             cy.append(r)
     return xs, ys, cx, cy
 
@@ -120,7 +119,7 @@ def heatmap_figure(
     template: str | None = None,
 ) -> go.Figure:
     """The T x S attention matrix; rows after ``upto`` empty, row ``highlight`` outlined."""
-    lab, z = _labels(labels), _checked_matrix(trace)
+    lab, z = merge_labels(labels), _checked_matrix(trace)
     rows, n = z.shape
     upto = rows - 1 if upto is None else upto
     if not 0 <= upto < rows:
@@ -129,9 +128,9 @@ def heatmap_figure(
         raise ValueError(f"highlight={highlight} is out of range: the trace has {rows} steps")
     z[upto + 1 :] = np.nan
     tgt = [plain(tok) for tok in trace.step_tokens()]
-    src = (lab["source"], _src_hover(trace, lab))
+    src = (lab["source"], source_hover(trace, lab))
     fig = new_figure(
-        _weight_heatmap(z, (lab["target"], tgt), src, lab, zmax=zmax, hoverongaps=False)
+        weight_heatmap(z, (lab["target"], tgt), src, lab, zmax=zmax, hoverongaps=False)
     )
     if show_windows:
         _add_windows(fig, trace, upto + 1, n, lab)
@@ -144,11 +143,13 @@ def heatmap_figure(
             y1=highlight + 0.5,
             line={"color": "#FF2D95", "width": 3},
         )
-    ticks = [_short(tok) if r <= upto else "" for r, tok in enumerate(tgt)]
-    axis = _token_axis(ticks, lab["target"], horizontal=False)
+    ticks = [shorten(tok) if r <= upto else "" for r, tok in enumerate(tgt)]
+    axis = token_axis(ticks, lab["target"], horizontal=False)
     fig.update_yaxes(axis, range=[rows - 0.5, -0.5])  # reversed: first step on top
-    _source_xaxis(fig, trace, lab)
-    return _finish(fig, lab["heatmap_title"], _auto(height, rows, 22, 200, least=320), template)
+    source_xaxis(fig, trace, lab)
+    return finish_layout(
+        fig, lab["heatmap_title"], auto_height(height, rows, 22, 200, least=320), template
+    )
 
 
 def self_attention_figure(
@@ -160,7 +161,7 @@ def self_attention_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Source x source heatmap of one encoder self-attention head (rows: queries)."""
-    lab, n = _labels(labels), _check_source(trace)
+    lab, n = merge_labels(labels), check_source(trace)
     if trace.self_attn is None:
         raise ValueError("the trace has no encoder self-attention (the model was built without it)")
     attn = np.asarray(trace.self_attn, dtype=np.float64)
@@ -168,11 +169,11 @@ def self_attention_figure(
         raise ValueError(f"self_attn has shape {attn.shape}, expected (heads, {n}, {n})")
     if not 0 <= head < attn.shape[0]:
         raise ValueError(f"head={head} is out of range: the trace has {attn.shape[0]} heads")
-    hover = _src_hover(trace, lab)
-    heat = _weight_heatmap(attn[head], (lab["query"], hover), (lab["key"], hover), lab, zmax=1)
+    hover = source_hover(trace, lab)
+    heat = weight_heatmap(attn[head], (lab["query"], hover), (lab["key"], hover), lab, zmax=1)
     fig = new_figure(heat)
-    _source_xaxis(fig, trace, lab, title=lab["key"])
-    axis = _token_axis(_src_ticks(trace, lab), lab["query"], horizontal=False)
+    source_xaxis(fig, trace, lab, title=lab["key"])
+    axis = token_axis(source_ticks(trace, lab), lab["query"], horizontal=False)
     fig.update_yaxes(axis, autorange="reversed")
     title = lab["self_attn_title"].format(head=head)
-    return _finish(fig, title, _auto(height, n, 20, 200, least=360), template)
+    return finish_layout(fig, title, auto_height(height, n, 20, 200, least=360), template)

@@ -10,13 +10,23 @@ import plotly.graph_objects as go
 
 from seq2seq_viz.trace import DecodeTrace
 
-from .common import BLUE, ORANGE, _auto, _finish, _get_step, _labels, _short, _token_axis, plain
+from .common import (
+    BLUE,
+    ORANGE,
+    auto_height,
+    checked_step,
+    finish_layout,
+    plain,
+    shorten,
+    token_axis,
+)
+from .labels import merge_labels
 
 
 def sample_rows(trace: DecodeTrace, t: int) -> tuple[list[str], np.ndarray, np.ndarray, int]:
     """Words, p(y), p~(y) of the recorded top-k (the drawn word appended when it is not among
     them) and the row of the drawn word."""
-    step = _get_step(trace, t)
+    step = checked_step(trace, t)
     if "sample_probs" not in step.extras:
         raise ValueError(f"step {t} was not sampled (the trace's mode is {trace.mode!r})")
     words = list(step.topk_tokens)
@@ -42,10 +52,10 @@ def sample_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Horizontal bars of p(y) and p~(y) over the step's top-k words; the drawn word marked."""
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     words, before, after, drawn = sample_rows(trace, t)
     rows = list(range(len(words)))
-    ticks = [plain(_short(w, 24)) for w in words]
+    ticks = [plain(shorten(w, 24)) for w in words]
     ticks[drawn] = f"<b>{ticks[drawn]}</b> ← {lab['sample_drawn']}"
     fig = go.Figure()
     for values, name, colour in (
@@ -65,8 +75,8 @@ def sample_figure(
             hovertemplate=f"{lab['word']}: %{{customdata}}<br>{name}: %{{x:.4f}}<extra></extra>",
         )
     fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.15})
-    fig.update_yaxes(_token_axis(ticks, lab["word"], horizontal=False), autorange="reversed")
+    fig.update_yaxes(token_axis(ticks, lab["word"], horizontal=False), autorange="reversed")
     top = float(max(before.max(), after.max()))
     fig.update_xaxes(title={"text": lab["probability"]}, range=[0, min(1.0, top) * 1.25])
-    height = _auto(height, len(words), 34, 160, least=320)
-    return _finish(fig, lab["sample_title"].format(t=t), height, template)
+    height = auto_height(height, len(words), 34, 160, least=320)
+    return finish_layout(fig, lab["sample_title"].format(t=t), height, template)

@@ -11,17 +11,16 @@ import plotly.graph_objects as go
 from seq2seq_viz.trace import DecodeTrace
 
 from .common import (
-    _auto,
-    _check_source,
-    _finish,
-    _get_step,
-    _labels,
-    _src_hover,
-    _src_ticks,
-    _token_axis,
-    new_figure,
-    new_trace,
+    auto_height,
+    check_source,
+    checked_step,
+    finish_layout,
+    source_hover,
+    source_ticks,
+    token_axis,
 )
+from .fast import new_figure, new_trace
+from .labels import merge_labels
 
 
 def _vector_rows_figure(
@@ -49,7 +48,7 @@ def _vector_rows_figure(
             **heatmap,
         )
     )
-    fig.update_yaxes(_token_axis(ticks, lab["source"], horizontal=False), autorange="reversed")
+    fig.update_yaxes(token_axis(ticks, lab["source"], horizontal=False), autorange="reversed")
     fig.update_xaxes(title={"text": xtitle}, showgrid=False, zeroline=False)
     return fig
 
@@ -63,21 +62,21 @@ def encoder_states_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Heatmap of h_1..h_S (S x H), diverging colours centred at 0, source tokens down the side."""
-    lab, n = _labels(labels), _check_source(trace)
+    lab, n = merge_labels(labels), check_source(trace)
     enc = trace.enc_rnn_states if before_self_attn else trace.enc_states
     if enc is None:
         raise ValueError("the trace has no enc_rnn_states (the model has no self-attention)")
     enc = np.asarray(enc, dtype=np.float64)
     if enc.shape[0] != n:
         raise ValueError(f"encoder states have {enc.shape[0]} rows but there are {n} tokens")
-    hover, ticks = _src_hover(trace, lab), _src_ticks(trace, lab)
+    hover, ticks = source_hover(trace, lab), source_ticks(trace, lab)
     fig = _vector_rows_figure(enc, hover, ticks, lab["hidden_dim"], lab, f"{lab['source']}: ")
-    return _finish(fig, lab["encoder_title"], _auto(height, n, 18, 140), template)
+    return finish_layout(fig, lab["encoder_title"], auto_height(height, n, 18, 140), template)
 
 
 def weighted_states(trace: DecodeTrace, t: int) -> tuple[np.ndarray, np.ndarray]:
     """(S, H) rows a_i * h_i for step t and their sum, checked to equal the step's context."""
-    step = _get_step(trace, t)
+    step = checked_step(trace, t)
     enc = np.asarray(trace.enc_states, dtype=np.float64)
     context = np.asarray(step.context, dtype=np.float64)
     if context.shape != (enc.shape[1],):
@@ -102,13 +101,15 @@ def context_figure(
     """Heatmap of the rows a_i*h_i (first max_dims dims), a gap, then their sum c_t."""
     if max_dims < 1:
         raise ValueError(f"max_dims must be at least 1, got {max_dims}")
-    lab, (rows, total) = _labels(labels), weighted_states(trace, t)
+    lab, (rows, total) = merge_labels(labels), weighted_states(trace, t)
     n, dims = rows.shape[0], min(max_dims, rows.shape[1])
     gap = np.full((1, dims), np.nan)
     z = np.vstack([rows[:, :dims], gap, total[None, :dims]])  # (S + 2, dims)
-    pairs = zip(_src_ticks(trace, lab), trace.steps[t].weights, strict=True)
+    pairs = zip(source_ticks(trace, lab), trace.steps[t].weights, strict=True)
     ticks = [*(f"{tick} · {a:.2f}" for tick, a in pairs), "", lab["context_row"]]  # a_i·h_i
-    names = [*_src_hover(trace, lab), "", lab["context_row"]]
+    names = [*source_hover(trace, lab), "", lab["context_row"]]
     xtitle = lab["dims_shown"].format(shown=dims, total=rows.shape[1])
     fig = _vector_rows_figure(z, names, ticks, xtitle, lab, hoverongaps=False)
-    return _finish(fig, lab["context_title"].format(t=t), _auto(height, n + 2, 18, 150), template)
+    return finish_layout(
+        fig, lab["context_title"].format(t=t), auto_height(height, n + 2, 18, 150), template
+    )

@@ -15,21 +15,20 @@ from .common import (
     GREY,
     ORANGE,
     VERMILLION,
-    _auto,
-    _extra_vector,
-    _finish,
-    _font_size,
-    _get_step,
-    _labels,
-    _short,
-    _source_xaxis,
-    _src_hover,
-    _token_axis,
-    _window,
-    new_figure,
-    new_trace,
+    alignment_vector,
+    auto_height,
+    checked_step,
+    finish_layout,
     plain,
+    shorten,
+    source_hover,
+    source_xaxis,
+    tick_font_size,
+    token_axis,
+    window_edges,
 )
+from .fast import new_figure, new_trace
+from .labels import merge_labels
 
 
 def _bar_text(values: np.ndarray) -> dict[str, Any]:
@@ -39,7 +38,7 @@ def _bar_text(values: np.ndarray) -> dict[str, Any]:
         "text": [f"{v:.2f}" if v >= 0.005 else "" for v in values],  # no "0.00" clutter
         "textposition": "outside",
         "textangle": 0 if n <= 20 else -90,
-        "textfont": {"size": _font_size(n)},
+        "textfont": {"size": tick_font_size(n)},
         "cliponaxis": False,
     }
 
@@ -79,18 +78,18 @@ def scores_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Bars of the raw scores e_i at step t; masked positions greyed (they get weight 0)."""
-    lab, step = _labels(labels), _get_step(trace, t)
+    lab, step = merge_labels(labels), checked_step(trace, t)
     scores = np.asarray(step.scores, dtype=np.float64)
     scores = np.where(np.isfinite(scores), scores, 0.0)
     mask = np.asarray(step.mask, dtype=bool)
-    hover = np.array(_src_hover(trace, lab), dtype=object)
+    hover = np.array(source_hover(trace, lab), dtype=object)
     fig, tip = new_figure(), f"%{{customdata}}<br>{lab['score']}: %{{y:.3f}}"
     for name, keep, colour, alpha in (("attended", mask, BLUE, 1.0), ("masked", ~mask, GREY, 0.45)):
         _bars(fig, scores, hover, np.flatnonzero(keep), lab[name], colour, tip, opacity=alpha)
     fig.update_layout(barmode="overlay")
-    _source_xaxis(fig, trace, lab, mask)
+    source_xaxis(fig, trace, lab, mask)
     fig.update_yaxes(title={"text": lab["score"]}, zeroline=True)
-    return _finish(fig, lab["scores_title"].format(t=t), height or 380, template)
+    return finish_layout(fig, lab["scores_title"].format(t=t), height or 380, template)
 
 
 def softmax_figure(
@@ -102,11 +101,11 @@ def softmax_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Bars of exp(e_i - max e) per source token (0 where masked); the title gives their sum."""
-    lab, step = _labels(labels), _get_step(trace, t)
+    lab, step = merge_labels(labels), checked_step(trace, t)
     parts, total = step.softmax_parts()
     mask = np.asarray(step.mask, dtype=bool)
     share = parts / total if total > 0 else np.zeros_like(parts)
-    data = np.stack([np.array(_src_hover(trace, lab), dtype=object), share], axis=-1)
+    data = np.stack([np.array(source_hover(trace, lab), dtype=object), share], axis=-1)
     fig = new_figure()
     tip = (
         f"%{{customdata[0]}}<br>{lab['exp_part']}: %{{y:.3f}}"
@@ -115,10 +114,10 @@ def softmax_figure(
     for name, keep, colour in (("exp_part", mask, BLUE), ("masked", ~mask, GREY)):
         _bars(fig, parts, data, np.flatnonzero(keep), lab[name], colour, tip, text=True)
     fig.update_layout(barmode="overlay")
-    _source_xaxis(fig, trace, lab, mask)
+    source_xaxis(fig, trace, lab, mask)
     fig.update_yaxes(title={"text": lab["exp_part"]}, range=[0, 1.2])
-    title = lab["softmax_title_window" if "window" in step.extras else "softmax_title"]
-    return _finish(fig, title.format(t=t, total=total), height or 380, template)
+    title = lab["softmax_title" if step.window is None else "softmax_title_window"]
+    return finish_layout(fig, title.format(t=t, total=total), height or 380, template)
 
 
 def _gaussian_curve(centre: float | None, gauss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,8 +137,8 @@ def _gaussian_curve(centre: float | None, gauss: np.ndarray) -> tuple[np.ndarray
 
 def _step_gaussian(step: StepRecord, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The step's Gaussian values (S,) and a smooth curve (xs, ys) through them."""
-    gauss = _extra_vector(step, "gaussian", n)
-    centre = float(step.extras["center"]) if "center" in step.extras else None
+    gauss = alignment_vector(step, "gaussian", n)
+    centre = None if step.center is None else float(step.center)
     return gauss, *_gaussian_curve(centre, gauss)
 
 
@@ -171,7 +170,7 @@ def _add_local_overlays(
     fig: go.Figure, step: StepRecord, n: int, top: float, lab: Mapping[str, str]
 ) -> None:
     """Local attention: window band, Gaussian curve and centre line when the step has them."""
-    window = _window(step, n)
+    window = window_edges(step, n)
     if window is not None:
         fig.add_vrect(
             x0=window[0],
@@ -183,10 +182,10 @@ def _add_local_overlays(
             showlegend=True,
             name=lab["window"],
         )
-    if "gaussian" in step.extras:
+    if step.gaussian is not None:
         _add_gaussian(fig, step, n, lab)
-    if "center" in step.extras:
-        centre = float(step.extras["center"])
+    if step.center is not None:
+        centre = float(step.center)
         fig.add_scatter(
             x=[centre, centre],
             y=[0, top],
@@ -206,12 +205,12 @@ def weights_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Bars of a_t with values; local: window, Gaussian and centre; hard: soft bars + sample."""
-    lab, step = _labels(labels), _get_step(trace, t)
-    n, hover = len(step.weights), np.array(_src_hover(trace, lab), dtype=object)
+    lab, step = merge_labels(labels), checked_step(trace, t)
+    n, hover = len(step.weights), np.array(source_hover(trace, lab), dtype=object)
     positions, fig = np.arange(n), new_figure()
     tip = f"%{{customdata}}<br>{lab['weight']}: %{{y:.3f}}"
-    if "sampled_index" in step.extras:
-        values, sampled = _extra_vector(step, "soft_weights", n), int(step.extras["sampled_index"])
+    if step.sampled_index is not None:
+        values, sampled = alignment_vector(step, "soft_weights", n), int(step.sampled_index)
         if not 0 <= sampled < n:
             raise ValueError(f"step {t}: sampled_index {sampled} is outside 0..{n - 1}")
         others = positions[positions != sampled]
@@ -224,14 +223,14 @@ def weights_figure(
         values, title = np.asarray(step.weights, dtype=np.float64), lab["weights_title"]
         _bars(fig, values, hover, positions, lab["weight"], BLUE, tip, text=True)
     top = float(np.max(values, initial=0.0))
-    if "gaussian" in step.extras:
+    if step.gaussian is not None:
         top = max(top, float(np.max(_step_gaussian(step, n)[2])))
     top = max(top * 1.2, 0.05)
     _add_local_overlays(fig, step, n, top, lab)
     fig.update_layout(barmode="overlay")
-    _source_xaxis(fig, trace, lab)
+    source_xaxis(fig, trace, lab)
     fig.update_yaxes(title={"text": lab["weight"]}, range=[0, top])
-    return _finish(fig, title.format(t=t), height or 380, template)
+    return finish_layout(fig, title.format(t=t), height or 380, template)
 
 
 def _topk_rows(step: StepRecord) -> tuple[list[str], np.ndarray, list[bool]]:
@@ -259,9 +258,9 @@ def output_figure(
     template: str | None = None,
 ) -> go.Figure:
     """Horizontal bars of the step's top-k words and probabilities, the chosen word highlighted."""
-    lab, step = _labels(labels), _get_step(trace, t)
+    lab, step = merge_labels(labels), checked_step(trace, t)
     words, probs, chosen = _topk_rows(step)
-    ticks = [plain(_short(w, 24)) for w in words]
+    ticks = [plain(shorten(w, 24)) for w in words]
     if len(words) > len(step.topk_tokens):
         ticks[-1] += " " + lab["not_in_topk"]
     fig = new_figure(
@@ -279,9 +278,9 @@ def output_figure(
             "<extra></extra>",
         )
     )
-    fig.update_yaxes(_token_axis(ticks, lab["word"], horizontal=False), autorange="reversed")
+    fig.update_yaxes(token_axis(ticks, lab["word"], horizontal=False), autorange="reversed")
     fig.update_xaxes(title={"text": lab["probability"]}, range=[0, min(1.0, probs.max()) * 1.2])
     title = lab["output_title"].format(t=t, k=len(step.topk_tokens))
     if step.forced:
         title += lab["forced_note"].format(token=plain(step.token))
-    return _finish(fig, title, _auto(height, len(words), 26, 120, least=260), template)
+    return finish_layout(fig, title, auto_height(height, len(words), 26, 120, least=260), template)

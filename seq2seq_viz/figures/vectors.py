@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.vectors import ScoreTerms, concat_input, initial_vectors, product_label
 
-from .common import _check_source, _finish, _get_step, _labels, plain
+from .common import check_source, checked_step, finish_layout, plain
+from .labels import merge_labels
 
 PRINT_UP_TO = 16  # vectors this short get their values printed in the cells
 SYMBOLS = {  # the vectors' names as plotly HTML (mathematical symbols: the same in every language)
@@ -51,7 +52,7 @@ def strips_figure(
     around 0, the value of each cell on hover (and printed when the longest has <= 16 cells)."""
     if not rows:
         raise ValueError("no vectors to draw")
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     width = max(len(v) for _, v in rows)
     z = np.full((len(rows), width), np.nan)
     for r, (_, vec) in enumerate(rows):
@@ -87,7 +88,7 @@ def strips_figure(
     fig.update_xaxes(title={"text": lab["dim"]}, showgrid=False, zeroline=False)
     if width <= PRINT_UP_TO:
         fig.update_xaxes(dtick=1)
-    return _finish(fig, title, height or 46 * len(rows) + 130, template)
+    return finish_layout(fig, title, height or 46 * len(rows) + 130, template)
 
 
 def score_terms_figure(
@@ -101,8 +102,8 @@ def score_terms_figure(
     template: str | None = None,
 ) -> go.Figure:
     """The vectors behind e_{t,i} and their element-wise products, whose sum is e_{t,i}."""
-    _get_step(trace, t)
-    lab = _labels(labels)
+    checked_step(trace, t)
+    lab = merge_labels(labels)
     rows = [*terms.rows, (product_label(trace.score_name), terms.products)]
     token = plain(trace.src_tokens[i])
     title = lab["vectors_score_title"].format(t=t, i=i, token=token, total=terms.total)
@@ -118,8 +119,8 @@ def attentional_figure(
     template: str | None = None,
 ) -> go.Figure:
     """[c_t ; s_t] (2H), W_c [c_t ; s_t] and h~_t = tanh of it (H)."""
-    step = _get_step(trace, t)
-    lab = _labels(labels)
+    step = checked_step(trace, t)
+    lab = merge_labels(labels)
     rows = [
         ("[c_t ; s_t]", concat_input(step)),
         ("W_c [c_t ; s_t]", np.asarray(step.attn_pre)),
@@ -137,11 +138,11 @@ def initial_figure(
     template: str | None = None,
 ) -> go.Figure:
     """h_S (the encoder's final state the bridge reads), s_0 = tanh(W_b h_S + b_b), h~_0 = 0."""
-    _check_source(trace)
+    check_source(trace)
     vectors = initial_vectors(trace)
     if not vectors:
         raise ValueError("the trace has no initial vectors (trace it again with this version)")
-    lab = _labels(labels)
+    lab = merge_labels(labels)
     rows = list(vectors.items())
     return strips_figure(
         rows, lab["vectors_init_title"], labels=lab, height=height, template=template

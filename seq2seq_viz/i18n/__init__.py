@@ -1,4 +1,4 @@
-"""Translated strings: ``t(key, **fmt)`` looks a key up in the current language (Korean or
+"""Translated strings: ``tr(key, **fmt)`` looks a key up in the current language (Korean or
 English), falling back to English and then to the key itself, so a missing string never crashes.
 
 The language is held in a :class:`contextvars.ContextVar`, so each thread sees its own choice.
@@ -35,7 +35,7 @@ def strings(lang: str) -> dict[str, str]:
 
 
 def set_language(lang: str) -> None:
-    """Use `lang` for the following t() calls in this context (thread)."""
+    """Use `lang` for the following tr() calls in this context (thread)."""
     _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
 
@@ -55,7 +55,7 @@ def get_language() -> str:
     return _current.get()
 
 
-def t(key: str, **fmt: object) -> str:
+def tr(key: str, **fmt: object) -> str:
     """The string for `key` in the current language, formatted with `fmt` when given."""
     text = strings(get_language()).get(key)
     if text is None:

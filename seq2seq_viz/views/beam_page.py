@@ -9,7 +9,7 @@ from dataclasses import replace
 import streamlit as st
 
 from seq2seq_viz import figures
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import EOS_ID, UNK, detokenize
 from seq2seq_viz.trace import DecodeTrace, Hypothesis
 from seq2seq_viz.views import state
@@ -34,7 +34,7 @@ def render() -> None:
         width = beam_controls(st, key="beam_page_width", default=BEAM_PAGE_WIDTH)
     c = replace(c, decode=replace(c.decode, beam_width=width))
     if width == 1:
-        st.info(t("beam.width_one"))
+        st.info(tr("beam.width_one"))
     trace = fetch_trace(c)
     if trace is None or not trace.steps:
         return
@@ -42,11 +42,11 @@ def render() -> None:
     _outputs(c, trace, lang)
     _tree(trace, c.presentation)  # width 1: the greedy chain (figures.beam.greedy_nodes)
     if trace.hypotheses:
-        st.subheader(t("beam.nbest"))
+        st.subheader(tr("beam.nbest"))
         words = [shown_words(c, h) for h in trace.hypotheses]
         st.dataframe(nbest_table(trace, lang, words), hide_index=True, width="stretch")
         if any(UNK in h.tokens for h in trace.hypotheses):
-            st.caption(t("beam.unk_note"))
+            st.caption(tr("beam.unk_note"))
     what_if(c, trace, lang)
     if not c.presentation:
         download_trace(c, c.model, c.decode, "download_beam")
@@ -54,10 +54,10 @@ def render() -> None:
 
 def _outputs(c: Controls, trace: DecodeTrace, lang: str) -> None:
     best, greedy = st.columns(2)
-    text = detokenize(trace.output_tokens, lang) or t("output.empty")
-    best.markdown(f"**{t('beam.best')}** → {escape_markdown(text)}")
-    text = detokenize(greedy_words(c, trace), lang) or t("output.empty")
-    greedy.markdown(f"**{t('beam.greedy')}** → {escape_markdown(text)}")
+    text = detokenize(trace.output_tokens, lang) or tr("output.empty")
+    best.markdown(f"**{tr('beam.best')}** → {escape_markdown(text)}")
+    text = detokenize(greedy_words(c, trace), lang) or tr("output.empty")
+    greedy.markdown(f"**{tr('beam.greedy')}** → {escape_markdown(text)}")
 
 
 def greedy_words(c: Controls, trace: DecodeTrace) -> list[str]:
@@ -82,11 +82,11 @@ def _tree(trace: DecodeTrace, big: bool) -> None:
     last = max(node.step for node in trace.beam_nodes) if trace.beam_nodes else trace.n_steps - 1
     upto = last
     if last > 0:
-        upto = st.slider(t("beam.grow"), 0, last, last, key="beam_step", help=t("beam.grow_help"))
+        upto = st.slider(tr("beam.grow"), 0, last, last, key="beam_step", help=tr("beam.grow_help"))
     fig = figures.beam_tree_figure(trace, upto_step=upto, labels=labels())
     with tree_box("beam_tree_box", upto):  # a phone: the labels need room, it swipes
         chart(fig, "beam_tree", big)
-    st.caption(t("beam.legend"))
+    st.caption(tr("beam.legend"))
 
 
 def nbest_table(
@@ -97,12 +97,12 @@ def nbest_table(
     hyps = trace.hypotheses
     words = [h.tokens for h in hyps] if words is None else words
     return {
-        t("col.rank"): list(range(1, len(hyps) + 1)),
-        t("col.translation"): [detokenize(w, lang) for w in words],
-        t("col.tokens"): [" ".join(h.tokens) for h in hyps],
-        t("col.length"): [hypothesis_length(trace, h) for h in hyps],
-        t("col.cum_score"): [round(h.score, 4) for h in hyps],
-        t("col.norm_score"): [round(h.norm_score, 4) for h in hyps],
+        tr("col.rank"): list(range(1, len(hyps) + 1)),
+        tr("col.translation"): [detokenize(w, lang) for w in words],
+        tr("col.tokens"): [" ".join(h.tokens) for h in hyps],
+        tr("col.length"): [hypothesis_length(trace, h) for h in hyps],
+        tr("col.cum_score"): [round(h.score, 4) for h in hyps],
+        tr("col.norm_score"): [round(h.norm_score, 4) for h in hyps],
     }
 
 
@@ -114,26 +114,26 @@ def hypothesis_length(trace: DecodeTrace, hyp: Hypothesis) -> int:
 
 def what_if(c: Controls, trace: DecodeTrace, lang: str) -> None:
     """Pick another word at some step (from that step's top-k); the model continues."""
-    st.subheader(t("whatif.title"))
-    st.markdown(t("whatif.explain"))
+    st.subheader(tr("whatif.title"))
+    st.markdown(tr("whatif.explain"))
     if not trace.steps:
         return
     _forget_old_choice(c)
     left, right = st.columns(2)
     steps = list(range(len(trace.steps)))
     step = left.selectbox(
-        t("whatif.step"),
+        tr("whatif.step"),
         steps,
         key="whatif_step",
         format_func=lambda i: f"{i}: {trace.steps[i].token}",
     )
     options = [w for w in trace.steps[step].topk_tokens if w != trace.steps[step].token]
     word = right.selectbox(
-        t("whatif.word"),
+        tr("whatif.word"),
         options,
         index=None,
         key="whatif_word",
-        placeholder=t("whatif.word_placeholder"),
+        placeholder=tr("whatif.word_placeholder"),
     )
     if word is None:
         return
@@ -141,8 +141,8 @@ def what_if(c: Controls, trace: DecodeTrace, lang: str) -> None:
     forced = fetch_trace(c, prefix=prefix, notices=False)
     if forced is None:
         return
-    text = detokenize(forced.output_tokens, lang) or t("output.empty")
-    st.markdown(f"**{t('whatif.result')}** → {escape_markdown(text)}")
+    text = detokenize(forced.output_tokens, lang) or tr("output.empty")
+    st.markdown(f"**{tr('whatif.result')}** → {escape_markdown(text)}")
     st.dataframe(_forced_table(forced), hide_index=True, width="stretch")
 
 
@@ -158,10 +158,10 @@ def _forget_old_choice(c: Controls) -> None:
 
 def _forced_table(trace: DecodeTrace) -> dict[str, list]:
     return {
-        t("col.step"): [s.t for s in trace.steps],
-        t("col.token"): [s.token for s in trace.steps],
-        t("col.forced"): [bool(s.forced) for s in trace.steps],
-        t("col.logp"): [round(s.logp, 4) for s in trace.steps],
+        tr("col.step"): [s.t for s in trace.steps],
+        tr("col.token"): [s.token for s in trace.steps],
+        tr("col.forced"): [bool(s.forced) for s in trace.steps],
+        tr("col.logp"): [round(s.logp, 4) for s in trace.steps],
     }
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from seq2seq_viz import figures
 from seq2seq_viz.figures.cells import cell_equations, gate_means_figure, gates_figure
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import chart, labels, page_header
 from seq2seq_viz.views.controls import Controls, current
@@ -60,7 +60,7 @@ def comparison(
 
 def slot_label(slot: tuple[str, bool]) -> str:
     cell, attn = slot
-    return f"{CELL_NAMES.get(cell, cell)} · {t('cell.with_attn') if attn else t('cell.no_attn')}"
+    return f"{CELL_NAMES.get(cell, cell)} · {tr('cell.with_attn') if attn else tr('cell.no_attn')}"
 
 
 def render() -> None:
@@ -82,17 +82,17 @@ def _model_choice(c: Controls) -> str | None:
     names = [n for n in state.model_names() if not state.is_toy(n)]
     names = [n for n in names if _cell_of(n) != "transformer"]  # no recurrent cell to open
     if not names:
-        st.info(t("cell.no_models"))
+        st.info(tr("cell.no_models"))
         return None
     cells = {n: _cell_of(n) for n in names}
     default = names.index(c.model) if c.model in names else 0
     return st.selectbox(
-        t("cell.model"),
+        tr("cell.model"),
         names,
         index=default,
         key="cell_model",
         format_func=lambda n: f"{n} ({CELL_NAMES.get(cells[n], '?')})",
-        help=t("cell.model_help"),
+        help=tr("cell.model_help"),
     )
 
 
@@ -106,60 +106,60 @@ def _cell_of(name: str) -> str:
 def _inside(c: Controls, model: str) -> tuple[Any, Any, int, str] | None:
     """Controls, gate heatmaps and means; returns what the equations need (None: nothing)."""
     if not c.text.strip():
-        st.info(t("input.empty"))
+        st.info(tr("input.empty"))
         return None
     try:
         trace = state.get_cell_trace(model, c.text)
     except state.CheckpointError as err:
-        st.error(t("error.model", name=model, error=str(err)))
+        st.error(tr("error.model", name=model, error=str(err)))
         return None
     except state.EmptyInputError:
-        st.info(t("input.no_words"))
+        st.info(tr("input.no_words"))
         return None
     a, b, d = st.columns([2, 2, 1])
     direction = "forward"
     if len(trace.directions) > 1:
         direction = a.radio(
-            t("cell.direction"),
+            tr("cell.direction"),
             trace.directions,
-            format_func=lambda x: t(f"cell.{x}"),
+            format_func=lambda x: tr(f"cell.{x}"),
             horizontal=True,
             key="cell_direction",
         )
     layer = 0
     if len(trace.layers) > 1:
-        layer = b.selectbox(t("cell.layer"), range(len(trace.layers)), key="cell_layer")
-    units = d.number_input(t("cell.units"), 2, trace.units, min(8, trace.units), key="cell_units")
+        layer = b.selectbox(tr("cell.layer"), range(len(trace.layers)), key="cell_layer")
+    units = d.number_input(tr("cell.units"), 2, trace.units, min(8, trace.units), key="cell_units")
     tokens = trace.tokens
     if st.session_state.get("cell_token", 0) >= len(tokens):  # a shorter sentence came in
         st.session_state["cell_token"] = len(tokens) - 1
     pos = st.select_slider(
-        t("cell.token"),
+        tr("cell.token"),
         options=range(len(tokens)),
         format_func=lambda i: f"{i + 1}: {tokens[i]}",
         key="cell_token",
     )
     steps = trace.steps(layer, direction)
     lab = labels()
-    st.markdown(t(f"cell.explain.{trace.cell}"))
+    st.markdown(tr(f"cell.explain.{trace.cell}"))
     fig = gates_figure(steps, trace.cell, tokens, units=int(units), selected=pos, labels=lab)
     chart(fig, "cell_gates", c.presentation)
     chart(gate_means_figure(steps, trace.cell, tokens, selected=pos, labels=lab), "cell_means")
-    st.caption(t("cell.check", error=trace.max_error))
+    st.caption(tr("cell.check", error=trace.max_error))
     return trace, steps, pos, direction
 
 
 def _equations(trace: Any, steps: Any, pos: int, direction: str) -> None:
     token = escape_markdown(trace.tokens[pos])
-    st.markdown(t("cell.equations", token=token, n=pos + 1, dims=DIMS, units=trace.units))
+    st.markdown(tr("cell.equations", token=token, n=pos + 1, dims=DIMS, units=trace.units))
     if direction == "backward":
-        st.caption(t("cell.backward_note"))
+        st.caption(tr("cell.backward_note"))
     for line in cell_equations(steps, trace.cell, pos, dims=DIMS):
         st.latex(line)
     if trace.cell == "gru":
-        st.caption(t("cell.gru_note"))
+        st.caption(tr("cell.gru_note"))
     elif trace.cell == "rnn":
-        st.caption(t("cell.rnn_note"))
+        st.caption(tr("cell.rnn_note"))
 
 
 def _epochs(name: str) -> str:
@@ -180,8 +180,8 @@ def _budgets(names: Iterable[str]) -> dict[str, tuple[int, str]]:
 
 
 def _by_cell(c: Controls) -> None:
-    st.subheader(t("cell.bleu_title"))
-    st.markdown(t("cell.vanishing"))
+    st.subheader(tr("cell.bleu_title"))
+    st.markdown(tr("cell.vanishing"))
     results = (state.load_results().get("models")) or {}
     configs = {}
     for name in state.model_names():
@@ -193,7 +193,7 @@ def _by_cell(c: Controls) -> None:
     budget = _budgets(chosen.values())
     rows = [
         {
-            "model": f"{slot_label(slot)} ({name}, {t('cell.budget_tag', n=budget[name][0])})",
+            "model": f"{slot_label(slot)} ({name}, {tr('cell.budget_tag', n=budget[name][0])})",
             **bucket,
         }
         for slot, name in chosen.items()
@@ -203,9 +203,9 @@ def _by_cell(c: Controls) -> None:
         fig = figures.bleu_by_length_figure(rows, labels=labels(), legend_width=LEGEND_WIDTH)
         chart(fig, "cell_bleu", c.presentation)
     else:
-        st.info(t("results.not_evaluated"))
+        st.info(tr("results.not_evaluated"))
     if missing:
-        st.caption(t("cell.missing", slots=", ".join(slot_label(s) for s in missing)))
+        st.caption(tr("cell.missing", slots=", ".join(slot_label(s) for s in missing)))
     _memory(chosen, results, budget)
 
 
@@ -232,8 +232,8 @@ def _memory(
             f"{escape_markdown(n)} {100 * k:.0f}% ({a:.1f} → {b:.1f})" for n, a, b, k in kept
         )
         head = {"n": number, "budget": label, "listing": listing}
-        lines = [t("cell.memory", short=short, long=long, **head)]
-        lines += [t(key, **fields) for key, fields in memory_verdicts(kept, cells, attends)]
+        lines = [tr("cell.memory", short=short, long=long, **head)]
+        lines += [tr(key, **fields) for key, fields in memory_verdicts(kept, cells, attends)]
         st.markdown("\n".join(f"- {line}" for line in lines))
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.figures.common import wrap_title
-from seq2seq_viz.i18n import figure_labels, t
+from seq2seq_viz.i18n import figure_labels, tr
 from seq2seq_viz.text import UNK, detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state, toys
@@ -63,7 +63,7 @@ NAV_MORE_CSS = """<style>
 def apply_css(presentation: bool) -> None:
     theme = getattr(st.context.theme, "type", None) or "light"
     st.html(BASE_CSS.replace("BACKGROUND", BACKGROUNDS.get(theme, BACKGROUNDS["light"])))
-    st.html(NAV_MORE_CSS.replace("LABEL", t("nav.more").replace("\\", "").replace('"', "")))
+    st.html(NAV_MORE_CSS.replace("LABEL", tr("nav.more").replace("\\", "").replace('"', "")))
     if presentation:
         st.html(PRESENTATION_CSS)
 
@@ -162,15 +162,15 @@ def fetch_trace(
     if model is None:
         return None
     if not c.text.strip():
-        st.info(t("input.empty"))
+        st.info(tr("input.empty"))
         return None
     try:
-        trace = state.get_trace(model, c.text, decode or c.decode, reference, prefix)
+        trace = state.get_trace(TraceKey(model, c.text, decode or c.decode, reference, prefix))
     except state.CheckpointError as err:
-        st.error(t("error.model", name=model, error=str(err)))
+        st.error(tr("error.model", name=model, error=str(err)))
         return None
     except state.EmptyInputError:
-        st.info(t("input.no_words"))
+        st.info(tr("input.no_words"))
         return None
     if notices:
         input_notices(trace)
@@ -183,17 +183,17 @@ def toy_notice(model: str, trace: DecodeTrace) -> None:
     task = toys.task_of(model)
     if task != toys.TRANSLATION and toys.mostly_unknown(list(trace.src_unknown)):
         example = escape_markdown((toys.example_inputs(task) or [""])[0])
-        st.warning(t("toy.hint", task=t(toys.input_key(task)), example=example))
+        st.warning(tr("toy.hint", task=tr(toys.input_key(task)), example=example))
 
 
 def input_notices(trace: DecodeTrace) -> None:
     """Truncation and unknown-word notices."""
     kept = len(trace.src_tokens)
     if trace.truncated_from > kept:
-        st.warning(t("input.truncated", total=trace.truncated_from, kept=kept))
+        st.warning(tr("input.truncated", total=trace.truncated_from, kept=kept))
     unknown = int(sum(bool(u) for u in trace.src_unknown))
     if unknown:
-        st.caption(t("input.unknown", n=unknown, total=kept))
+        st.caption(tr("input.unknown", n=unknown, total=kept))
 
 
 def translation_text(trace: DecodeTrace, lang: str = "fr") -> str:
@@ -202,8 +202,8 @@ def translation_text(trace: DecodeTrace, lang: str = "fr") -> str:
 
 def show_translation(trace: DecodeTrace, lang: str) -> None:
     """The model's translation, shown literally."""
-    text = translation_text(trace, lang) or t("output.empty")
-    st.markdown(f"**{t('output.translation')}** → {escape_markdown(text)}")
+    text = translation_text(trace, lang) or tr("output.empty")
+    st.markdown(f"**{tr('output.translation')}** → {escape_markdown(text)}")
     show_test_reference(trace.src_text)
     unk_notice(trace.output_tokens)
     copy_notices(trace)
@@ -214,13 +214,13 @@ def show_test_reference(text: str) -> None:
     output reads as the model's mistake (the model never saw these sentences)."""
     refs = state.split_references(text)
     if refs:
-        st.caption(t("output.test_reference", refs=escape_markdown(" / ".join(refs))))
+        st.caption(tr("output.test_reference", refs=escape_markdown(" / ".join(refs))))
 
 
 def unk_notice(tokens: list[str]) -> None:
     """<unk> in an output gets a line of explanation (out-of-vocabulary)."""
     if UNK in tokens:
-        st.caption(t("output.unk"))
+        st.caption(tr("output.unk"))
 
 
 def copy_notices(trace: DecodeTrace) -> None:
@@ -230,7 +230,7 @@ def copy_notices(trace: DecodeTrace) -> None:
         copied = step.extras.get("copied_from")
         if copied:
             st.caption(
-                t(
+                tr(
                     "output.copied",
                     step=step.t,
                     token=escape_markdown(copied["token"]),
@@ -244,7 +244,7 @@ def copy_notices(trace: DecodeTrace) -> None:
     if banned:
         first = max(banned, key=lambda s: s.extras["unk_banned_prob"])
         prob = f"{first.extras['unk_banned_prob']:.2f}"
-        st.caption(t("output.unk_banned", prob=prob, step=first.t))
+        st.caption(tr("output.unk_banned", prob=prob, step=first.t))
 
 
 def download_trace(
@@ -255,19 +255,19 @@ def download_trace(
     reference: str | None = None,
     prefix: tuple[str, ...] = (),
 ) -> None:
-    data = state.get_trace_json(model, c.text, decode, reference, prefix)
+    data = state.trace_json(TraceKey(model, c.text, decode, reference, prefix))
     st.download_button(
-        t("download.trace"),
+        tr("download.trace"),
         data,
         file_name=f"trace-{model}.json",
         mime="application/json",
         key=key,
-        help=t("download.trace_help"),
+        help=tr("download.trace_help"),
     )
 
 
 def page_header(title_key: str, intro_key: str, c: Controls) -> None:
     """Title and introduction (in presentation mode the screen is kept for the figures)."""
     if not c.presentation:
-        st.title(t(title_key))
-        st.caption(t(intro_key))
+        st.title(tr(title_key))
+        st.caption(tr(intro_key))

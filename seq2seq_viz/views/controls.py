@@ -22,7 +22,7 @@ from seq2seq_viz.i18n import (
     language_from_locale,
     set_language,
     set_language_source,
-    t,
+    tr,
 )
 from seq2seq_viz.views import questions_view, state, toys
 from seq2seq_viz.views.safe import escape_markdown
@@ -104,16 +104,16 @@ def language_control(where: Any) -> None:
 
 def _model_control(names: list[str]) -> str | None:
     if not names:
-        st.sidebar.error(t("error.no_models", root=str(state.models_root())))
+        st.sidebar.error(tr("error.no_models", root=str(state.models_root())))
         return None
     default = names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0
     return st.sidebar.selectbox(
-        t("sidebar.model"),
+        tr("sidebar.model"),
         names,
         index=default,
         key="model",
         bind="query-params",
-        help=t("sidebar.model_help"),
+        help=tr("sidebar.model_help"),
     )
 
 
@@ -127,7 +127,7 @@ def _examples() -> list[dict[str, Any]]:
 
 
 def _example_label(example: dict[str, Any]) -> str:
-    mark = "★ " if example["kind"] == "teaching" else t("sidebar.test_mark") + " "
+    mark = "★ " if example["kind"] == "teaching" else tr("sidebar.test_mark") + " "
     return mark + str(example["src"])[:80]
 
 
@@ -147,16 +147,16 @@ def _sentence_control() -> str:
     if "text" not in st.session_state:
         st.session_state["text"] = str(st.query_params.get("text", examples[0]["src"]))
     st.sidebar.selectbox(
-        t("sidebar.examples"),
+        tr("sidebar.examples"),
         range(len(examples)),
         index=None,
         key="example",
         format_func=lambda i: _example_label(examples[i]),
-        placeholder=t("sidebar.examples_placeholder"),
+        placeholder=tr("sidebar.examples_placeholder"),
         on_change=_pick_example,
     )
     text = st.sidebar.text_area(
-        t("sidebar.sentence"), key="text", height=90, help=t("sidebar.sentence_help")
+        tr("sidebar.sentence"), key="text", height=90, help=tr("sidebar.sentence_help")
     )
     _sync_text_param(text)
     note = _example_note(examples, text)
@@ -169,7 +169,7 @@ def _example_note(examples: list[dict[str, Any]], text: str) -> str | None:
     """The teaching note of the example in the sentence box, if it is one (plain text)."""
     for example in examples:
         if example["kind"] == "teaching" and str(example["src"]).strip() == text.strip():
-            note = example.get(f"note_{get_language()}") or t(example.get("note", ""))
+            note = example.get(f"note_{get_language()}") or tr(example.get("note", ""))
             return escape_markdown(str(note)) if note else None
     return None
 
@@ -181,11 +181,11 @@ def _toy_input(model: str | None) -> None:
     if task == toys.TRANSLATION:
         return
     examples = toys.example_inputs(task)
-    listed = escape_markdown(t("toy.examples", examples=" · ".join(examples)))
-    st.sidebar.caption(f"{t(toys.input_key(task))} {listed}")
+    listed = escape_markdown(tr("toy.examples", examples=" · ".join(examples)))
+    st.sidebar.caption(f"{tr(toys.input_key(task))} {listed}")
     if examples:
         st.sidebar.button(
-            t("toy.use_example"), key="toy_example", on_click=_use_text, args=(examples[0],)
+            tr("toy.use_example"), key="toy_example", on_click=_use_text, args=(examples[0],)
         )
 
 
@@ -205,39 +205,39 @@ def beam_controls(where: Any, key: str = "beam_width", default: int = 1) -> int:
     """Beam width and length penalty: in the sidebar for the other pages (greedy by default),
     on the beam page itself with its own width (5 by default). The penalty is shared."""
     width = where.slider(
-        t("decode.beam_width"),
+        tr("decode.beam_width"),
         1,
         16,
         default,
         key=key,
         persist_state="session",
-        help=t("decode.beam_width_help"),
+        help=tr("decode.beam_width_help"),
     )
     where.slider(
-        t("decode.length_penalty"),
+        tr("decode.length_penalty"),
         0.0,
         2.0,
         0.6,
         0.1,
         key="length_penalty",
         persist_state="session",
-        help=t("decode.length_penalty_help"),
+        help=tr("decode.length_penalty_help"),
     )
     return int(width)
 
 
 def _decode_controls(show_beam: bool) -> DecodeConfig:
-    with st.sidebar.expander(t("sidebar.decoding"), expanded=False):
+    with st.sidebar.expander(tr("sidebar.decoding"), expanded=False):
         if show_beam:
             beam_controls(st)
         max_len = st.slider(
-            t("decode.max_len"),
+            tr("decode.max_len"),
             5,
             60,
             30,
             key="max_len",
             persist_state="session",
-            help=t("decode.max_len_help"),
+            help=tr("decode.max_len_help"),
         )
     return DecodeConfig(
         beam_width=int(st.session_state.get("beam_width", 1)),
@@ -256,10 +256,10 @@ def sidebar(page_path: str) -> Controls:
     _toy_input(model)
     decode = _decode_controls(show_beam=page_path != "beam")
     presentation = st.sidebar.toggle(
-        t("sidebar.presentation"),
+        tr("sidebar.presentation"),
         key="present",
         bind="query-params",
-        help=t("sidebar.presentation_help"),
+        help=tr("sidebar.presentation_help"),
     )
     if not presentation:
         language_control(top)
@@ -275,10 +275,10 @@ def sidebar_footer(model: str | None) -> None:
     if model is not None and state.is_loaded(model):
         device = state.device_name(model)
         kind = "GPU" if device.startswith("cuda") else "CPU"
-        st.sidebar.caption(t("sidebar.device", kind=kind, device=device))
+        st.sidebar.caption(tr("sidebar.device", kind=kind, device=device))
     elif model is not None and state.drawn_ahead(model):
-        st.sidebar.caption(t("sidebar.device_loading"))
-    st.sidebar.caption(t("attribution"))
+        st.sidebar.caption(tr("sidebar.device_loading"))
+    st.sidebar.caption(tr("attribution"))
 
 
 def presentation_bar() -> None:
@@ -288,7 +288,7 @@ def presentation_bar() -> None:
         language_control(st)
     questions_view.toggle(middle, "present_questions")
     right.button(
-        t("present.exit"), key="exit_present", on_click=_exit_presentation, width="stretch"
+        tr("present.exit"), key="exit_present", on_click=_exit_presentation, width="stretch"
     )
 
 

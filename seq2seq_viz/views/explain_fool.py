@@ -10,7 +10,7 @@ import streamlit as st
 from seq2seq_viz.explain import fool as F
 from seq2seq_viz.explain.results import FoolResult, SentenceFool
 from seq2seq_viz.figures.explain import fool_figure
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state

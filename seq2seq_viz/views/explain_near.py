@@ -8,7 +8,7 @@ import streamlit as st
 
 from seq2seq_viz.explain import index as X
 from seq2seq_viz.figures.explain import neighbour_map_figure
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state

@@ -18,7 +18,7 @@ from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.explain import guard
 from seq2seq_viz.explain.results import METHODS, Attributions
 from seq2seq_viz.figures.explain import agreement_figure, explain_matrix_figure
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import chart, escape_markdown, fetch_trace, page_header

@@ -20,7 +20,7 @@ import streamlit as st
 
 from seq2seq_viz import figures
 from seq2seq_viz.figures import transformer as tfig
-from seq2seq_viz.figures.common import FastFigure, fast_figures
+from seq2seq_viz.figures.fast import FastFigure, fast_figures
 from seq2seq_viz.i18n import figure_labels, get_language
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
@@ -91,7 +91,7 @@ def _build(
     kind: str, key: TraceKey, root: str, t: int, lang: str, big: bool, _trace: DecodeTrace | None
 ) -> go.Figure:
     """(`_trace` is not part of the cache key: it is the trace `key` names, when at hand.)"""
-    fig = builder(kind)(_trace or state.trace_for(key), t, figure_labels())
+    fig = builder(kind)(_trace or state.get_trace(key), t, figure_labels())
     return _plain_once(enlarge(fig) if big else fig)
 
 
@@ -150,7 +150,7 @@ def _spec(
     spec = SPECS.get(cache_key)
     if spec is None:
         with fast_figures():  # plain dicts: the same JSON, without plotly's validation
-            fig = builder(kind)(trace or state.trace_for(key), t, figure_labels())
+            fig = builder(kind)(trace or state.get_trace(key), t, figure_labels())
         spec = SPECS.put(cache_key, (enlarge(fig) if big else fig).to_json())
     return spec
 

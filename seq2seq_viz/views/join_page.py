@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from seq2seq_viz import poll
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.views import controls
 from seq2seq_viz.views import poll_view as pv
 from seq2seq_viz.views.safe import escape_markdown

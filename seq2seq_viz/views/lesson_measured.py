@@ -14,7 +14,7 @@ import streamlit as st
 
 from seq2seq_viz import figures
 from seq2seq_viz.evaluate import sentence_chrf
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import chart, escape_markdown, fetch_trace, labels
@@ -30,12 +30,12 @@ def bottleneck(c: Controls) -> None:
         return
     _header(data, "lesson.measured")
     models = [
-        ("none", t("lesson.none_output")),
-        (c.model, t("lesson.attention_output", model=c.model)),
+        ("none", tr("lesson.none_output")),
+        (c.model, tr("lesson.attention_output", model=c.model)),
     ]
     _outputs(c, data, models)
     st.button(
-        t("lesson.measured.use"), key="lesson_measured_use", on_click=use, args=(data["src"],)
+        tr("lesson.measured.use"), key="lesson_measured_use", on_click=use, args=(data["src"],)
     )
     rows = [{"model": n, **r} for n in ("none", c.model)
             for r in ((state.model_results(n) or {}).get("bleu_by_length") or [])]  # fmt: skip
@@ -52,16 +52,16 @@ def variants(c: Controls) -> None:
     _header(data, "lesson.measured_variants")
     _outputs(c, data, [(m, m) for m in shown])
     st.button(
-        t("lesson.measured.use"), key="lesson_variants_use", on_click=use, args=(data["src"],)
+        tr("lesson.measured.use"), key="lesson_variants_use", on_click=use, args=(data["src"],)
     )
 
 
 def _header(data: dict[str, Any], key: str) -> None:
-    st.markdown(f"**{t(f'{key}.title')}**")
-    st.caption(t(f"{key}.caption", n=data.get("n_tokens", "?")))
-    st.markdown(f"{t('lesson.measured.source')} {escape_markdown(data['src'])}")
+    st.markdown(f"**{tr(f'{key}.title')}**")
+    st.caption(tr(f"{key}.caption", n=data.get("n_tokens", "?")))
+    st.markdown(f"{tr('lesson.measured.source')} {escape_markdown(data['src'])}")
     refs = " / ".join(str(r) for r in data["refs"])
-    st.markdown(f"{t('lesson.measured.reference')} {escape_markdown(refs)}")
+    st.markdown(f"{tr('lesson.measured.reference')} {escape_markdown(refs)}")
 
 
 def _outputs(c: Controls, data: dict[str, Any], models: list[tuple[str, str]]) -> None:

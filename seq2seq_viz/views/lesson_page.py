@@ -17,7 +17,7 @@ import streamlit as st
 from seq2seq_viz import figures
 from seq2seq_viz.figures.lesson import LESSON_STAGES, lesson_diagram_figure
 from seq2seq_viz.figures.vectors import attentional_figure
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.questions import Question, exercises_for, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
@@ -72,7 +72,7 @@ def render() -> None:
             STAGE_VIEWS[stage](c, trace, step)
     with left:
         fmt = {"S": len(trace.src_tokens)} if stage == "bottleneck" else {}
-        st.markdown(t(f"lesson.{stage}.text", **fmt))
+        st.markdown(tr(f"lesson.{stage}.text", **fmt))
         if revealed:  # its numbers would answer the question
             _exercise(trace, stage, step)
         if stage in MEASURED:
@@ -123,18 +123,18 @@ def _turn(move: int) -> None:
 def _bar(c: Controls, index: int) -> None:
     """Previous / next, the stage's title, and the sentence (changeable without leaving)."""
     prev, title, nxt = st.columns([1, 6, 1], vertical_alignment="center")
-    prev.button(t("lesson.prev"), key="lesson_prev", on_click=_turn, args=(-1,), width="stretch",
+    prev.button(tr("lesson.prev"), key="lesson_prev", on_click=_turn, args=(-1,), width="stretch",
                 disabled=index == 0)  # fmt: skip
-    nxt.button(t("lesson.next"), key="lesson_next", on_click=_turn, args=(1,), width="stretch",
+    nxt.button(tr("lesson.next"), key="lesson_next", on_click=_turn, args=(1,), width="stretch",
                type="primary", disabled=index == len(LESSON_STAGES) - 1)  # fmt: skip
     name = LESSON_STAGES[index]
-    title.subheader(f"{index + 1} / {len(LESSON_STAGES)} · {t(f'lesson.{name}.title')}")
+    title.subheader(f"{index + 1} / {len(LESSON_STAGES)} · {tr(f'lesson.{name}.title')}")
     questions_view.toggle(st, "lesson_questions")
     if st.session_state.get("lesson_text") != c.text and not st.session_state.get("_lesson_typed"):
         st.session_state["lesson_text"] = c.text
     st.session_state["_lesson_typed"] = False
-    st.text_input(t("lesson.sentence"), key="lesson_text", on_change=_typed,
-                  help=t("lesson.keys_help"))  # fmt: skip
+    st.text_input(tr("lesson.sentence"), key="lesson_text", on_change=_typed,
+                  help=tr("lesson.keys_help"))  # fmt: skip
 
 
 def _typed() -> None:
@@ -148,7 +148,7 @@ def _step_picker(trace: DecodeTrace, stage: str) -> int:
         return 0
     asking = questions_view.asking()  # the output word would answer the question
     step = st.select_slider(
-        t("lesson.step"),
+        tr("lesson.step"),
         options=list(range(trace.n_steps)),
         key="lesson_step",
         format_func=lambda k: str(k) if asking else f"{k}: {trace.steps[k].token}",
@@ -166,29 +166,29 @@ def _diagram(c: Controls, trace: DecodeTrace, stage: str) -> None:
 
 
 def _translation(label: str, trace: DecodeTrace, lang: str) -> None:
-    text = detokenize(trace.output_tokens, lang) or t("output.empty")
+    text = detokenize(trace.output_tokens, lang) or tr("output.empty")
     st.markdown(f"**{label}** → {escape_markdown(text)}")
 
 
 def _bottleneck(c: Controls, trace: DecodeTrace, step: int) -> None:
     lang = state.model_config(c.model).tgt_lang
     if "none" not in state.model_names():
-        st.info(t("lesson.none_missing"))
+        st.info(tr("lesson.none_missing"))
         return
     plain = fetch_trace(c, model="none", notices=False)
     if plain is None:
         return
-    _translation(t("lesson.none_output"), plain, lang)
-    _translation(t("lesson.attention_output", model=c.model), trace, lang)
+    _translation(tr("lesson.none_output"), plain, lang)
+    _translation(tr("lesson.attention_output", model=c.model), trace, lang)
     show_test_reference(trace.src_text)
-    st.caption(t("lesson.bottleneck.caption", S=len(plain.src_tokens)))
+    st.caption(tr("lesson.bottleneck.caption", S=len(plain.src_tokens)))
     chart(figures.encoder_states_figure(plain, labels=labels()), "lesson_none_states", True, RIGHT)
 
 
 def _figure_view(builder):
     def view(c: Controls, trace: DecodeTrace, step: int) -> None:
         if trace.align_name == "none":
-            st.info(t("lesson.no_attention"))
+            st.info(tr("lesson.no_attention"))
             return
         chart(builder(trace, step, labels=labels()), f"lesson_{builder.__name__}", True, RIGHT)
 
@@ -196,19 +196,19 @@ def _figure_view(builder):
 
 
 def _teacher(c: Controls, trace: DecodeTrace, step: int) -> None:
-    st.text_input(t("lesson.reference"), key="lesson_reference", help=t("lesson.reference_help"))
+    st.text_input(tr("lesson.reference"), key="lesson_reference", help=tr("lesson.reference_help"))
     reference = str(st.session_state.get("lesson_reference") or "").strip()
     forced = fetch_trace(c, reference=reference, notices=False) if reference else None
-    rows = {t("col.step"): [s.t for s in trace.steps],
-            t("lesson.fed_inference"): [s.input_token for s in trace.steps],
-            t("lesson.out_inference"): [s.token for s in trace.steps]}  # fmt: skip
+    rows = {tr("col.step"): [s.t for s in trace.steps],
+            tr("lesson.fed_inference"): [s.input_token for s in trace.steps],
+            tr("lesson.out_inference"): [s.token for s in trace.steps]}  # fmt: skip
     if forced is not None:
         n = max(forced.n_steps, trace.n_steps)
         pad = lambda xs: xs + [""] * (n - len(xs))  # noqa: E731
         rows = {k: pad(list(v)) for k, v in rows.items()}
-        rows[t("col.step")] = list(range(n))
-        rows[t("lesson.fed_teacher")] = pad([s.input_token for s in forced.steps])
-        rows[t("lesson.top_teacher")] = pad([s.topk_tokens[0] for s in forced.steps])
+        rows[tr("col.step")] = list(range(n))
+        rows[tr("lesson.fed_teacher")] = pad([s.input_token for s in forced.steps])
+        rows[tr("lesson.top_teacher")] = pad([s.topk_tokens[0] for s in forced.steps])
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
@@ -220,8 +220,8 @@ def _beam(c: Controls, trace: DecodeTrace, step: int) -> None:
     found = questions_for(beam, kinds=["beam_drop"]) if questions_view.asking() else []
     if not _asked(found[0] if found else None):
         return
-    _translation(t("beam.greedy"), trace, lang)
-    _translation(t("beam.best"), beam, lang)
+    _translation(tr("beam.greedy"), trace, lang)
+    _translation(tr("beam.best"), beam, lang)
     steps = max((node.step for node in beam.beam_nodes), default=beam.n_steps)
     with tree_box("lesson_beam_box", steps):
         chart(figures.beam_tree_figure(beam, labels=labels()), "lesson_beam", True, RIGHT)
@@ -230,7 +230,7 @@ def _beam(c: Controls, trace: DecodeTrace, step: int) -> None:
 def _variants(c: Controls, trace: DecodeTrace, step: int) -> None:
     shown = [m for m in VARIANTS if m in state.model_names()]
     if not shown:
-        st.info(t("lesson.variants_missing"))
+        st.info(tr("lesson.variants_missing"))
         return
     columns = st.columns(2)
     for k, name in enumerate(shown):
@@ -238,7 +238,7 @@ def _variants(c: Controls, trace: DecodeTrace, step: int) -> None:
         if other is None:
             continue
         with columns[k % 2]:
-            st.markdown(f"**{name}** · {t(f'lesson.variant.{name}')}")
+            st.markdown(f"**{name}** · {tr(f'lesson.variant.{name}')}")
             chart(figures.heatmap_figure(other, labels=labels()), f"lesson_heat_{name}", False)
 
 

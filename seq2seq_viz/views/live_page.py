@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.live import SLOT, TASKS, LiveRun, Progress, page_config
 from seq2seq_viz.views.common import chart, labels, page_header
 from seq2seq_viz.views.controls import current
@@ -30,10 +30,10 @@ def render() -> None:
     run: LiveRun | None = st.session_state.get(RUN)
     busy = run is not None and run.progress().status in ACTIVE
     task = st.segmented_control(
-        t("live.task"),
+        tr("live.task"),
         TASKS,
         default=run.cfg.task if run is not None else TASKS[0],
-        format_func=lambda k: t(f"live.task.{k}"),
+        format_func=lambda k: tr(f"live.task.{k}"),
         required=True,
         key="live_task",
         disabled=busy,
@@ -47,7 +47,7 @@ def render() -> None:
 def _new_run(old: LiveRun | None, task: str) -> LiveRun:
     if old is not None:
         old.close()
-    with st.spinner(t("live.preparing")):
+    with st.spinner(tr("live.preparing")):
         run = LiveRun(page_config(task))
     st.session_state[RUN] = run
     return run
@@ -56,17 +56,17 @@ def _new_run(old: LiveRun | None, task: str) -> LiveRun:
 def _buttons(run: LiveRun) -> None:
     status = run.progress().status
     a, b, d, _ = st.columns([1, 1, 1, 3])
-    label = t("live.resume") if status == "paused" else t("live.start")
+    label = tr("live.resume") if status == "paused" else tr("live.start")
     if a.button(label, key="live_start", type="primary", disabled=status not in ("idle", "paused"),
                 icon=":material/play_arrow:"):  # fmt: skip
         run.start()
         st.rerun()
-    if b.button(t("live.pause"), key="live_pause", disabled=status not in ACTIVE,
+    if b.button(tr("live.pause"), key="live_pause", disabled=status not in ACTIVE,
                 icon=":material/pause:"):  # fmt: skip
         run.pause()
         run.join(30)
         st.rerun()
-    if d.button(t("live.reset"), key="live_reset", icon=":material/restart_alt:"):
+    if d.button(tr("live.reset"), key="live_reset", icon=":material/restart_alt:"):
         _new_run(run, run.cfg.task)
         st.rerun()
 
@@ -87,15 +87,15 @@ def _live_view(run: LiveRun) -> None:
 
 def _status(p: Progress) -> None:
     done = min(max(p.step / p.max_steps, p.seconds / p.max_seconds), 1.0)
-    text = t("live.progress", step=p.step, steps=p.max_steps, seconds=p.seconds,
+    text = tr("live.progress", step=p.step, steps=p.max_steps, seconds=p.seconds,
              limit=p.max_seconds)  # fmt: skip
     st.progress(done, text=text)
     if p.status == "queued":
-        st.warning(t("live.queued", position=p.queue_position, waiting=SLOT.waiting()))
+        st.warning(tr("live.queued", position=p.queue_position, waiting=SLOT.waiting()))
     elif p.status == "error":
-        st.error(t("live.error", error=p.message))
+        st.error(tr("live.error", error=p.message))
     else:
-        st.caption(t(f"live.status.{p.status}"))
+        st.caption(tr(f"live.status.{p.status}"))
 
 
 def _curves_and_probe(p: Progress) -> None:
@@ -105,23 +105,23 @@ def _curves_and_probe(p: Progress) -> None:
     with left:
         scores = [(q.step, q.score) for q in p.probes if q.score is not None]
         chart(loss_figure(p.losses, p.valid, scores, labels=lab), "live_loss")
-        st.caption(t("live.loss_explain"))
+        st.caption(tr("live.loss_explain"))
     with right:
         probe = p.probes[-1]
         if p.status not in ACTIVE and len(p.probes) > 1:
             steps = [q.step for q in p.probes]
             if st.session_state.get("live_snap") not in steps:
                 st.session_state["live_snap"] = steps[-1]
-            pick = st.select_slider(t("live.snapshot"), steps, key="live_snap")
+            pick = st.select_slider(tr("live.snapshot"), steps, key="live_snap")
             probe = p.probes[steps.index(pick)]
         fig = probe_figure(probe.weights, p.probe_src, p.probe_ref, probe.step, labels=lab)
         chart(fig, "live_probe")
         output = " ".join(probe.output) or "∅"
-        st.markdown(t("live.probe_output", step=probe.step, output=escape_markdown(output)))
-        st.caption(t("live.probe_ref", ref=escape_markdown(" ".join(p.probe_ref))))
+        st.markdown(tr("live.probe_output", step=probe.step, output=escape_markdown(output)))
+        st.caption(tr("live.probe_ref", ref=escape_markdown(" ".join(p.probe_ref))))
         if probe.score is not None:
-            st.metric(t("live.score"), f"{probe.score:.3f}",
-                      help=t("live.score_help", uniform=1 / len(p.probe_src)))  # fmt: skip
+            st.metric(tr("live.score"), f"{probe.score:.3f}",
+                      help=tr("live.score_help", uniform=1 / len(p.probe_src)))  # fmt: skip
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

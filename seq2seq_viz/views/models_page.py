@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from seq2seq_viz import figures, stages
-from seq2seq_viz.i18n import strings, t
+from seq2seq_viz.i18n import strings, tr
 from seq2seq_viz.views import state, toys
 from seq2seq_viz.views.common import chart, labels, page_header
 from seq2seq_viz.views.controls import current
@@ -54,23 +54,23 @@ SCORE_KEYS = (
 def render() -> None:
     c = current()
     page_header("models.title", "models.intro", c)
-    st.info(t("attribution"))
+    st.info(tr("attribution"))
     extra = state.load_results().get("attribution")
-    said = {t("attribution"), strings("en")["attribution"]}  # ours, in either language
+    said = {tr("attribution"), strings("en")["attribution"]}  # ours, in either language
     if isinstance(extra, str) and extra.strip() and extra.strip() not in said:
         st.caption(extra)
     cards = _cards(state.model_names())
     tasks = {name: toys.task_of(name) for name in cards}
     translation = {n: c for n, c in cards.items() if tasks[n] == toys.TRANSLATION}
-    st.subheader(t("models.when"))
+    st.subheader(tr("models.when"))
     _insights(translation)
     _curves(translation)
     for name, card in translation.items():
         model_card(name, card)
     toy_cards = {n: c for n, c in cards.items() if tasks[n] != toys.TRANSLATION}
     if toy_cards:
-        st.subheader(t("models.toys"))
-        st.caption(t("models.toys_intro"))
+        st.subheader(tr("models.toys"))
+        st.caption(tr("models.toys_intro"))
     for name, card in toy_cards.items():
         model_card(name, card, tasks[name])
 
@@ -81,7 +81,7 @@ def _cards(names: list[str]) -> dict[str, dict[str, Any]]:
         try:
             cards[name] = state.model_card(name)
         except state.CheckpointError as err:
-            st.error(t("error.model", name=name, error=str(err)))
+            st.error(tr("error.model", name=name, error=str(err)))
     return cards
 
 
@@ -96,14 +96,14 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
     scores = {n: a.get("score", "") for n, a in arch.items()}
     found = insights_by_cohort(kinds, scores, models, cohorts)
     if not found:
-        st.info(t("models.need_more") if models else t("results.not_evaluated"))
+        st.info(tr("models.need_more") if models else tr("results.not_evaluated"))
     else:  # the sentences' numbers: insights.METRIC, the same as the cards' first score
-        st.caption(t("models.when_metric"))
+        st.caption(tr("models.when_metric"))
     for names, sentences in found:
         if len(found) > 1:  # say which models each group of sentences compares
             cell = str(arch[names[0]].get("cell") or "gru").upper()
             st.markdown(
-                t(
+                tr(
                     "models.cohort",
                     cell=cell,
                     budget=state.budget_label(names[0]),
@@ -111,7 +111,7 @@ def _insights(cards: dict[str, dict[str, Any]]) -> None:
                 )
             )
         for key, fields in sentences:
-            st.markdown("- " + t(key, **fields))
+            st.markdown("- " + tr(key, **fields))
 
 
 def _curves(cards: dict[str, dict[str, Any]]) -> None:
@@ -124,8 +124,8 @@ def _curves(cards: dict[str, dict[str, Any]]) -> None:
     best = {
         n: tr["best_epoch"] for n, tr in trained.items() if isinstance(tr.get("best_epoch"), int)
     }
-    st.subheader(t("models.curves"))
-    st.caption(t("models.curves_caption"))
+    st.subheader(tr("models.curves"))
+    st.caption(tr("models.curves_caption"))
     try:
         fig = figures.learning_curves_figure(histories, best, labels=labels())
     except ValueError:  # no usable row in any record
@@ -141,15 +141,15 @@ def model_card(name: str, card: dict[str, Any], task: str = toys.TRANSLATION) ->
         st.subheader(name)
         error = state.model_error(name)
         if error:
-            st.error(t("error.model", name=name, error=error))
-        st.markdown(t("models.summary", **_summary_fields(arch)))
+            st.error(tr("error.model", name=name, error=error))
+        st.markdown(tr("models.summary", **_summary_fields(arch)))
         if task != toys.TRANSLATION:
-            st.markdown(t(toys.input_key(task)))
+            st.markdown(tr(toys.input_key(task)))
             examples = " · ".join(toys.example_inputs(task))
-            st.caption(escape_markdown(t("toy.examples", examples=examples)))
+            st.caption(escape_markdown(tr("toy.examples", examples=examples)))
         _headline_scores(state.model_results(name))
         _training(card.get("training") or {})
-        with st.expander(t("models.details")):
+        with st.expander(tr("models.details")):
             cols = st.columns(3)
             tables = (
                 ("models.architecture", _pairs(arch, ARCH_KEYS)),
@@ -157,7 +157,7 @@ def model_card(name: str, card: dict[str, Any], task: str = toys.TRANSLATION) ->
                 ("models.scores", _pairs(state.model_results(name) or {}, SCORE_KEYS)),
             )
             for col, (title, table) in zip(cols, tables):
-                col.markdown(f"**{t(title)}**")
+                col.markdown(f"**{tr(title)}**")
                 col.dataframe(table, hide_index=True, width="stretch")
             if (card.get("training") or {}).get("command"):
                 st.code(str(card["training"]["command"]), language="bash", wrap_lines=True)
@@ -166,11 +166,11 @@ def model_card(name: str, card: dict[str, Any], task: str = toys.TRANSLATION) ->
 def _summary_fields(arch: dict[str, Any]) -> dict[str, Any]:
     align = _named("align_name", arch.get("align", "?"))
     if arch.get("self_attn"):
-        align = t("models.self_attn", align=align, heads=arch.get("self_attn_heads", "?"))
+        align = tr("models.self_attn", align=align, heads=arch.get("self_attn_heads", "?"))
     return {
         "cell": str(arch.get("cell", "?")).upper(),
         "layers": arch.get("enc_layers", "?"),
-        "direction": t("models.bi") if arch.get("bidirectional") else t("models.uni"),
+        "direction": tr("models.bi") if arch.get("bidirectional") else tr("models.uni"),
         "hidden": arch.get("hidden_dim", "?"),
         "emb": arch.get("emb_dim", "?"),
         "score": arch.get("score", "?") if arch.get("align") != "none" else "—",
@@ -183,13 +183,13 @@ def _summary_fields(arch: dict[str, Any]) -> dict[str, Any]:
 def _named(group: str, value: Any) -> str:
     """The translated name of `value` in `group` (e.g. align_name.global), else `value`."""
     key = f"{group}.{value}"
-    name = t(key)
+    name = tr(key)
     return str(value) if name == key else name
 
 
 def _headline_scores(row: dict[str, Any] | None) -> None:
     if not row:
-        st.caption(t("results.not_evaluated"))
+        st.caption(tr("results.not_evaluated"))
         return
     keys = [
         k
@@ -197,7 +197,7 @@ def _headline_scores(row: dict[str, Any] | None) -> None:
         if isinstance(row.get(k), (int, float))
     ]
     for col, key in zip(st.columns(max(len(keys), 1)), keys):
-        col.metric(t(f"metric.{key}"), f"{float(row[key]):.2f}")
+        col.metric(tr(f"metric.{key}"), f"{float(row[key]):.2f}")
 
 
 def _pairs(values: dict[str, Any], keys: tuple[str, ...] | None) -> dict[str, list[str]]:
@@ -205,14 +205,14 @@ def _pairs(values: dict[str, Any], keys: tuple[str, ...] | None) -> dict[str, li
     keys = keys or tuple(values)
     shown = [k for k in keys if k in values and values[k] is not None]
     return {
-        t("col.field"): [_named("field", k) for k in shown],
-        t("col.value"): [_fmt(k, values[k]) for k in shown],
+        tr("col.field"): [_named("field", k) for k in shown],
+        tr("col.value"): [_fmt(k, values[k]) for k in shown],
     }
 
 
 def _fmt(key: str, value: Any) -> str:
     if isinstance(value, bool):
-        return t("models.yes") if value else t("models.no")
+        return tr("models.yes") if value else tr("models.no")
     if key == "align":
         return _named("align_name", value)
     if key in ("src_lang", "tgt_lang", "src", "tgt"):
@@ -225,7 +225,7 @@ def _data_facts(data: dict[str, Any]) -> dict[str, Any]:
     facts = {k: settings.get(k) for k in ("data", "toy", "src", "tgt", "max_len", "min_freq")}
     if facts["data"]:
         facts["data"] = Path(str(facts["data"])).name
-    facts.update({f"{t('models.pairs')} ({_named('split', k)})": v for k, v in sizes.items()})
+    facts.update({f"{tr('models.pairs')} ({_named('split', k)})": v for k, v in sizes.items()})
     return {k: v for k, v in facts.items() if v is not None}
 
 
@@ -246,7 +246,7 @@ def _training(training: dict[str, Any]) -> None:
         key = "models.training_stage" if len(rows) > 1 else "models.training_time"
         if len(rows) > 1 and row.get("epochs_run") == 0:
             key = "models.training_stage_empty"  # went on with a rule that had stopped
-        st.caption(t(key, stage=k, **fields))
+        st.caption(tr(key, stage=k, **fields))
     why = stop_text(training)
     if why:
         st.caption(why)
@@ -260,16 +260,16 @@ def stop_text(training: dict[str, Any]) -> str:
         return ""
     kind, best = reason[0], reason[-1]
     if kind == "plateau":
-        text = t("models.stop.plateau", patience=reason[1], best=best)
+        text = tr("models.stop.plateau", patience=reason[1], best=best)
     elif kind == "limit":
         staged = len(stages.stage_records(training)) > 1
-        text = t(
+        text = tr(
             "models.stop.limit_stage" if staged else "models.stop.limit", n=reason[1], best=best
         )
     else:
-        text = t(f"models.stop.{kind}", best=best)
+        text = tr(f"models.stop.{kind}", best=best)
     if stages.still_improving(training):
-        text += " " + t("models.stop.improving")
+        text += " " + tr("models.stop.improving")
     return text
 
 

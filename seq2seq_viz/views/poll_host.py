@@ -16,7 +16,7 @@ from dataclasses import replace
 import streamlit as st
 
 from seq2seq_viz import poll
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.questions import KINDS, Question, questions_for
 from seq2seq_viz.views import lesson_keys
 from seq2seq_viz.views import poll_view as pv

@@ -17,7 +17,7 @@ import segno
 import streamlit as st
 
 from seq2seq_viz import poll
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.questions import Question
 from seq2seq_viz.views.safe import escape_markdown
 

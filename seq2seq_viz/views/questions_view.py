@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.questions import Exercise, Question, check, check_answer
 from seq2seq_viz.views.safe import escape_markdown
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from seq2seq_viz import figures
 from seq2seq_viz.config import DecodeConfig
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
@@ -44,7 +44,7 @@ def render() -> None:
     align = state.model_config(c.model).align
     has_attention = align not in ("none", "transformer")  # the attention temperature's part
     if align == "transformer":
-        st.caption(t("sample.transformer"))
+        st.caption(tr("sample.transformer"))
     s = _controls(has_attention)
     base = replace(c.decode, beam_width=1, attn_temperature=s.attn_temperature)
     sampled = fetch_trace(c, decode=_sampling(base, s))
@@ -54,7 +54,7 @@ def render() -> None:
         return
     lang = state.model_config(c.model).tgt_lang
     st.dataframe(_runs_table(greedy, beam, sampled, lang), hide_index=True, width="stretch")
-    st.caption(t("sample.table_note"))
+    st.caption(tr("sample.table_note"))
     _step_distribution(sampled, c.presentation)
     if has_attention:
         _attention_temperature(c, greedy, s, lang)
@@ -62,27 +62,27 @@ def render() -> None:
 
 def _controls(has_attention: bool) -> Settings:
     st.latex(SAMPLING_FORMULA)
-    st.caption(t("sample.formula_note"))
+    st.caption(tr("sample.formula_note"))
     with st.container(horizontal=True, gap="medium", key="sample_controls"):
         temperature = st.slider(
-            t("sample.temperature"), 0.0, 3.0, 1.0, 0.05, key="sample_T", help=t("sample.T_help")
+            tr("sample.temperature"), 0.0, 3.0, 1.0, 0.05, key="sample_T", help=tr("sample.T_help")
         )
         top_k = st.number_input(
-            t("sample.top_k"), 0, 100, 0, key="sample_k", help=t("sample.top_k_help")
+            tr("sample.top_k"), 0, 100, 0, key="sample_k", help=tr("sample.top_k_help")
         )
         top_p = st.slider(
-            t("sample.top_p"), 0.05, 1.0, 1.0, 0.05, key="sample_p", help=t("sample.top_p_help")
+            tr("sample.top_p"), 0.05, 1.0, 1.0, 0.05, key="sample_p", help=tr("sample.top_p_help")
         )
-        n = st.slider(t("sample.n"), 1, 20, 5, key="sample_n")
-        seed = st.number_input(t("sample.seed"), 0, 1_000_000, 0, key="sample_seed")
+        n = st.slider(tr("sample.n"), 1, 20, 5, key="sample_n")
+        seed = st.number_input(tr("sample.seed"), 0, 1_000_000, 0, key="sample_seed")
     attn_t = 1.0
     if has_attention:
         attn_t = st.select_slider(
-            t("sample.attn_temperature"),
+            tr("sample.attn_temperature"),
             ATTN_TEMPERATURES,
             value=1.0,
             key="sample_Ta",
-            help=t("sample.attn_temperature_help"),
+            help=tr("sample.attn_temperature_help"),
         )
     return Settings(float(temperature), int(top_k), float(top_p), int(n), int(seed), attn_t)
 
@@ -101,31 +101,31 @@ def _sampling(base: DecodeConfig, s: Settings) -> DecodeConfig:
 def _runs_table(greedy: DecodeTrace, beam: DecodeTrace, sampled: DecodeTrace, lang: str) -> dict:
     best = beam.hypotheses[0] if beam.hypotheses else None
     rows = [
-        (t("sample.greedy"), greedy.output_tokens, sum(x.logp for x in greedy.steps), None),
+        (tr("sample.greedy"), greedy.output_tokens, sum(x.logp for x in greedy.steps), None),
         (
-            t("sample.beam", k=BEAM_WIDTH),
+            tr("sample.beam", k=BEAM_WIDTH),
             beam.output_tokens,
             best.score if best else float("nan"),
             None,
         ),
     ]
     for i, x in enumerate(sampled.samples, start=1):
-        rows.append((t("sample.sample", i=i, seed=x.seed), x.tokens, x.logp, x.sample_logp))
+        rows.append((tr("sample.sample", i=i, seed=x.seed), x.tokens, x.logp, x.sample_logp))
     return {
-        t("sample.col_run"): [r[0] for r in rows],
-        t("col.translation"): [detokenize(r[1], lang) or t("output.empty") for r in rows],
-        t("sample.col_logp"): [round(r[2], 3) for r in rows],
-        t("sample.col_sample_logp"): ["–" if r[3] is None else f"{r[3]:.3f}" for r in rows],
+        tr("sample.col_run"): [r[0] for r in rows],
+        tr("col.translation"): [detokenize(r[1], lang) or tr("output.empty") for r in rows],
+        tr("sample.col_logp"): [round(r[2], 3) for r in rows],
+        tr("sample.col_sample_logp"): ["–" if r[3] is None else f"{r[3]:.3f}" for r in rows],
     }
 
 
 def _step_distribution(sampled: DecodeTrace, big: bool) -> None:
-    st.subheader(t("sample.step_title"))
+    st.subheader(tr("sample.step_title"))
     first = sampled.samples[0]
     steps = range(sampled.n_steps)
     step = (
         st.select_slider(
-            t("sample.step", seed=first.seed),
+            tr("sample.step", seed=first.seed),
             steps,
             key="sample_step",
             format_func=lambda i: f"{i}: {sampled.steps[i].token}",
@@ -135,13 +135,13 @@ def _step_distribution(sampled: DecodeTrace, big: bool) -> None:
     )
     chart(figures.sample_figure(sampled, step, labels=labels()), "sample_dist", big)
     support = sampled.steps[step].extras.get("sample_support", 0)
-    st.caption(t("sample.support", n=support))
+    st.caption(tr("sample.support", n=support))
 
 
 def _attention_temperature(c: Controls, hot: DecodeTrace, s: Settings, lang: str) -> None:
-    st.subheader(t("sample.attn_title"))
+    st.subheader(tr("sample.attn_title"))
     st.latex(ATTN_FORMULA)
-    st.caption(t("sample.attn_note"))
+    st.caption(tr("sample.attn_note"))
     plain = fetch_trace(c, decode=replace(c.decode, beam_width=1), notices=False)
     if plain is None:
         return
@@ -151,9 +151,9 @@ def _attention_temperature(c: Controls, hot: DecodeTrace, s: Settings, lang: str
         (right, hot, s.attn_temperature, "hot"),
     ):
         with col:
-            text = detokenize(trace.output_tokens, lang) or t("output.empty")
+            text = detokenize(trace.output_tokens, lang) or tr("output.empty")
             st.markdown(f"**T_a = {temp:g}** → {escape_markdown(text)}")
-            st.caption(t("sample.entropy", h=trace.entropy()))
+            st.caption(tr("sample.entropy", h=trace.entropy()))
             chart(
                 figures.heatmap_figure(trace, labels=labels()), f"sample_hm_{key}", c.presentation
             )

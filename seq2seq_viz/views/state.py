@@ -28,7 +28,7 @@ import streamlit as st
 from seq2seq_viz import precomputed, stages
 from seq2seq_viz.checkpoints import PRETRAINED_DIR, CheckpointError, list_models, read_config
 from seq2seq_viz.config import DecodeConfig, ModelConfig, TransformerConfig, model_config_from_dict
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import EmptyInputError
 from seq2seq_viz.trace import DecodeTrace
 
@@ -200,19 +200,19 @@ class TraceKey:
     prefix: tuple[str, ...] = ()
 
 
-def trace_for(key: TraceKey) -> DecodeTrace:
-    return get_trace(key.model, key.text, key.decode, key.reference, key.prefix)
+def get_trace(key: TraceKey) -> DecodeTrace:
+    """The trace of `key`, cached: the one way views get a trace. Raises EmptyInputError for
+    text without words, CheckpointError when the model cannot be loaded."""
+    return _trace(key.model, str(models_root()), *_key_args(key))
 
 
-def get_trace(
-    name: str,
-    text: str,
-    decode: DecodeConfig,
-    reference: str | None = None,
-    prefix: tuple[str, ...] = (),
-) -> DecodeTrace:
-    """A cached trace. Raises EmptyInputError for text without words, CheckpointError."""
-    return _trace(name, str(models_root()), text, decode, reference, tuple(prefix))
+def trace_json(key: TraceKey) -> str:
+    """`get_trace(key)` as JSON, the download format (cached: a page shows it on every run)."""
+    return _trace_json(key.model, str(models_root()), *_key_args(key))
+
+
+def _key_args(key: TraceKey) -> tuple[str, DecodeConfig, str | None, tuple[str, ...]]:
+    return key.text, key.decode, key.reference, tuple(key.prefix)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -227,28 +227,10 @@ def _trace_json(
     return _trace(name, root, text, decode, reference, prefix).to_json()
 
 
-def get_trace_json(
-    name: str,
-    text: str,
-    decode: DecodeConfig,
-    reference: str | None = None,
-    prefix: tuple[str, ...] = (),
-) -> str:
-    return _trace_json(name, str(models_root()), text, decode, reference, tuple(prefix))
-
-
-def hard_samples(
-    name: str, text: str, decode: DecodeConfig, reference: str, n: int
-) -> list[DecodeTrace]:
-    """`n` traces of a hard-attention model sampling its positions (seeds 0..n-1), each fed the
-    same output words (`reference`), so their steps line up."""
-    return [
-        get_trace(name, text, _with(decode, sample_hard=True, seed=k), reference) for k in range(n)
-    ]
-
-
-def _with(decode: DecodeConfig, **changes: Any) -> DecodeConfig:
-    return replace(decode, **changes)
+def hard_sample_keys(key: TraceKey, n: int) -> list[TraceKey]:
+    """Keys of `n` traces of a hard-attention model sampling its positions (seeds 0..n-1); give
+    `key` a reference (the output words) so their steps line up."""
+    return [replace(key, decode=replace(key.decode, sample_hard=True, seed=k)) for k in range(n)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -341,17 +323,17 @@ def budget_label(name: str) -> str:
     made no progress for 2 epochs (at most 10) on CPU"), "?" where unknown."""
 
     def epochs(n: Any, device: str | None) -> str:
-        return t("cell.epochs_on", n=n, device=device) if device else t("cell.epochs", n=n)
+        return tr("cell.epochs_on", n=n, device=device) if device else tr("cell.epochs", n=n)
 
     return stages.budget_text(
         training_budget(name),
-        minutes=lambda m, device: t("cell.minutes", minutes=m, device=device or "?"),
+        minutes=lambda m, device: tr("cell.minutes", minutes=m, device=device or "?"),
         epochs=epochs,
-        plateau=lambda n, patience, device: t(
+        plateau=lambda n, patience, device: tr(
             "cell.plateau", n=n, patience=patience, device=device
         ),
-        then=t("cell.then"),
-        unknown=t("cell.epochs", n="?"),
+        then=tr("cell.then"),
+        unknown=tr("cell.epochs", n="?"),
     )
 
 

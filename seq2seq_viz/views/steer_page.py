@@ -15,7 +15,7 @@ from hashlib import blake2b
 import streamlit as st
 
 from seq2seq_viz import figures
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import (
@@ -44,7 +44,7 @@ def render() -> None:
         return
     align = state.model_config(c.model).align
     if align in ("none", "transformer"):
-        st.info(t("steer.no_attention" if align == "none" else "steer.transformer"))
+        st.info(tr("steer.no_attention" if align == "none" else "steer.transformer"))
         return
     base = fetch_trace(c)
     if base is None or not base.steps:
@@ -56,7 +56,7 @@ def render() -> None:
     step = _step_control(base, edit)
     _edit_controls(base, step, edit)
     st.latex(FORMULA)
-    st.caption(t("steer.formula_note"))
+    st.caption(tr("steer.formula_note"))
     edited = _edited_trace(c, edit)
     _side_by_side(c, base, edited, step)
 
@@ -68,26 +68,26 @@ def _step_control(base: DecodeTrace, edit: Edit) -> int:
     if st.session_state.get(key, 0) >= base.n_steps:
         st.session_state[key] = 0
     return st.selectbox(
-        t("steer.step"),
+        tr("steer.step"),
         range(base.n_steps),
         key=key,
         format_func=lambda i: f"{i}: {base.steps[i].token}",
-        help=t("steer.step_help"),
+        help=tr("steer.step_help"),
     )
 
 
 def _edit_controls(base: DecodeTrace, step: int, edit: Edit) -> None:
     words = base.src_tokens
     mode = st.segmented_control(
-        t("steer.mode"),
+        tr("steer.mode"),
         ["click", "weights"],
         default="click",
         required=True,
         key="steer_mode",
-        format_func=lambda m: t(f"steer.mode_{m}"),
+        format_func=lambda m: tr(f"steer.mode_{m}"),
     )
     if mode == "click":
-        st.caption(t("steer.click_help", t=step))
+        st.caption(tr("steer.click_help", t=step))
         with st.container(horizontal=True, gap="small", key="steer_words"):
             for i, word in enumerate(words):
                 onehot = [1.0 if j == i else 0.0 for j in range(len(words))]
@@ -99,15 +99,15 @@ def _edit_controls(base: DecodeTrace, step: int, edit: Edit) -> None:
     st.session_state["steer_mask"] = list(edit.masked)
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     left.multiselect(
-        t("steer.mask"),
+        tr("steer.mask"),
         range(len(words)),
         key="steer_mask",
         format_func=lambda i: f"{i}: {words[i]}",
         on_change=_put_mask,
-        help=t("steer.mask_help"),
-        placeholder=t("steer.mask_placeholder"),
+        help=tr("steer.mask_help"),
+        placeholder=tr("steer.mask_placeholder"),
     )
-    right.button(t("steer.reset"), key="steer_reset", on_click=_reset, width="stretch")
+    right.button(tr("steer.reset"), key="steer_reset", on_click=_reset, width="stretch")
 
 
 def _weight_sliders(base: DecodeTrace, step: int, edit: Edit) -> None:
@@ -116,17 +116,17 @@ def _weight_sliders(base: DecodeTrace, step: int, edit: Edit) -> None:
     tag = blake2b(str(st.query_params.get(EDIT, "")).encode(), digest_size=4).hexdigest()
     keys = [f"steer_w_{step}_{i}_{tag}" for i in range(len(base.src_tokens))]
     with st.form("steer_weights", border=True):
-        st.caption(t("steer.weights_help", t=step))
+        st.caption(tr("steer.weights_help", t=step))
         with st.container(horizontal=True, gap="small"):
             for i, word in enumerate(base.src_tokens):
                 st.slider(escape_markdown(word), 0.0, 1.0, float(start[i]), 0.01, key=keys[i])
-        st.form_submit_button(t("steer.apply"), on_click=_apply_sliders, args=(step, keys))
+        st.form_submit_button(tr("steer.apply"), on_click=_apply_sliders, args=(step, keys))
 
 
 def _apply_sliders(step: int, keys: list[str]) -> None:
     weights = [float(st.session_state[k]) for k in keys]
     if sum(weights) <= 0:
-        st.session_state["steer_notice"] = t("steer.err.all_zero")
+        st.session_state["steer_notice"] = tr("steer.err.all_zero")
         return
     _put(step, weights)
 
@@ -159,7 +159,7 @@ def _edited_trace(c: Controls, edit: Edit) -> DecodeTrace | None:
     try:
         return fetch_trace(c, decode=decode, notices=False)
     except ValueError as err:  # the parser checks first; this only guards against surprises
-        st.warning(t("steer.err.refused", error=str(err)))
+        st.warning(tr("steer.err.refused", error=str(err)))
         return None
 
 
@@ -167,34 +167,34 @@ def _side_by_side(c: Controls, base: DecodeTrace, edited: DecodeTrace | None, st
     lang = state.model_config(c.model).tgt_lang
     left, right = st.columns(2, gap="medium")
     with left:
-        _run_column(base, step, t("steer.original"), lang, "orig", c.presentation)
+        _run_column(base, step, tr("steer.original"), lang, "orig", c.presentation)
     with right:
         if edited is None:
-            st.subheader(t("steer.edited"))
-            st.info(t("steer.no_edit"))
+            st.subheader(tr("steer.edited"))
+            st.info(tr("steer.no_edit"))
         else:
-            _run_column(edited, step, t("steer.edited"), lang, "edited", c.presentation)
+            _run_column(edited, step, tr("steer.edited"), lang, "edited", c.presentation)
 
 
 def _run_column(trace: DecodeTrace, step: int, title: str, lang: str, key: str, big: bool) -> None:
     st.subheader(title)
-    text = translation_text(trace, lang) or t("output.empty")
-    st.markdown(f"**{t('output.translation')}** → {escape_markdown(text)}")
+    text = translation_text(trace, lang) or tr("output.empty")
+    st.markdown(f"**{tr('output.translation')}** → {escape_markdown(text)}")
     edited_steps = [s.t for s in trace.steps if s.edited]
     masked = trace.settings.get("masked_positions") or []
     if edited_steps or masked:
         words = ", ".join(trace.src_tokens[i] for i in masked) or "-"
         st.caption(
-            t("steer.edit_summary", steps=", ".join(map(str, edited_steps)) or "-")
+            tr("steer.edit_summary", steps=", ".join(map(str, edited_steps)) or "-")
             + " · "
-            + t("steer.mask_summary", words=escape_markdown(words))
+            + tr("steer.mask_summary", words=escape_markdown(words))
         )
     highlight = step if step < trace.n_steps else None
     chart(
         figures.heatmap_figure(trace, highlight=highlight, labels=labels()), f"steer_{key}_hm", big
     )
     if highlight is None:
-        st.caption(t("steer.step_missing", t=step))
+        st.caption(tr("steer.step_missing", t=step))
         return
     chart(figures.output_figure(trace, step, labels=labels()), f"steer_{key}_out", big)
 

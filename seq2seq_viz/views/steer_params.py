@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 
 MAX_PARAM_CHARS = 4000
 
@@ -43,7 +43,7 @@ def parse_edit(raw_edit: str | None, raw_mask: str | None, n_src: int, n_steps: 
         masked = _parse_mask(raw_mask, n_src)
         step, weights = _parse_weights(raw_edit, n_src, n_steps)
         if weights is not None and masked and all(weights[i] == 0 for i in _kept(masked, n_src)):
-            raise _Refused(t("steer.err.only_masked"))
+            raise _Refused(tr("steer.err.only_masked"))
     except _Refused as err:
         return Edit(errors=(str(err),))
     return Edit(step, weights, masked)
@@ -57,16 +57,16 @@ def _number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise _Refused(t("steer.err.not_number", value=text[:20])) from None
+        raise _Refused(tr("steer.err.not_number", value=text[:20])) from None
     if not math.isfinite(value):
-        raise _Refused(t("steer.err.not_finite", value=text[:20]))
+        raise _Refused(tr("steer.err.not_finite", value=text[:20]))
     return value
 
 
 def _integer(text: str, message: str) -> int:
     text = text.strip()
     if not text.isdigit() and not (text.startswith("-") and text[1:].isdigit()):
-        raise _Refused(t(message, value=text[:20]))
+        raise _Refused(tr(message, value=text[:20]))
     return int(text)
 
 
@@ -76,18 +76,18 @@ def _parse_weights(
     if raw is None or not raw.strip():
         return None, None
     if len(raw) > MAX_PARAM_CHARS or ":" not in raw:
-        raise _Refused(t("steer.err.format"))
+        raise _Refused(tr("steer.err.format"))
     head, _, body = raw.partition(":")
     step = _integer(head, "steer.err.step_not_number")
     if not 0 <= step < n_steps:
-        raise _Refused(t("steer.err.step_range", step=step, last=n_steps - 1))
+        raise _Refused(tr("steer.err.step_range", step=step, last=n_steps - 1))
     weights = tuple(_number(x.strip()) for x in body.split(","))
     if len(weights) != n_src:
-        raise _Refused(t("steer.err.length", given=len(weights), n=n_src))
+        raise _Refused(tr("steer.err.length", given=len(weights), n=n_src))
     if any(w < 0 for w in weights):
-        raise _Refused(t("steer.err.negative"))
+        raise _Refused(tr("steer.err.negative"))
     if sum(weights) <= 0:
-        raise _Refused(t("steer.err.all_zero"))
+        raise _Refused(tr("steer.err.all_zero"))
     return step, weights
 
 
@@ -95,13 +95,13 @@ def _parse_mask(raw: str | None, n_src: int) -> tuple[int, ...]:
     if raw is None or not raw.strip():
         return ()
     if len(raw) > MAX_PARAM_CHARS:
-        raise _Refused(t("steer.err.format"))
+        raise _Refused(tr("steer.err.format"))
     positions = {_integer(x, "steer.err.mask_not_number") for x in raw.split(",") if x.strip()}
     bad = sorted(i for i in positions if not 0 <= i < n_src)
     if bad:
-        raise _Refused(t("steer.err.mask_range", value=bad[0], last=n_src - 1))
+        raise _Refused(tr("steer.err.mask_range", value=bad[0], last=n_src - 1))
     if len(positions) >= n_src:
-        raise _Refused(t("steer.err.mask_all"))
+        raise _Refused(tr("steer.err.mask_all"))
     return tuple(sorted(positions))
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 import seq2seq_viz.views.vectors_section as vectors_section
 from seq2seq_viz.config import TransformerConfig
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import questions_view, state, stepper, teacher
 from seq2seq_viz.views.common import (

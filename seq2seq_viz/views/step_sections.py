@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from seq2seq_viz.i18n import get_language, t
+from seq2seq_viz.i18n import get_language, tr
 from seq2seq_viz.questions import Question, questions_for
 from seq2seq_viz.trace import DecodeTrace, StepRecord
 from seq2seq_viz.views import state
@@ -85,12 +85,12 @@ class Context:
     figures: list[str] = field(default_factory=list)  # plotly JSON text
     _index: dict[tuple[str, int], int] = field(default_factory=dict)
 
-    def figure(self, kind: str, t_: int = 0) -> Block:
+    def figure(self, kind: str, t: int = 0) -> Block:
         """A figure block; each (kind, step) spec is sent once per book."""
-        if (kind, t_) not in self._index:
-            self._index[kind, t_] = len(self.figures)
-            self.figures.append(figure_spec(kind, self.key, t_, self.big, self.trace))
-        return {"type": "figure", "figure": self._index[kind, t_], "name": kind}
+        if (kind, t) not in self._index:
+            self._index[kind, t] = len(self.figures)
+            self.figures.append(figure_spec(kind, self.key, t, self.big, self.trace))
+        return {"type": "figure", "figure": self._index[kind, t], "name": kind}
 
 
 BOOKS = LRU(64)  # a book's own text is small: its figures are the specs SPECS also holds
@@ -133,10 +133,10 @@ def _make_book(
     return {
         "id": f"{hash(key)}-{get_language()}-{int(big)}-{int(ask)}",
         "labels": {
-            name: t(f"step.{name}")
+            name: tr(f"step.{name}")
             for name in ("prev", "next", "play", "play_help", "slider", "only_one")
         }
-        | {"stage": t("present.stage", n="{n}", total="{total}")},
+        | {"stage": tr("present.stage", n="{n}", total="{total}")},
         "initial_step": 0,
         "present": big,
         "stage_count": len(stages),
@@ -155,12 +155,12 @@ def source_section(ctx: Context) -> Section:
             zip(trace.src_tokens, trace.src_ids, trace.src_unknown)
         )
     ]
-    columns = [t("col.position"), t("col.token"), t("col.id"), t("col.unknown")]
+    columns = [tr("col.position"), tr("col.token"), tr("col.id"), tr("col.unknown")]
     table = {"type": "table", "title": None, "open": True, "columns": columns, "rows": rows}
     return {
         "id": "source",
-        "title": t("source.title"),
-        "left": [{"type": "caption", "text": t("source.tokens_help")}, table],
+        "title": tr("source.title"),
+        "left": [{"type": "caption", "text": tr("source.tokens_help")}, table],
         "right": [ctx.figure("encoder")],
     }
 
@@ -176,22 +176,22 @@ def stages_for(trace: DecodeTrace, ask: bool = False) -> tuple[str, ...]:
 def question_block(question: Question) -> Block:
     """A question for the step player: every text made here (i18n, numbers formatted), the
     browser only shows the verdict for the choice clicked. Labels and texts are literal."""
-    labels = question.labels(t)
+    labels = question.labels(tr)
     answer = labels[question.answer]
     per_choice = question.kind != "sharper"  # sharper's two numbers are H(a_t), H(a_{t-1})
     return {
         "type": "question",
         "id": question.id,
-        "title": t("q.title"),
-        "prompt": question.prompt(t),
+        "title": tr("q.title"),
+        "prompt": question.prompt(tr),
         "choices": labels,
         "answer": question.answer,
-        "right": t("q.right", choice=answer),
-        "wrong": [t("q.wrong", choice=label, answer=answer) for label in labels],
-        "revealed": t("q.revealed", answer=answer),
-        "explain": question.explanation(t),
-        "reveal": t("q.reveal"),
-        "value_label": t(question.value_key),
+        "right": tr("q.right", choice=answer),
+        "wrong": [tr("q.wrong", choice=label, answer=answer) for label in labels],
+        "revealed": tr("q.revealed", answer=answer),
+        "explain": question.explanation(tr),
+        "reveal": tr("q.reveal"),
+        "value_label": tr(question.value_key),
         "values": [float(v) for v in question.values] if per_choice else [],
     }
 
@@ -202,8 +202,8 @@ def ask_section(name: str) -> Callable[[Context, int], Section]:
         blocks = [question_block(q) for q in found]
         return {
             "id": name,
-            "title": t(f"stage.{name}"),
-            "left": blocks or [{"type": "caption", "text": t("q.none_here")}],
+            "title": tr(f"stage.{name}"),
+            "left": blocks or [{"type": "caption", "text": tr("q.none_here")}],
         }
 
     return section
@@ -221,11 +221,11 @@ def decoder_section(ctx: Context, t_: int, hide_output: bool = False) -> Section
     """What goes into step t: the previous word (or <sos>) and the new decoder state s_t.
     `hide_output`: the output word is left to the output stage (a question asks for it)."""
     step = ctx.trace.steps[t_]
-    fed = t("step.fed_forced") if ctx.trace.mode == "teacher" else t("step.fed_own")
-    chosen = t("step.forced") if step.forced else t("step.chosen_help")
+    fed = tr("step.fed_forced") if ctx.trace.mode == "teacher" else tr("step.fed_own")
+    chosen = tr("step.forced") if step.forced else tr("step.chosen_help")
     metrics = [
-        {"label": t("step.input_word"), "value": step.input_token, "help": fed},
-        {"label": t("step.output_word"), "value": step.token, "help": chosen},
+        {"label": tr("step.input_word"), "value": step.input_token, "help": fed},
+        {"label": tr("step.output_word"), "value": step.token, "help": chosen},
     ][: 1 if hide_output else 2]
     return {
         "id": "decoder",
@@ -234,42 +234,42 @@ def decoder_section(ctx: Context, t_: int, hide_output: bool = False) -> Section
     }
 
 
-def scores_section(ctx: Context, t_: int) -> Section:
+def scores_section(ctx: Context, t: int) -> Section:
     trace = ctx.trace
     return {
         "id": "scores",
-        "title": t("stage.scores"),
+        "title": tr("stage.scores"),
         "left": [
             _latex(SCORE_LATEX.get(trace.score_name, SCORE_LATEX["general"])),
-            _md(t(f"score.{trace.score_name}")),
+            _md(tr(f"score.{trace.score_name}")),
         ],
-        "right": [ctx.figure("scores", t_)],
+        "right": [ctx.figure("scores", t)],
     }
 
 
-def softmax_section(ctx: Context, t_: int) -> Section:
-    trace, step = ctx.trace, ctx.trace.steps[t_]
+def softmax_section(ctx: Context, t: int) -> Section:
+    trace, step = ctx.trace, ctx.trace.steps[t]
     _, total = step.softmax_parts()
     left = [
         _latex(ALIGN_LATEX.get(trace.align_name, ALIGN_LATEX["global"])),
         _latex(softmax_sum_latex(trace.align_name, total)),
-        _md(t(f"align.{trace.align_name}")),
+        _md(tr(f"align.{trace.align_name}")),
         *variant_notes(trace, step),
     ]
     columns, rows = numbers_table(trace, step)
     short = len(trace.src_tokens) <= OPEN_TABLE_TOKENS
     table = {
         "type": "table",
-        "title": t("step.numbers"),
+        "title": tr("step.numbers"),
         "open": short and not ctx.big,
         "columns": columns,
         "rows": rows,
     }
     return {
         "id": "softmax",
-        "title": t("stage.softmax"),
+        "title": tr("stage.softmax"),
         "left": left,
-        "right": [ctx.figure("weights", t_), table],
+        "right": [ctx.figure("weights", t), table],
     }
 
 
@@ -277,17 +277,17 @@ def numbers_table(trace: DecodeTrace, step: StepRecord) -> tuple[list[str], list
     """One row per source token: e_i, exp(e_i - max e), a_i (the trace's own numbers)."""
     parts, _ = step.softmax_parts()
     columns: dict[str, list] = {
-        t("col.position"): list(range(len(trace.src_tokens))),
-        t("col.token"): list(trace.src_tokens),
-        t("col.score"): _floats(step.scores),
-        t("col.exp"): _floats(parts),
-        t("col.weight"): _floats(step.weights),
+        tr("col.position"): list(range(len(trace.src_tokens))),
+        tr("col.token"): list(trace.src_tokens),
+        tr("col.score"): _floats(step.scores),
+        tr("col.exp"): _floats(parts),
+        tr("col.weight"): _floats(step.weights),
     }
-    if "soft_weights" in step.extras:
-        columns[t("col.soft_weight")] = _floats(step.extras["soft_weights"])
-    if "gaussian" in step.extras:
-        columns[t("col.gaussian")] = _floats(step.extras["gaussian"])
-    columns[t("col.attended")] = ["✓" if m else "✗" for m in np.asarray(step.mask, dtype=bool)]
+    if step.soft_weights is not None:
+        columns[tr("col.soft_weight")] = _floats(step.soft_weights)
+    if step.gaussian is not None:
+        columns[tr("col.gaussian")] = _floats(step.gaussian)
+    columns[tr("col.attended")] = ["✓" if m else "✗" for m in np.asarray(step.mask, dtype=bool)]
     return list(columns), [list(row) for row in zip(*columns.values())]
 
 
@@ -297,68 +297,68 @@ def _floats(values: Any) -> list[float]:
 
 def variant_notes(trace: DecodeTrace, step: StepRecord) -> list[Block]:
     """Local window and p_t, hard sampled position: the variant's own numbers for this step."""
-    extras, notes = step.extras, []
-    if "window" in extras:
-        lo, hi = extras["window"]
-        center = float(extras.get("center", 0.0))
-        text = t(f"note.{trace.align_name}", center=center, lo=lo, hi=hi, D=trace.window)
+    notes: list[Block] = []
+    if step.window is not None:
+        lo, hi = step.window
+        center = float(step.center or 0.0)
+        text = tr(f"note.{trace.align_name}", center=center, lo=lo, hi=hi, D=trace.window)
         notes.append({"type": "note", "text": text, "tone": "info"})
-    if "sampled_index" in extras:
-        index = int(extras["sampled_index"])
-        notes.append({"type": "note", "text": t("note.hard", index=index), "tone": "info"})
+    if step.sampled_index is not None:
+        index = int(step.sampled_index)
+        notes.append({"type": "note", "text": tr("note.hard", index=index), "tone": "info"})
         notes.append({"type": "text", "text": f"i* = {index}: {trace.src_tokens[index]}"})
     return notes
 
 
-def context_section(ctx: Context, t_: int) -> Section:
+def context_section(ctx: Context, t: int) -> Section:
     if ctx.trace.align_name == "none":
         return {
             "id": "context",
-            "title": t("stage.context"),
+            "title": tr("stage.context"),
             "left": [
                 _latex(NONE_CONTEXT_LATEX),
-                {"type": "note", "text": t("note.none"), "tone": "warning"},
+                {"type": "note", "text": tr("note.none"), "tone": "warning"},
             ],
         }
     return {
         "id": "context",
-        "title": t("stage.context"),
-        "left": [_latex(CONTEXT_LATEX), _md(t("context.explain"))],
-        "right": [ctx.figure("context", t_)],
+        "title": tr("stage.context"),
+        "left": [_latex(CONTEXT_LATEX), _md(tr("context.explain"))],
+        "right": [ctx.figure("context", t)],
     }
 
 
-def output_section(ctx: Context, t_: int) -> Section:
-    step = ctx.trace.steps[t_]
+def output_section(ctx: Context, t: int) -> Section:
+    step = ctx.trace.steps[t]
     metrics = [
-        {"label": t("step.output_word"), "value": step.token, "help": ""},
+        {"label": tr("step.output_word"), "value": step.token, "help": ""},
         {
-            "label": t("step.probability"),
+            "label": tr("step.probability"),
             "value": f"{float(np.exp(step.logp)):.3f}",
-            "help": t("step.logp", logp=step.logp),
+            "help": tr("step.logp", logp=step.logp),
         },
     ]
     left = [
         _latex(ATTN_HIDDEN_LATEX),
         _latex(OUTPUT_LATEX),
-        _md(t("output.explain")),
+        _md(tr("output.explain")),
         {"type": "metrics", "items": metrics},
     ]
     if step.forced:
-        left.append({"type": "caption", "text": t("step.forced")})
+        left.append({"type": "caption", "text": tr("step.forced")})
     return {
         "id": "output",
-        "title": t("stage.output"),
+        "title": tr("stage.output"),
         "left": left,
-        "right": [ctx.figure("output", t_)],
+        "right": [ctx.figure("output", t)],
     }
 
 
-def heatmap_section(ctx: Context, t_: int) -> Section:
+def heatmap_section(ctx: Context, t: int) -> Section:
     return {
         "id": "heatmap",
-        "title": t("stage.heatmap"),
-        "left": [{"type": "caption", "text": t("heatmap.explain")}, ctx.figure("heatmap", t_)],
+        "title": tr("stage.heatmap"),
+        "left": [{"type": "caption", "text": tr("heatmap.explain")}, ctx.figure("heatmap", t)],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.controls import Controls
@@ -17,18 +17,18 @@ def reference_controls(c: Controls) -> str | None:
         return None
     left, right = st.columns([1.5, 3], vertical_alignment="bottom")
     on = left.toggle(
-        t("teacher.switch"), key="teacher", persist_state="session", help=t("teacher.switch_help")
+        tr("teacher.switch"), key="teacher", persist_state="session", help=tr("teacher.switch_help")
     )
     if not on:
         return None
     reference = right.text_input(
-        t("teacher.reference"),
+        tr("teacher.reference"),
         key="reference",
         persist_state="session",
-        placeholder=t("teacher.placeholder"),
+        placeholder=tr("teacher.placeholder"),
     )
     if not reference.strip():
-        st.info(t("teacher.need_reference"))
+        st.info(tr("teacher.need_reference"))
         return None
     return reference
 
@@ -36,10 +36,10 @@ def reference_controls(c: Controls) -> str | None:
 def comparison(c: Controls, forced: DecodeTrace) -> None:
     """Per step: what training feeds (the reference) next to what inference feeds (its own
     previous output), with what the model predicts in each case."""
-    st.subheader(t("teacher.title"))
-    st.markdown(t("teacher.explain"))
+    st.subheader(tr("teacher.title"))
+    st.markdown(tr("teacher.explain"))
     try:
-        free = state.get_trace(c.model, c.text, c.decode)
+        free = state.get_trace(state.TraceKey(c.model, c.text, c.decode))
     except (state.CheckpointError, state.EmptyInputError):
         return
     st.dataframe(comparison_table(forced, free), hide_index=True, width="stretch")
@@ -55,10 +55,10 @@ def comparison_table(forced: DecodeTrace, free: DecodeTrace) -> dict[str, list]:
 
     predicted = [s.topk_tokens[0] if s.topk_tokens else "" for s in forced.steps]
     return {
-        t("col.step"): list(range(n)),
-        t("teacher.col_train_in"): column(forced, "input_token"),
-        t("teacher.col_train_pred"): predicted + [""] * (n - len(predicted)),
-        t("teacher.col_train_target"): column(forced, "token"),
-        t("teacher.col_infer_in"): column(free, "input_token"),
-        t("teacher.col_infer_out"): column(free, "token"),
+        tr("col.step"): list(range(n)),
+        tr("teacher.col_train_in"): column(forced, "input_token"),
+        tr("teacher.col_train_pred"): predicted + [""] * (n - len(predicted)),
+        tr("teacher.col_train_target"): column(forced, "token"),
+        tr("teacher.col_infer_in"): column(free, "input_token"),
+        tr("teacher.col_infer_out"): column(free, "token"),
     }

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seq2seq_viz.i18n import get_language
-from seq2seq_viz.i18n import t as tr
+from seq2seq_viz.i18n import get_language, tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.state import TraceKey

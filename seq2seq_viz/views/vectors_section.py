@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from seq2seq_viz.figures.vectors import attentional_figure, initial_figure, score_terms_figure
-from seq2seq_viz.i18n import t
+from seq2seq_viz.i18n import tr
 from seq2seq_viz.questions import trace_digest
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.vectors import BY_HAND_MAX_H, by_hand_lines, product_label, score_terms
@@ -27,67 +27,65 @@ def render(trace: DecodeTrace, bidirectional: bool, big: bool = False) -> None:
     if not trace.steps or not trace.vectors:
         return
     H = int(np.asarray(trace.enc_states).shape[1])
-    with st.expander(t("vectors.title"), expanded=H <= BY_HAND_MAX_H):
-        st.caption(t("vectors.intro"))
+    with st.expander(tr("vectors.title"), expanded=H <= BY_HAND_MAX_H):
+        st.caption(tr("vectors.intro"))
         _start(trace, bidirectional, big)
-        step_t, i = _pickers(trace)
+        t, i = _pickers(trace)
         if trace.align_name != "none":
-            _score(trace, step_t, i, big)
-        _attentional(trace, step_t, big)
+            _score(trace, t, i, big)
+        _attentional(trace, t, big)
         if H <= BY_HAND_MAX_H:
-            st.markdown(f"**{t('vectors.by_hand')}**")
-            st.caption(t("vectors.by_hand_help"))
-            st.code(
-                "\n".join(by_hand_lines(trace, trace.steps[step_t])), language=None, wrap_lines=True
-            )
+            st.markdown(f"**{tr('vectors.by_hand')}**")
+            st.caption(tr("vectors.by_hand_help"))
+            st.code("\n".join(by_hand_lines(trace, trace.steps[t])), language=None, wrap_lines=True)
 
 
 def _pickers(trace: DecodeTrace) -> tuple[int, int]:
     left, right = st.columns(2)
-    step_t = left.selectbox(
-        t("vectors.step"),
+    t = left.selectbox(
+        tr("vectors.step"),
         range(trace.n_steps),
         key="vectors_step",
         format_func=lambda k: f"{k}: {trace.steps[k].token}",
     )
-    step_t = min(int(step_t or 0), trace.n_steps - 1)
-    best = int(np.argmax(trace.steps[step_t].weights))
+    t = min(int(t or 0), trace.n_steps - 1)
+    best = int(np.argmax(trace.steps[t].weights))
     # the key names the sentence and model too: another sentence opens on its own best word
     i = right.selectbox(
-        t("vectors.source"),
+        tr("vectors.source"),
         range(len(trace.src_tokens)),
         index=best,
-        key=f"vectors_source_{trace_digest(trace)}_{step_t}",
+        key=f"vectors_source_{trace_digest(trace)}_{t}",
         format_func=lambda k: f"{k}: {trace.src_tokens[k]}",
-        help=t("vectors.source_help"),
+        help=tr("vectors.source_help"),
     )
-    return step_t, int(i)
+    return t, int(i)
 
 
 def _start(trace: DecodeTrace, bidirectional: bool, big: bool) -> None:
-    st.markdown(f"**{t('vectors.start')}**")
-    st.caption(t("vectors.start_bi" if bidirectional else "vectors.start_uni"))
+    st.markdown(f"**{tr('vectors.start')}**")
+    st.caption(tr("vectors.start_bi" if bidirectional else "vectors.start_uni"))
     chart(initial_figure(trace, labels=labels()), "vectors_start", big)
 
 
-def _score(trace: DecodeTrace, step_t: int, i: int, big: bool) -> None:
-    terms = score_terms(trace, trace.steps[step_t], i)
-    st.markdown(f"**{t('vectors.score')}**")
-    st.caption(t(f"vectors.score_{trace.score_name}"))
-    chart(score_terms_figure(trace, step_t, i, terms, labels=labels()), "vectors_score", big)
+def _score(trace: DecodeTrace, t: int, i: int, big: bool) -> None:
+    terms = score_terms(trace, trace.steps[t], i)
+    st.markdown(f"**{tr('vectors.score')}**")
+    st.caption(tr(f"vectors.score_{trace.score_name}"))
+    chart(score_terms_figure(trace, t, i, terms, labels=labels()), "vectors_score", big)
     a, b = st.columns(2)
-    a.metric(t("vectors.sum"), f"{terms.total:.4f}")
-    b.metric(t("vectors.model_score"), f"{terms.score:.4f}")
+    a.metric(tr("vectors.sum"), f"{terms.total:.4f}")
+    b.metric(tr("vectors.model_score"), f"{terms.score:.4f}")
     rows = [*terms.rows, (product_label(trace.score_name), terms.products)]
     if len(terms.products) > FIRST_DIMS:
-        st.caption(t("vectors.first_dims", n=FIRST_DIMS, total=len(terms.products)))
+        st.caption(tr("vectors.first_dims", n=FIRST_DIMS, total=len(terms.products)))
         st.dataframe(_first_dims(rows), width="stretch")
 
 
-def _attentional(trace: DecodeTrace, step_t: int, big: bool) -> None:
-    st.markdown(f"**{t('vectors.attn')}**")
-    st.caption(t("vectors.attn_help"))
-    chart(attentional_figure(trace, step_t, labels=labels()), "vectors_attn", big)
+def _attentional(trace: DecodeTrace, t: int, big: bool) -> None:
+    st.markdown(f"**{tr('vectors.attn')}**")
+    st.caption(tr("vectors.attn_help"))
+    chart(attentional_figure(trace, t, labels=labels()), "vectors_attn", big)
 
 
 def _first_dims(rows: list[tuple[str, np.ndarray]]) -> pd.DataFrame:

@@ -80,12 +80,14 @@ def offending(text: str, lang: str) -> list[str]:
 
 
 def settle(page: Page, action: Callable[[], object]) -> None:
-    """Do `action`; if it reached the server (a Streamlit widget), wait for that run. A click
-    the browser handles alone (the step player) sends nothing and needs no wait."""
+    """Do `action` and wait for what it started to be drawn. The step player handles its
+    controls in the browser: the step changes in the click's own handler, and the player marks
+    the step it finished drawing (harness.wait_charts waits for that). An action that reached
+    the server instead (a Streamlit widget) has sent a message by the next frames; then its run
+    is waited for too."""
     sent, before = page.evaluate("window.__sent"), harness.runs_finished(page)
     action()
     harness.next_frame(page)
-    page.wait_for_timeout(250)
     if page.evaluate("window.__sent") > sent:
         try:
             page.wait_for_function(f"window.__runsFinished > {before}", timeout=20_000)
@@ -143,8 +145,10 @@ def step_controls(c: Checker) -> None:
     c.do("previous", c.button("step.prev"))
     c.do("slider end", c.slider("End"))
     c.do("slider home", c.slider("Home"))
+    before = ui.drawn_step(c.page)[0]
     c.do("play", c.button("step.play"))
-    c.page.wait_for_timeout(2_000)  # at least one step played
+    played = f"Number(document.querySelector('.s2s-stepper').dataset.drawnStep) > {before}"
+    c.page.wait_for_function(played, timeout=20_000)  # at least one step played
     c.check("playing")
     pressed = c.page.get_by_role("button", name=c.text["step.play"], pressed=True)
     if pressed.count():

@@ -98,7 +98,7 @@ def _wait_both_healthy(proc: subprocess.Popen, url: str, timeout: float = 90) ->
             passed = passed + 1 if _get(f"{url}/_stcore/health")[0] == "ok" else 0
         except OSError:
             passed = 0
-            time.sleep(0.2)
+            time.sleep(0.2)  # not listening yet: ask again
 
 
 def _open_cold(page, url: str, timeout: float = 180_000) -> None:
@@ -108,6 +108,26 @@ def _open_cold(page, url: str, timeout: float = 180_000) -> None:
     page.wait_for_function("window.__runsFinished >= 1", timeout=timeout)
     harness.wait_ready(page, timeout)
     harness.wait_charts(page, timeout)
+
+
+def _routes_served(
+    log: Path, routes: list[str], timeout: float = 30
+) -> tuple[dict[str, set[str]], dict[str, int]]:
+    """Per route cookie: the processes that served it and its websockets, read from nginx's
+    access log once every route's websocket is logged there (nginx writes a websocket's line
+    when it closes, a moment after the browser closed it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        served: dict[str, set[str]] = {route: set() for route in routes}
+        streams = {route: 0 for route in routes}
+        for line in log.read_text().splitlines():
+            match = LOG_LINE.search(line)
+            if match and match.group(3) in served and match.group(4) != "-":  # "-": the cache
+                served[match.group(3)].add(match.group(4))
+                streams[match.group(3)] += match.group("path").startswith("/_stcore/stream")
+        if all(streams.values()) or time.monotonic() > deadline:
+            return served, streams
+        time.sleep(0.05)  # poll the log again
 
 
 def test_new_browsers_are_spread_over_both_processes(proxy: tuple) -> None:
@@ -142,14 +162,7 @@ def test_a_session_stays_on_its_process(proxy: tuple, browser: Browser) -> None:
         (route,) = [c["value"] for c in context.cookies() if c["name"] == "s2s_route"]
         routes.append(route)
         context.close()  # nginx logs a websocket when it closes
-    time.sleep(1.0)
-    served: dict[str, set[str]] = {route: set() for route in routes}
-    streams = {route: 0 for route in routes}
-    for line in (run_dir / "access.log").read_text().splitlines():
-        match = LOG_LINE.search(line)
-        if match and match.group(3) in served and match.group(4) != "-":  # "-": nginx's cache
-            served[match.group(3)].add(match.group(4))
-            streams[match.group(3)] += match.group("path").startswith("/_stcore/stream")
+    served, streams = _routes_served(run_dir / "access.log", routes)
     for route in routes:
         assert len(served[route]) == 1 and served[route] <= upstreams, served
         assert streams[route] >= 1, "the websocket went through the proxy"

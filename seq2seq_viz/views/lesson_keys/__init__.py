@@ -1,6 +1,7 @@
 """Presenter keys (→ / PageDown / Space next, ← / PageUp previous) for the lesson page: a
 Streamlit custom component (``st.components.v2``, no iframe) whose JavaScript lives in
-lesson_keys.js beside this file. :func:`pressed` returns +1, -1 or 0 for the current run."""
+lesson_keys.js beside this file, after the key rule it shares with the step player
+(``views/stepper/keys.js``). :func:`pressed` returns +1, -1 or 0 for the current run."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Any
 
 import streamlit as st
 
+from seq2seq_viz.views.stepper import with_keys
+
 HERE = Path(__file__).resolve().parent
 
 
 @cache
 def _component() -> Any:
-    js = (HERE / "lesson_keys.js").read_text(encoding="utf-8")
+    js = with_keys((HERE / "lesson_keys.js").read_text(encoding="utf-8"))
     return st.components.v2.component("seq2seq_viz_lesson_keys", js=js)
 
 

@@ -2,21 +2,13 @@
 // a keyboard → / ← / Space. Each press is sent to Python as a trigger value
 // {move: +1 | -1, n: press count}; Python moves the lesson one stage (views/lesson_page.py).
 // Nothing is drawn: this component only listens on the page's document (no iframe).
-//
-// Keys typed into a field (the sentence box, a select, a slider) or on a focused button are left
-// alone, so typing a sentence never turns the page and Space on a button clicks it only once.
-
-const NEXT = new Set(["ArrowRight", "PageDown", " ", "Spacebar"]);
-const PREV = new Set(["ArrowLeft", "PageUp"]);
-const IGNORE = "input, textarea, select, button, [contenteditable=''], [contenteditable='true'], [role='slider'], [role='combobox'], [role='option']";
+// Which keys count, and which are left alone (typing in a field, Space on a button), is
+// keyMove's rule in ../stepper/keys.js, shared with the step player; Python puts it in front.
 
 export default function mountLessonKeys({ setTriggerValue }) {
   let presses = 0;
   const onKey = (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.isComposing) return;
-    const target = event.target;
-    if (target instanceof Element && target.closest(IGNORE)) return;
-    const move = NEXT.has(event.key) ? 1 : PREV.has(event.key) ? -1 : 0;
+    const move = keyMove(event, true);
     if (!move) return;
     event.preventDefault(); // no page scroll on Space / PageDown
     presses += 1;

@@ -22,11 +22,12 @@ text: **bold**, *italic*, $math$), ``{"type": "text", "text"}`` (literal, e.g. t
 How to add a section (a new per-step figure, a lesson's text): write a function in
 ``step_sections.py`` that returns a section dict for step ``t`` (figures through
 ``figures_of.add(kind, t)``, with a builder registered in ``figure_cache.BUILDERS``; every
-string through ``t()``), and list it in ``stages_for``; stepper.js draws any section made of the
+string through ``tr()``), and list it in ``stages_for``; stepper.js draws any section made of the
 block types above, so it needs no change. A new block type needs a case in ``Stepper.block``.
 
 The JavaScript, CSS and HTML live beside this file (stepper.js, stepper.css, stepper.html,
-plotly_loader.js) and are read once per process.
+plotly_loader.js, and keys.js: the keys that move a step, shared with the lesson) and are read
+once per process.
 """
 
 from __future__ import annotations
@@ -43,8 +44,16 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 STREAMLIT_JS = Path(st.__file__).resolve().parent / "static" / "static" / "js"
 
 
+KEYS_JS = HERE / "keys.js"  # the key rule shared with the lesson (views/lesson_keys)
+
+
 def _read(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
+
+
+def with_keys(js: str) -> str:
+    """`js` with keys.js's keyMove in front (a component's JavaScript is one file)."""
+    return KEYS_JS.read_text(encoding="utf-8") + "\n" + js
 
 
 @cache
@@ -54,7 +63,7 @@ def _stepper() -> Any:
         "seq2seq_viz_stepper",
         html=_read("stepper.html"),
         css=_read("stepper.css"),
-        js=_read("stepper.js"),
+        js=with_keys(_read("stepper.js")),
         isolate_styles=False,  # formulas use the page's KaTeX styles
     )
 

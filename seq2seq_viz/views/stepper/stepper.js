@@ -6,6 +6,7 @@
 // in draw() below). This file never computes model numbers: it only shows the step asked for.
 // Moving (Previous / Next / slider / Play, keys) changes the view here and the `step` query
 // parameter in the URL (history.replaceState); Streamlit is not told, so nothing reruns.
+// keyMove (keys.js, shared with the lesson) is put in front of this file by Python.
 
 const PLAY_MS = 1500;
 const controllers = new WeakMap(); // parentElement -> controller of the book it shows
@@ -33,11 +34,13 @@ class Stepper {
     this.last = book.steps.length - 1;
     this.position = clamp(book.initial_step, 0, this.last) * this.nStages;
     this.timer = null;
+    this.stopped = false;
     root.classList.toggle("s2s-present", Boolean(book.present));
     root.dataset.book = book.id;
-    this.plots = previous ? previous.plots : new Map(); // slot name -> plot div (reused)
-    this.sections = previous ? previous.sections : new Map(); // section id -> its box
-    this.later = new Set(); // plot divs below the screen, drawn in idle time
+    // Kept from the book before, so a new sentence reuses the boxes and plot divs:
+    this.plots = previous ? previous.plots : new Map(); // slot name -> Plot (below)
+    this.sections = previous ? previous.sections : new Map(); // section id -> Box (below)
+    this.later = new Set(); // Plots below the screen, drawn in idle time
     if (!previous) root.querySelector(".s2s-body").replaceChildren();
     this.intro = [];
     this.buildIntro();
@@ -137,18 +140,12 @@ class Stepper {
     }
   }
 
-  // Keys: arrows always (outside text fields); in presentation mode also the keys a
-  // presenter's remote sends (PageDown / PageUp) and Space.
+  // Keys (keys.js): arrows always; in presentation mode also a presenter's remote and Space.
   key(event) {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
-    const target = event.target;
-    const typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
-    if (typing || !this.root.isConnected) return;
-    const forward = ["ArrowRight"].concat(this.book.present ? ["PageDown", " "] : []);
-    const back = ["ArrowLeft"].concat(this.book.present ? ["PageUp"] : []);
-    if (forward.includes(event.key)) this.forward();
-    else if (back.includes(event.key)) this.move(-1);
-    else return;
+    const move = this.root.isConnected ? keyMove(event, Boolean(this.book.present)) : 0;
+    if (!move) return;
+    if (move > 0) this.forward();  // an open question is revealed before the step moves on
+    else this.move(move);
     event.preventDefault();
   }
 
@@ -156,7 +153,6 @@ class Stepper {
   // only a block whose data changed is rebuilt, and a figure is updated in place by
   // Plotly.react (which redraws only what differs), so a step costs a few milliseconds.
   show() {
-    const started = performance.now();
     const step = this.book.steps[this.step];
     if (this.range) {
       this.range.value = String(this.step);
@@ -185,14 +181,12 @@ class Stepper {
         if (shown !== this.position) return false; // a newer step is being drawn
         this.root.dataset.shownStep = String(this.step);
         this.root.dataset.shownStage = String(this.stage);
-        window.__s2sShowMs = performance.now() - started;
         return this.drawLater(shown);
       })
       .then((current) => {
         if (!current || shown !== this.position) return;
         this.root.dataset.drawnStep = String(this.step);
         this.root.dataset.drawnStage = String(this.stage);
-        window.__s2sDrawMs = performance.now() - started;
       });
   }
 
@@ -200,29 +194,23 @@ class Stepper {
   section(section, drawing) {
     let box = this.sections.get(section.id);
     if (!box) {
-      box = el("section", "s2s-section");
-      box.dataset.section = section.id;
-      box.title_ = box.appendChild(el("h3", "s2s-title"));
-      const columns = box.appendChild(el("div", section.right ? "s2s-columns" : "s2s-single"));
-      box.cols = { left: columns.appendChild(el("div", "s2s-col s2s-left")) };
-      if (section.right) box.cols.right = columns.appendChild(el("div", "s2s-col s2s-right"));
-      box.slots = new Map();
+      box = new Box(section);
       this.sections.set(section.id, box);
     }
-    box.hidden = false;
-    box.title_.textContent = section.title || "";
-    box.title_.hidden = !section.title;
+    box.node.hidden = false;
+    box.title.textContent = section.title || "";
+    box.title.hidden = !section.title;
     for (const side of Object.keys(box.cols)) {
       const blocks = section[side] || [];
       blocks.forEach((block, i) => this.update(box, side, i, block, drawing));
       const col = box.cols[side];
       while (col.children.length > blocks.length) col.lastChild.remove();
     }
-    return box;
+    return box.node;
   }
 
   update(box, side, i, block, drawing) {
-    const slot = `${box.dataset.section}.${side}.${i}`;
+    const slot = `${box.id}.${side}.${i}`;
     // A figure block names an index into this book's figures: the same block in a new book may
     // be a different figure, so the book is part of what is compared.
     const json = (block.type === "figure" ? this.book.id : "") + JSON.stringify(block);
@@ -264,33 +252,33 @@ class Stepper {
   // A figure on screen (or about to be) is drawn now; one further down is drawn right after,
   // in the browser's idle time (drawLater), so Next shows what a person sees first.
   figure(block, slot, drawing) {
-    let div = this.plots.get(slot);
-    if (!div) {
-      div = el("div", "s2s-plot");
-      this.plots.set(slot, div);
+    let plot = this.plots.get(slot);
+    if (!plot) {
+      plot = new Plot();
+      this.plots.set(slot, plot);
     }
-    div.dataset.figure = block.name;
-    div.wanted = block;
-    if (div.isConnected && !nearScreen(div)) {
-      this.later.add(div);
-      return div;
+    plot.div.dataset.figure = block.name;
+    plot.wanted = block;
+    if (plot.div.isConnected && !nearScreen(plot.div)) {
+      this.later.add(plot);
+      return plot.div;
     }
-    this.later.delete(div);
-    drawing.push(this.draw(div));
-    return div;
+    this.later.delete(plot);
+    drawing.push(this.draw(plot));
+    return plot.div;
   }
 
-  draw(div) {
-    const block = div.wanted;
+  draw(plot) {
+    const block = plot.wanted;
     const spec = this.spec(block.figure);
     const drawn = plotly().then((Plotly) =>
-      Plotly.react(div, spec.data, themed(spec.layout, this.root), {
+      Plotly.react(plot.div, spec.data, themed(spec.layout, this.root), {
         displaylogo: false,
         responsive: true,
         toImageButtonOptions: { format: "png", filename: `seq2seq-viz-${block.name}`, scale: 2 },
       }),
     );
-    if (block.name === "heatmap") drawn.then(() => this.jumpOnClick(div));
+    if (block.name === "heatmap") drawn.then(() => this.jumpOnClick(plot));
     return drawn;
   }
 
@@ -303,27 +291,51 @@ class Stepper {
   }
 
   // Draw the figures left for later, one per idle moment; a newer step only changes what each
-  // one is asked to show (div.wanted), so none is drawn stale.
+  // one is asked to show (plot.wanted), so none is drawn stale.
   async drawLater(position) {
-    for (const div of [...this.later]) {
+    for (const plot of [...this.later]) {
       await idle();
       if (this.stopped) return false; // a new book took over these plot divs
-      if (!this.later.delete(div)) continue; // drawn on screen meanwhile
-      await this.draw(div);
+      if (!this.later.delete(plot)) continue; // drawn on screen meanwhile
+      await this.draw(plot);
     }
     return position === this.position;
   }
 
   // Clicking a cell of the attention heatmap jumps to that cell's decoder step (its row; rows
   // are numbered 0..T-1). Registered once per plot div: Plotly.react keeps its listeners.
-  jumpOnClick(div) {
-    div.stepper = this; // plot divs outlive a book (a new sentence): the current one moves
-    if (div.dataset.jumps) return;
-    div.dataset.jumps = "1";
-    div.on("plotly_click", (event) => {
+  jumpOnClick(plot) {
+    plot.owner = this; // plot divs outlive a book (a new sentence): the current one moves
+    if (plot.jumps) return;
+    plot.jumps = true;
+    plot.div.on("plotly_click", (event) => {
       const row = Number(event.points && event.points[0] && event.points[0].y);
-      if (Number.isInteger(row)) div.stepper.go(row * div.stepper.nStages);
+      if (Number.isInteger(row)) plot.owner.go(row * plot.owner.nStages);
     });
+  }
+}
+
+// A section's box: its title and columns, and the block shown in each slot of them.
+class Box {
+  constructor(section) {
+    this.id = section.id;
+    this.node = el("section", "s2s-section");
+    this.node.dataset.section = section.id;
+    this.title = this.node.appendChild(el("h3", "s2s-title"));
+    const columns = this.node.appendChild(el("div", section.right ? "s2s-columns" : "s2s-single"));
+    this.cols = { left: columns.appendChild(el("div", "s2s-col s2s-left")) };
+    if (section.right) this.cols.right = columns.appendChild(el("div", "s2s-col s2s-right"));
+    this.slots = new Map(); // slot name -> { json of the block shown, its node }
+  }
+}
+
+// A plot div and what it is asked to show; kept across books (see Stepper.plots).
+class Plot {
+  constructor() {
+    this.div = el("div", "s2s-plot");
+    this.wanted = null; // the figure block to draw next
+    this.owner = null; // the stepper a click on the heatmap moves
+    this.jumps = false; // the click listener is registered
   }
 }
 
@@ -377,6 +389,7 @@ function setStepInUrl(step) {
 // Streamlit chart). Where Streamlit has no such chunk, Python mounts plotly_loader.js instead,
 // which sets window.Plotly from plotly.py's copy. Either way, wait for it.
 let plotlyReady = null;
+let plotlyRequested = false;
 function plotly() {
   plotlyReady ||= new Promise((resolve) => {
     const poll = () => (window.Plotly ? resolve(window.Plotly) : setTimeout(poll, 20));
@@ -386,8 +399,8 @@ function plotly() {
 }
 
 function loadPlotly(file) {
-  if (window.Plotly || !file || loadPlotly.started) return;
-  loadPlotly.started = true;
+  if (window.Plotly || !file || plotlyRequested) return;
+  plotlyRequested = true;
   const url = streamlitChunk(file);
   if (url) import(url).catch(() => {});
 }
@@ -506,10 +519,11 @@ function markdown(text, tag, className) {
 // KaTeX is Streamlit's own copy (the chunk st.latex uses), found next to Streamlit's scripts.
 // Until it has loaded, or if it cannot be found, the TeX source is shown as code.
 let katex = null;
+let katexRequested = false;
 const katexWaiting = [];
 function loadKatex(file) {
-  if (katex || !file || loadKatex.started) return;
-  loadKatex.started = true;
+  if (katex || !file || katexRequested) return;
+  katexRequested = true;
   const url = streamlitChunk(file);
   if (!url) return;
   import(url)

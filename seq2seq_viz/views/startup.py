@@ -1,0 +1,74 @@
+"""Work the first page's script run would wait for, done while the first browser loads.
+
+The first browser spends about a second loading Streamlit's frontend before it asks for a script
+run. The views cannot be imported before the run (their caches need Streamlit's runtime, see
+app.py), but what they import can: :func:`prewarm`, called at the first page request (by the
+:class:`PrewarmOnPage` middleware app.py mounts, so after the server has finished starting and
+never slowing the start), starts a thread that imports pandas (the step page's vector tables),
+plotly and the figure builders, reads plotly's default template, loads Streamlit's emoji list
+(``st.set_page_config`` checks the page icon against it) and lets Streamlit make its once-per-
+process check of whether it runs in a REPL from this thread's short stack (at the first element
+of the first run it walks the script runner's deep stack with source lines). The first run then
+finds all of it done; what it shows is unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cache
+from importlib import import_module
+
+from seq2seq_viz.views.static_cache import ASGIApp, Receive, Scope, Send
+
+SKIPPED = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/")  # not pages
+RUNTIME_WAIT_S = 5.0  # the runtime exists before the server answers a page
+# in the order the first run needs them: set_page_config, the step page's imports
+MODULES = ("streamlit.emojis", "pandas", "plotly.graph_objects", "seq2seq_viz.figures")
+
+
+@cache
+def prewarm() -> threading.Thread:
+    """Start the warm-up thread, once per process. Not a daemon, like state.warm_up's: an exit
+    waits for its imports (a second or two) instead of cutting one off inside a C extension."""
+    thread = threading.Thread(target=_prewarm, name="prewarm", daemon=False)
+    thread.start()
+    return thread
+
+
+def _prewarm() -> None:
+    for name in MODULES:
+        import_module(name)
+    import plotly.io as pio
+    from streamlit import delta_generator, runtime
+
+    if pio.templates.default:
+        pio.templates[pio.templates.default]
+    deadline = time.monotonic() + RUNTIME_WAIT_S
+    while not runtime.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if runtime.exists():  # under the runtime the check finds no REPL and warns of nothing
+        delta_generator._maybe_print_use_warning()
+
+
+class PrewarmOnPage:
+    """ASGI middleware: a GET of a page (not of a static file, the websocket, a health check,
+    a component or a media file) calls :func:`prewarm`; every request passes through as is."""
+
+    def __init__(self, app: ASGIApp, base_url: str | None = None) -> None:
+        self.app = app
+        if base_url is None:  # Streamlit's own setting, as its routes use it
+            from streamlit import config
+
+            base_url = config.get_option("server.baseUrlPath") or ""
+        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
+        self.skipped = tuple(base + p for p in SKIPPED)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope.get("type") == "http"
+            and scope.get("method") == "GET"
+            and not str(scope.get("path", "")).startswith(self.skipped)
+        ):
+            prewarm()
+        await self.app(scope, receive, send)
