@@ -24,7 +24,7 @@ from seq2seq_viz.explain.results import (
 )
 from seq2seq_viz.text import SOS_ID
 from tests.conftest import make_translator
-from tests.test_layers import imports
+from tests.test_layers import ROOT, Package, core_violations
 
 TEXT = "the cat sleeps ."
 
@@ -215,11 +215,11 @@ def test_caps_and_lock(tiny):
 
 
 def test_explain_modules_import_neither_streamlit_nor_plotly():
-    folder = Path(__file__).resolve().parent.parent / "seq2seq_viz" / "explain"
-    modules = sorted(folder.glob("*.py"))
+    """The lab is core: tests/test_layers.py's rule, for its modules by name."""
+    package = Package(ROOT)
+    modules = [n for n in package.paths if n.startswith("seq2seq_viz.explain")]
     assert len(modules) > 3
-    for path in modules:
-        assert not imports(path) & {"streamlit", "plotly"}, path.name
+    assert not [v for v in core_violations(package) if v[0] in modules]
 
 
 def test_decode_config_accepts_the_fooled_weights(tiny):

@@ -20,11 +20,11 @@ from seq2seq_viz.trace import DecodeTrace
 from .common import BLUE, ORANGE, plain
 
 TRANSFORMER_LABELS: dict[str, str] = {
-    "t_scores_title": "Step {t}, layer {layer}, head {head}: scores q·k<sub>i</sub>/√d",
-    "t_weights_title": "Step {t}, layer {layer}, head {head}: weights a<sub>i</sub>",
-    "t_values_title": "Step {t}, layer {layer}, head {head}: a<sub>i</sub>·v<sub>i</sub> and "
+    "t_scores_title": "Time step {t}, layer {layer}, head {head}: scores q·k<sub>i</sub>/√d",
+    "t_weights_title": "Time step {t}, layer {layer}, head {head}: weights a<sub>i</sub>",
+    "t_values_title": "Time step {t}, layer {layer}, head {head}: a<sub>i</sub>·v<sub>i</sub> and "
     "their sum o",
-    "t_grid_title": "Step {t}: cross-attention weights of every layer and head",
+    "t_grid_title": "Time step {t}: cross-attention weights of every layer and head",
     "t_enc_self_title": "Encoder self-attention, layer {layer} (one panel per head)",
     "t_layer_head": "layer {layer} · head {head}",
     "t_head": "head {head}",
@@ -98,7 +98,7 @@ def head_bars_figure(
     )
     title = lab[f"t_{'scores' if what == 'scores' else 'weights'}_title"]
     fig.update_layout(
-        title=title.format(t=t + 1, layer=layer + 1, head=head + 1),
+        title=title.format(t=t, layer=layer + 1, head=head + 1),
         xaxis={"title": lab["source"], **_ticks(trace)},
         yaxis={"title": name},
         height=320,
@@ -135,7 +135,7 @@ def head_values_figure(
             hovertemplate="%{y}<br>%{x}: %{z:.4f}<extra></extra>",
         )
     )
-    title = lab["t_values_title"].format(t=t + 1, layer=layer + 1, head=head + 1)
+    title = lab["t_values_title"].format(t=t, layer=layer + 1, head=head + 1)
     fig.update_layout(
         title=title,
         xaxis={"title": lab["t_value_dim"]},
@@ -144,6 +144,7 @@ def head_values_figure(
             "tickvals": list(range(len(names))),
             "ticktext": names,
             "autorange": "reversed",
+            "automargin": True,
         },
         height=max(260, 28 * len(names) + 120),
         margin={"t": 60},
@@ -172,9 +173,15 @@ def head_grid_figure(
         )
     )
     fig.update_layout(
-        title=lab["t_grid_title"].format(t=t + 1),
+        title=lab["t_grid_title"].format(t=t),
         xaxis={"title": lab["source"], **_ticks(trace)},
-        yaxis={"tickmode": "array", "tickvals": list(range(L * n)), "ticktext": rows},
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(L * n)),
+            "ticktext": rows,
+            "autorange": "reversed",  # layer 1, head 1 on top
+            "automargin": True,
+        },
         height=max(300, 22 * L * n + 140),
         margin={"t": 60},
     )

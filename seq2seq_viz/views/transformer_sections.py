@@ -29,17 +29,17 @@ from seq2seq_viz.views.step_sections import (
 
 STAGES = ("scores", "softmax", "context", "heads", "output", "heatmap")
 DECODER_LATEX = (
-    r"x_t^{(0)} = \sqrt{d_{model}}\,E\,y_{t-1} + PE_t, \quad "
-    r"z_t = \mathrm{LN}\big(x_t^{(N)}\big)"
+    r"\begin{gathered} x_t^{(0)} = \sqrt{d_{model}}\,E\,y_{t-1} + PE_t \\ "
+    r"z_t = \mathrm{LN}\big(x_t^{(N)}\big) \end{gathered}"
 )
-SCORE_LATEX = (
-    r"e_{t,i} = \frac{q_t \cdot k_i}{\sqrt{d_k}}, \quad q_t = \mathrm{LN}(x_t)\,W^Q + b^Q,"
-    r" \quad k_i = h_i W^K + b^K"
+SCORE_LATEX = (  # one formula per line: they must fit the narrow left column
+    r"\begin{gathered} e_{t,i} = \frac{q_t \cdot k_i}{\sqrt{d_k}} \\ "
+    r"q_t = \mathrm{LN}(x_t)\,W^Q + b^Q \\ k_i = h_i W^K + b^K \end{gathered}"
 )
 SOFTMAX_LATEX = r"a_{t,i} = \frac{\exp(e_{t,i})}{\sum_{j=0}^{S-1} \exp(e_{t,j})}"
 VALUES_LATEX = (
-    r"o_t = \sum_{i=0}^{S-1} a_{t,i}\, v_i, \quad v_i = h_i W^V + b^V, \quad "
-    r"\mathrm{MultiHead} = [\,o^{(1)}; \dots; o^{(n)}\,]\, W^O + b^O"
+    r"\begin{gathered} o_t = \sum_{i=0}^{S-1} a_{t,i}\, v_i, \quad v_i = h_i W^V + b^V \\ "
+    r"\mathrm{MultiHead} = [\,o^{(1)}; \dots; o^{(n)}\,]\, W^O + b^O \end{gathered}"
 )
 RESIDUAL_LATEX = r"x \leftarrow x + \mathrm{MultiHead}\big(\mathrm{LN}(x),\ h\big)"
 OUTPUT_LATEX = r"p(y_t \mid y_{<t}, x) = \mathrm{softmax}\big(E_y\, z_t + b\big)"
