@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from seq2seq_viz import corpus  # noqa: E402
 from seq2seq_viz import data as D  # noqa: E402
 from seq2seq_viz.checkpoints import load_model  # noqa: E402
-from seq2seq_viz.evaluate import sentence_chrf  # noqa: E402
+from seq2seq_viz.metrics import sentence_chrf  # noqa: E402
 from seq2seq_viz.text import detokenize, normalize  # noqa: E402
 
 MIN_TOKENS = 12

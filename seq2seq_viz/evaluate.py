@@ -99,11 +99,6 @@ def translate_all(
     return outs, entropies
 
 
-def sentence_chrf(hyp: str, refs: list[str]) -> float:
-    """chrF of one output against all its references, lowercased as :func:`chrf` (0..100)."""
-    return round(sacrebleu.sentence_chrf(hyp.lower(), [r.lower() for r in refs]).score, 2)
-
-
 def evaluate_model(
     tr: Translator, data_path: str | None, limit: int = 0, progress: bool = True
 ) -> dict[str, Any]:

@@ -38,12 +38,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import sacrebleu
 import torch
 
 from .checkpoints import load_model
 from .config import DecodeConfig
 from .decode import Translator
+from .metrics import sentence_chrf
 from .text import UNK, detokenize
 
 PASS_CHRF = 45.0
@@ -108,11 +108,6 @@ def stutter(output: str) -> str:
             if out[i : i + n] == out[i + n : i + 2 * n]:
                 return " ".join(out[i : i + n])
     return ""
-
-
-def sentence_chrf(output: str, refs: tuple[str, ...] | list[str]) -> float:
-    """sacrebleu's sentence chrF against the best-matching reference, lowercased."""
-    return round(sacrebleu.sentence_chrf(output.lower(), [r.lower() for r in refs]).score, 2)
 
 
 def score(

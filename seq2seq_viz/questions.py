@@ -169,6 +169,11 @@ def source_labels(tokens: list[str]) -> list[str]:
     return [f"{tok} ({i})" if counts[tok] > 1 else tok for i, tok in enumerate(tokens)]
 
 
+# no attention, or a Transformer's many heads (its trace's weights are a mean over heads, and
+# it has no single score e_i): the attention questions are not asked of these
+NO_SINGLE_ATTENTION = ("none", "transformer")
+
+
 def score_symbol(score_name: str, i: int) -> str:
     """The score function of position i as plain text (what e_i is)."""
     return {
@@ -194,7 +199,7 @@ def _shuffled(items: list[Any], seed_text: str) -> list[Any]:
 
 
 def _attention_top(trace: DecodeTrace, t: int, digest: str) -> Question | None:
-    if trace.align_name == "none" or not trace.src_tokens:
+    if trace.align_name in NO_SINGLE_ATTENTION or not trace.src_tokens:
         return None
     step = trace.steps[t]
     w = np.asarray(step.weights, dtype=np.float64)
@@ -276,7 +281,7 @@ def _next_word(trace: DecodeTrace, t: int, digest: str) -> Question | None:
 
 
 def _sharper(trace: DecodeTrace, t: int, digest: str) -> Question | None:
-    if trace.align_name == "none" or t < 1:
+    if trace.align_name in NO_SINGLE_ATTENTION or t < 1:
         return None
     h_now = entropy(attention_distribution(trace.steps[t]))
     h_before = entropy(attention_distribution(trace.steps[t - 1]))

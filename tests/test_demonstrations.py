@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from seq2seq_viz.checkpoints import DEFAULT_MODEL, PRETRAINED_DIR, list_models, load_model
 from seq2seq_viz.config import DecodeConfig
-from seq2seq_viz.evaluate import sentence_chrf
+from seq2seq_viz.metrics import sentence_chrf
 from seq2seq_viz.probe import has_phrase, words
 from seq2seq_viz.teaching import TEACHING
 from seq2seq_viz.text import detokenize

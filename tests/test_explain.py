@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from seq2seq_viz.attention import Steer
+from seq2seq_viz.attention import Steer, StepOptions
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.decode import banned_ids
 from seq2seq_viz.explain import guard
@@ -170,10 +170,12 @@ def test_fooled_attention_rerun_through_step_gives_the_stated_word(variant):
     y_prev = SOS_ID
     with torch.no_grad():
         for step in trace.steps[:t]:
-            out = tr.model.decoder.step(torch.tensor([y_prev]), hidden, state, enc, step.t)
+            out = tr.model.decoder.step(torch.tensor([y_prev]), hidden, state, enc, t=step.t)
             state, hidden, y_prev = out.state, out.attn_hidden, step.token_id
         steer = Steer(weights=torch.tensor([res.fooled], dtype=torch.float32))
-        out = tr.model.decoder.step(torch.tensor([y_prev]), hidden, state, enc, t, steer=steer)
+        out = tr.model.decoder.step(
+            torch.tensor([y_prev]), hidden, state, enc, t=t, options=StepOptions(steer=steer)
+        )
     logp = out.logp[0].clone()
     logp[list(banned_ids(tr.encode_text(TEXT)))] = float("-inf")
     assert int(logp.argmax()) == res.token_id

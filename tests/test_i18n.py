@@ -13,7 +13,6 @@ import pytest
 
 from seq2seq_viz import i18n
 from seq2seq_viz.figures import DEFAULT_LABELS
-from seq2seq_viz.figures.transformer import TRANSFORMER_LABELS
 from seq2seq_viz.i18n import format_fields, language_from_locale, strings
 from seq2seq_viz.views.insights import insights
 from seq2seq_viz.views.safe import escape_markdown
@@ -35,10 +34,9 @@ def test_korean_and_english_have_the_same_keys_and_fields() -> None:
 
 def test_every_figure_label_is_translated_with_its_fields() -> None:
     ko = {k[len(FIG) :]: v for k, v in strings("ko").items() if k.startswith(FIG)}
-    defaults = {**DEFAULT_LABELS, **TRANSFORMER_LABELS}
-    assert set(defaults) <= set(ko)
+    assert set(DEFAULT_LABELS) <= set(ko)
     for key, text in ko.items():
-        assert format_fields(text) <= format_fields(defaults[key]), key
+        assert format_fields(text) <= format_fields(DEFAULT_LABELS[key]), key
 
 
 # ../shared/GLOSSARY.md: the terms of the Korean notes, and the words they replaced here.

@@ -315,8 +315,10 @@ def test_the_backend_is_chosen_by_the_environment(monkeypatch, redis_url: str) -
 
 
 def test_the_store_is_core_code() -> None:
-    """Library first: the poll's store imports no UI and no torch (DESIGN.md's layers)."""
-    from tests.test_layers import PKG, imports
+    """Library first: the poll's store imports no UI and loads no torch (docs/design.md)."""
+    from tests.test_layers import ROOT, Package
 
-    for name in ("poll", "poll_redis"):
-        assert not imports(PKG / f"{name}.py") & {"streamlit", "plotly", "torch"}, name
+    package = Package(ROOT)
+    for name in ("seq2seq_viz.poll", "seq2seq_viz.poll_redis"):
+        assert not {n for n in package.imports(name) if n.split(".")[0] in ("streamlit", "plotly")}
+        assert not package.loads_torch(name), name

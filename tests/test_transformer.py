@@ -203,3 +203,12 @@ def test_transformer_figures_draw_the_traces_numbers():
         tfig.head_grid_figure(trace, trace.n_steps)
     with pytest.raises(ValueError, match="not a Transformer"):
         tfig.head_grid_figure(make_translator(seed=1).trace(TEXT), 0)
+
+
+def test_questions_ask_a_transformer_only_what_its_trace_answers():
+    from seq2seq_viz.questions import questions_for
+
+    trace = make_transformer(seed=3, **CONFIGS[0]).trace(TEXT)
+    kinds = {q.kind for q in questions_for(trace)}
+    assert "next_word" in kinds
+    assert not kinds & {"attention_top", "sharper"}  # no single attention to ask about

@@ -21,7 +21,7 @@ from tests.tiny_models import fake_examples, fake_results
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEXT = "the cat sleeps ."
-PAGES = ("lesson", "beam", "compare", "cell", "steer", "sample", "models")
+PAGES = ("lesson", "beam", "compare", "cell", "steer", "sample", "models", "explain")
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seq2seq_viz.attention import Steer
+from seq2seq_viz.attention import Steer, StepOptions
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.decode import Translator, banned_ids
 from seq2seq_viz.text import EOS_ID, SOS_ID, detokenize
@@ -50,9 +50,11 @@ def permuted_tokens(
     state, hidden, y_prev, out = enc.init_state, model.initial_attn_hidden(1, dev), SOS_ID, []
     for t in range(max_len):
         y = torch.tensor([y_prev], device=dev)
-        own = model.decoder.step(y, hidden, state, enc, t).attn.weights  # (1,S)
+        own = model.decoder.step(y, hidden, state, enc, t=t).attn.weights  # (1,S)
         shuffled = own[:, torch.as_tensor(gen.permutation(own.size(1)), device=dev)]
-        step = model.decoder.step(y, hidden, state, enc, t, steer=Steer(weights=shuffled))
+        step = model.decoder.step(
+            y, hidden, state, enc, t=t, options=StepOptions(steer=Steer(weights=shuffled))
+        )
         state, hidden = step.state, step.attn_hidden
         logp = step.logp[0].clone()
         logp[banned] = float("-inf")

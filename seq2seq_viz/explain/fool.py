@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from seq2seq_viz.attention import Steer
+from seq2seq_viz.attention import Steer, StepOptions
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.decode import Translator, banned_ids, expand_encoder
 from seq2seq_viz.model import EncoderOutput
@@ -91,7 +91,7 @@ def replay(translator: Translator, trace: DecodeTrace) -> tuple[EncoderOutput, l
         y_prev, out = SOS_ID, []
         for step in trace.steps:
             y = torch.tensor([y_prev], device=translator.device)
-            o = model.decoder.step(y, hidden, state, enc, step.t)
+            o = model.decoder.step(y, hidden, state, enc, t=step.t)
             state, hidden = o.state, o.attn_hidden
             p = float(o.logp[0, step.token_id].exp())
             out.append(StepContext(step.t, o.dec_state, o.attn.weights[0], step.token_id, p))
@@ -154,8 +154,8 @@ def search(
     i = last_gain = 0
     for i in range(iterations + 1):
         attn = model.decoder.attention(
-            query, encB.enc_states, encB.mask, encB.lengths, steps[0].t, encB.summary,
-            steer=Steer(weights=z.softmax(-1)),
+            query, encB.enc_states, encB.mask, encB.lengths, t=steps[0].t, summary=encB.summary,
+            options=StepOptions(steer=Steer(weights=z.softmax(-1))),
         )  # fmt: skip
         logp = model.decoder.project(attn.attn_hidden)  # (B,V)
         ly = logp.gather(1, token).squeeze(1)  # (B,)

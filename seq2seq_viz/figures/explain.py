@@ -11,28 +11,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .common import BLUE, ORANGE, VERMILLION, _auto, _finish, _short, _token_axis, plain
-
-EXPLAIN_LABELS: dict[str, str] = {
-    "source": "source",
-    "target": "output word",
-    "value": "value",
-    "attention_title": "attention a_t",
-    "tau": "Kendall tau-b",
-    "tau_title": "rank agreement per output word",
-    "top_same": "same top word",
-    "own": "model's attention",
-    "fooled": "fooled attention",
-    "weight": "weight",
-    "fool_title": "step {t}: {word}",
-    "map_title": "decoder states on the index's first two principal components",
-    "this_sentence": "this sentence",
-    "neighbours": "training neighbours",
-}
+from .common import BLUE, ORANGE, VERMILLION, auto_height, finish_layout, plain, shorten, token_axis
+from .labels import merge_labels
 
 
 def _lab(labels: Mapping[str, str] | None) -> dict[str, str]:
-    return {**EXPLAIN_LABELS, **(labels or {})}
+    return merge_labels(labels)
 
 
 def explain_matrix_figure(
@@ -80,12 +64,12 @@ def explain_matrix_figure(
             line={"color": "#FF2D95", "width": 3},
         )  # fmt: skip
     fig.update_yaxes(
-        _token_axis([_short(t) for t in tgt], lab["target"], horizontal=False),
+        token_axis([shorten(t) for t in tgt], lab["target"], horizontal=False),
         range=[z.shape[0] - 0.5, -0.5],
     )
-    fig.update_xaxes(_token_axis([_short(s) for s in src], lab["source"]))
+    fig.update_xaxes(token_axis([shorten(s) for s in src], lab["source"]))
     rows = z.shape[0]
-    return _finish(fig, title, _auto(height, rows, 22, 200, least=320), None)
+    return finish_layout(fig, title, auto_height(height, rows, 22, 200, least=320), None)
 
 
 def agreement_figure(
@@ -111,9 +95,9 @@ def agreement_figure(
             hovertemplate="%{customdata[0]}: tau = %{y:.3f} %{customdata[1]}<extra></extra>",
         )
     )
-    fig.update_xaxes(_token_axis([_short(w) for w in words], lab["target"]))
+    fig.update_xaxes(token_axis([shorten(w) for w in words], lab["target"]))
     fig.update_yaxes(range=[-1.05, 1.05], title={"text": lab["tau"]}, zeroline=True)
-    return _finish(fig, lab["tau_title"], height or 300, None)
+    return finish_layout(fig, lab["tau_title"], height or 300, None)
 
 
 def fool_figure(
@@ -133,9 +117,9 @@ def fool_figure(
     fig.add_bar(x=x, y=np.asarray(own, float), name=lab["own"], marker_color=BLUE)
     fig.add_bar(x=x, y=np.asarray(fooled, float), name=lab["fooled"], marker_color=VERMILLION)
     fig.update_layout(barmode="group")
-    fig.update_xaxes(_token_axis([_short(s) for s in src], lab["source"]))
+    fig.update_xaxes(token_axis([shorten(s) for s in src], lab["source"]))
     fig.update_yaxes(range=[0, 1.02], title={"text": lab["weight"]})
-    return _finish(fig, title, height or 320, None)
+    return finish_layout(fig, title, height or 320, None)
 
 
 def neighbour_map_figure(
@@ -156,17 +140,17 @@ def neighbour_map_figure(
     if len(neighbour_xy):
         fig.add_scatter(
             x=neighbour_xy[:, 0], y=neighbour_xy[:, 1], mode="markers+text",
-            text=[plain(_short(w)) for w in neighbour_words], textposition="top center",
+            text=[plain(shorten(w)) for w in neighbour_words], textposition="top center",
             marker={"color": "#999999", "size": 7}, name=lab["neighbours"],
             hovertemplate="%{text}<extra></extra>",
         )  # fmt: skip
     sizes = [16 if i == highlight else 10 for i in range(len(own_xy))]
     fig.add_scatter(
         x=own_xy[:, 0], y=own_xy[:, 1], mode="lines+markers+text",
-        text=[plain(_short(w)) for w in own_words], textposition="bottom center",
+        text=[plain(shorten(w)) for w in own_words], textposition="bottom center",
         marker={"color": VERMILLION, "size": sizes}, line={"color": VERMILLION, "width": 1},
         name=lab["this_sentence"], hovertemplate="%{text}<extra></extra>",
     )  # fmt: skip
     fig.update_xaxes(title={"text": "PC 1"}, zeroline=False)
     fig.update_yaxes(title={"text": "PC 2"}, zeroline=False)
-    return _finish(fig, lab["map_title"], height or 420, None)
+    return finish_layout(fig, lab["map_title"], height or 420, None)

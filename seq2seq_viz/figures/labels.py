@@ -114,6 +114,40 @@ DEFAULT_LABELS: dict[str, str] = {
 }
 
 
+# the figures of the explanation lab (explain.py) and of a Transformer's trace (transformer.py)
+EXPLAIN_LABELS: dict[str, str] = {
+    "attention_title": "attention a_t",
+    "tau": "Kendall tau-b",
+    "tau_title": "rank agreement per output word",
+    "top_same": "same top word",
+    "own": "model's attention",
+    "fooled": "fooled attention",
+    "fool_title": "step {t}: {word}",
+    "map_title": "decoder states on the index's first two principal components",
+    "this_sentence": "this sentence",
+    "neighbours": "training neighbours",
+}
+
+TRANSFORMER_LABELS: dict[str, str] = {
+    "t_scores_title": "Time step {t}, layer {layer}, head {head}: scores q·k<sub>i</sub>/√d",
+    "t_weights_title": "Time step {t}, layer {layer}, head {head}: weights a<sub>i</sub>",
+    "t_values_title": "Time step {t}, layer {layer}, head {head}: a<sub>i</sub>·v<sub>i</sub> "
+    "and their sum o",
+    "t_grid_title": "Time step {t}: cross-attention weights of every layer and head",
+    "t_enc_self_title": "Encoder self-attention, layer {layer} (one panel per head)",
+    "t_layer_head": "layer {layer} · head {head}",
+    "t_head": "head {head}",
+    "t_mean_heads": "mean over heads",
+    "t_heads_title": "Cross-attention of decoder layer {layer}, head by head (rows: output words)",
+    "t_score": "q·k<sub>i</sub>/√d",
+    "t_weight": "weight a<sub>i</sub>",
+    "t_value_dim": "value dimension",
+    "t_sum_row": "o = Σ",
+}
+DEFAULT_LABELS.update(EXPLAIN_LABELS)
+DEFAULT_LABELS.update(TRANSFORMER_LABELS)
+
+
 def merge_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     """The default labels with `labels` (e.g. a translation) laid over them."""
     return {**DEFAULT_LABELS, **(labels or {})}

@@ -18,30 +18,11 @@ from plotly.subplots import make_subplots
 from seq2seq_viz.trace import DecodeTrace
 
 from .common import BLUE, ORANGE, plain
-
-TRANSFORMER_LABELS: dict[str, str] = {
-    "t_scores_title": "Time step {t}, layer {layer}, head {head}: scores q·k<sub>i</sub>/√d",
-    "t_weights_title": "Time step {t}, layer {layer}, head {head}: weights a<sub>i</sub>",
-    "t_values_title": "Time step {t}, layer {layer}, head {head}: a<sub>i</sub>·v<sub>i</sub> and "
-    "their sum o",
-    "t_grid_title": "Time step {t}: cross-attention weights of every layer and head",
-    "t_enc_self_title": "Encoder self-attention, layer {layer} (one panel per head)",
-    "t_layer_head": "layer {layer} · head {head}",
-    "t_head": "head {head}",
-    "t_mean_heads": "mean over heads",
-    "t_heads_title": "Cross-attention of decoder layer {layer}, head by head (rows: output words)",
-    "t_score": "q·k<sub>i</sub>/√d",
-    "t_weight": "weight a<sub>i</sub>",
-    "t_value_dim": "value dimension",
-    "t_sum_row": "o = Σ",
-    "source": "source token",
-    "query": "query token (row)",
-    "key": "key token (column)",
-}
+from .labels import merge_labels
 
 
 def transformer_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
-    return {**TRANSFORMER_LABELS, **{k: v for k, v in (labels or {}).items() if k}}
+    return merge_labels(labels)
 
 
 def parts(trace: DecodeTrace, t: int) -> dict[str, np.ndarray]:

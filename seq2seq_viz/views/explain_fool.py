@@ -7,7 +7,6 @@ import json
 
 import streamlit as st
 
-from seq2seq_viz.explain import fool as F
 from seq2seq_viz.explain.results import FoolResult, SentenceFool
 from seq2seq_viz.figures.explain import fool_figure
 from seq2seq_viz.i18n import tr
@@ -23,6 +22,7 @@ def fool_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
     if not attends:
         st.info(tr("explain.no_attention_fool"))
         return
+    F = state.lab("fool")
     st.caption(tr("explain.fool.intro", margin=F.MARGIN, threshold=F.THRESHOLD))
     step = st.selectbox(
         tr("explain.fool.step"), range(trace.n_steps), key="explain_fool_step",
@@ -114,8 +114,7 @@ def _baselines(c: Controls) -> None:
     st.caption(tr("explain.base.intro"))
     base = stored(c, "baselines")
     if base is None and st.button(tr("explain.base.run"), key="explain_base_run"):
-        from seq2seq_viz.explain.baselines import sentence_baselines
-
+        sentence_baselines = state.lab("baselines").sentence_baselines
         translator = state.get_translator(c.model)
         base = run_job(
             c, "baselines", (), tr("explain.base.running"),

@@ -3,10 +3,11 @@ from the model's index (built once by ``python -m seq2seq_viz.explain.index``)."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import streamlit as st
 
-from seq2seq_viz.explain import index as X
 from seq2seq_viz.figures.explain import neighbour_map_figure
 from seq2seq_viz.i18n import tr
 from seq2seq_viz.text import detokenize
@@ -16,15 +17,19 @@ from seq2seq_viz.views.common import chart
 from seq2seq_viz.views.controls import Controls
 from seq2seq_viz.views.explain_page import labels
 
+if TYPE_CHECKING:
+    from seq2seq_viz.explain import index as X
+
 K = 8
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _index(path: str, mtime: float, sha: str | None) -> X.StateIndex:
-    return X.load_index(path.rsplit("/", 1)[0], sha)
+    return state.lab("index").load_index(path.rsplit("/", 1)[0], sha)
 
 
 def load(model: str) -> X.StateIndex | None:
+    X = state.lab("index")
     path = X.index_path(state.models_root() / model)
     try:
         sha = state.get_translator(model).meta.get("weights_sha256") if path.is_file() else None
@@ -34,6 +39,7 @@ def load(model: str) -> X.StateIndex | None:
 
 
 def neighbour_tab(c: Controls, trace: DecodeTrace) -> None:
+    X = state.lab("index")
     st.caption(tr("explain.near.intro", k=K))
     index = load(c.model)
     if index is None:

@@ -18,7 +18,7 @@ from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.explain import guard
 from seq2seq_viz.explain.results import METHODS, Attributions
 from seq2seq_viz.figures.explain import agreement_figure, explain_matrix_figure
-from seq2seq_viz.i18n import tr
+from seq2seq_viz.i18n import figure_labels, tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import chart, escape_markdown, fetch_trace, page_header
@@ -33,6 +33,9 @@ def render() -> None:
     c = current()
     page_header("explain.title", "explain.intro", c)
     if c.model is None:
+        return
+    if state.model_config(c.model).align == "transformer":  # its lab is to come
+        st.info(tr("explain.transformer"))
         return
     with st.expander(tr("explain.notes_title"), expanded=False):
         st.markdown(tr("explain.notes"))
@@ -67,9 +70,9 @@ def _within_caps(trace: DecodeTrace) -> bool:
 
 
 def labels() -> dict[str, str]:
-    keys = ("source", "target", "value", "tau", "tau_title", "top_same", "own", "fooled",
-            "weight", "map_title", "this_sentence", "neighbours")  # fmt: skip
-    return {k: tr(f"explain.fig.{k}") for k in keys}
+    """The figures' labels, with the lab's own words for its axes."""
+    own = {k: tr(f"explain.fig.{k}") for k in ("source", "target", "value", "weight")}
+    return {**figure_labels(), **own}
 
 
 def stored(c: Controls, kind: str, *extra: Any) -> Any:
@@ -103,8 +106,7 @@ def run_job(c: Controls, kind: str, extra: tuple, label: str, job: Callable) -> 
 
 
 def _attribution_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
-    from seq2seq_viz.explain.attribute import attribute
-
+    attribute = state.lab("attribute").attribute
     st.caption(tr("explain.attr.intro"))
     attr: Attributions | None = stored(c, "attr")
     if st.button(tr("explain.attr.run"), key="explain_attr_run", type="primary"):

@@ -13,8 +13,8 @@ from typing import Any
 import streamlit as st
 
 from seq2seq_viz import figures
-from seq2seq_viz.evaluate import sentence_chrf
 from seq2seq_viz.i18n import tr
+from seq2seq_viz.metrics import sentence_chrf
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.views import state
 from seq2seq_viz.views.common import chart, escape_markdown, fetch_trace, labels

@@ -344,3 +344,17 @@ def is_toy(name: str) -> bool:
     except CheckpointError:
         return name.startswith("toy-")
     return bool(settings.get("toy")) or name.startswith("toy-")
+
+
+LAB_MODULES = ("attribute", "baselines", "fool", "index")
+
+
+def lab(name: str) -> Any:
+    """A module of the explanation lab (seq2seq_viz/explain/: attributions, baselines,
+    fooling, the neighbour index), imported here on first use: they load torch and Captum,
+    and the views reach the torch side through this module only."""
+    if name not in LAB_MODULES:
+        raise ValueError(f"no lab module {name!r}; choose one of {LAB_MODULES}")
+    import importlib
+
+    return importlib.import_module(f"seq2seq_viz.explain.{name}")
