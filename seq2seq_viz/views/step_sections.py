@@ -132,11 +132,7 @@ def _make_book(
     ]
     return {
         "id": f"{hash(key)}-{get_language()}-{int(big)}-{int(ask)}",
-        "labels": {
-            name: tr(f"step.{name}")
-            for name in ("prev", "next", "play", "play_help", "slider", "only_one")
-        }
-        | {"stage": tr("present.stage", n="{n}", total="{total}")},
+        "labels": player_labels(),
         "initial_step": 0,
         "present": big,
         "stage_count": len(stages),
@@ -144,6 +140,44 @@ def _make_book(
         "figures": ctx.figures,
         "steps": steps,
     }
+
+
+def player_labels() -> dict[str, str]:
+    """The step player's own words (its buttons, slider and stage counter)."""
+    names = ("prev", "next", "play", "play_help", "slider", "only_one")
+    labels = {name: tr(f"step.{name}") for name in names}
+    return labels | {"stage": tr("present.stage", n="{n}", total="{total}")}
+
+
+def word_metrics(ctx: Context, t: int, hide_output: bool = False) -> list[dict[str, str]]:
+    """The word fed in at step t and the word it put out (left out while a question asks)."""
+    step = ctx.trace.steps[t]
+    fed = tr("step.fed_forced") if ctx.trace.mode == "teacher" else tr("step.fed_own")
+    chosen = tr("step.forced") if step.forced else tr("step.chosen_help")
+    metrics = [
+        {"label": tr("step.input_word"), "value": step.input_token, "help": fed},
+        {"label": tr("step.output_word"), "value": step.token, "help": chosen},
+    ]
+    return metrics[: 1 if hide_output else 2]
+
+
+def output_blocks(ctx: Context, t: int, formulas: list[str], explain_key: str) -> list[Block]:
+    """The output stage's left column: its formulas, what they do, the chosen word and its
+    probability, and a note when the word was forced."""
+    step = ctx.trace.steps[t]
+    metrics = [
+        {"label": tr("step.output_word"), "value": step.token, "help": ""},
+        {
+            "label": tr("step.probability"),
+            "value": f"{float(np.exp(step.logp)):.3f}",
+            "help": tr("step.logp", logp=step.logp),
+        },
+    ]
+    left = [*(_latex(f) for f in formulas), _md(tr(explain_key))]
+    left.append({"type": "metrics", "items": metrics})
+    if step.forced:
+        left.append({"type": "caption", "text": tr("step.forced")})
+    return left
 
 
 def source_section(ctx: Context) -> Section:
@@ -217,20 +251,13 @@ def _latex(tex: str) -> Block:
     return {"type": "latex", "tex": tex}
 
 
-def decoder_section(ctx: Context, t_: int, hide_output: bool = False) -> Section:
+def decoder_section(ctx: Context, t: int, hide_output: bool = False) -> Section:
     """What goes into step t: the previous word (or <sos>) and the new decoder state s_t.
     `hide_output`: the output word is left to the output stage (a question asks for it)."""
-    step = ctx.trace.steps[t_]
-    fed = tr("step.fed_forced") if ctx.trace.mode == "teacher" else tr("step.fed_own")
-    chosen = tr("step.forced") if step.forced else tr("step.chosen_help")
-    metrics = [
-        {"label": tr("step.input_word"), "value": step.input_token, "help": fed},
-        {"label": tr("step.output_word"), "value": step.token, "help": chosen},
-    ][: 1 if hide_output else 2]
     return {
         "id": "decoder",
         "left": [_latex(DECODER_LATEX.format(cell=ctx.cell.upper()))],
-        "right": [{"type": "metrics", "items": metrics}],
+        "right": [{"type": "metrics", "items": word_metrics(ctx, t, hide_output)}],
     }
 
 
@@ -329,27 +356,10 @@ def context_section(ctx: Context, t: int) -> Section:
 
 
 def output_section(ctx: Context, t: int) -> Section:
-    step = ctx.trace.steps[t]
-    metrics = [
-        {"label": tr("step.output_word"), "value": step.token, "help": ""},
-        {
-            "label": tr("step.probability"),
-            "value": f"{float(np.exp(step.logp)):.3f}",
-            "help": tr("step.logp", logp=step.logp),
-        },
-    ]
-    left = [
-        _latex(ATTN_HIDDEN_LATEX),
-        _latex(OUTPUT_LATEX),
-        _md(tr("output.explain")),
-        {"type": "metrics", "items": metrics},
-    ]
-    if step.forced:
-        left.append({"type": "caption", "text": tr("step.forced")})
     return {
         "id": "output",
         "title": tr("stage.output"),
-        "left": left,
+        "left": output_blocks(ctx, t, [ATTN_HIDDEN_LATEX, OUTPUT_LATEX], "output.explain"),
         "right": [ctx.figure("output", t)],
     }
 

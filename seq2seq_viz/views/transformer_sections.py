@@ -11,8 +11,6 @@ builders of figures/transformer.py, named "t_<what>|<layer>|<head>" in the figur
 
 from __future__ import annotations
 
-import numpy as np
-
 from seq2seq_viz.i18n import get_language, tr
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import state
@@ -24,7 +22,10 @@ from seq2seq_viz.views.step_sections import (
     _floats,
     _latex,
     _md,
+    output_blocks,
+    player_labels,
     source_section,
+    word_metrics,
 )
 
 STAGES = ("scores", "softmax", "context", "heads", "output", "heatmap")
@@ -82,11 +83,7 @@ def _make(trace: DecodeTrace, key: TraceKey, big: bool, intro: bool, layer: int,
     intro_sections = [source_section(ctx), _encoder_self(ctx)] if intro else []
     return {
         "id": f"t{hash(key)}-{get_language()}-{int(big)}-{layer}-{head}",
-        "labels": {
-            name: tr(f"step.{name}")
-            for name in ("prev", "next", "play", "play_help", "slider", "only_one")
-        }
-        | {"stage": tr("present.stage", n="{n}", total="{total}")},
+        "labels": player_labels(),
         "initial_step": 0,
         "present": big,
         "stage_count": len(STAGES),
@@ -107,17 +104,10 @@ def _encoder_self(ctx: Context) -> Section:
 
 
 def _decoder(ctx: Context, t_: int) -> Section:
-    step = ctx.trace.steps[t_]
-    fed = tr("step.fed_forced") if ctx.trace.mode == "teacher" else tr("step.fed_own")
-    chosen = tr("step.forced") if step.forced else tr("step.chosen_help")
-    metrics = [
-        {"label": tr("step.input_word"), "value": step.input_token, "help": fed},
-        {"label": tr("step.output_word"), "value": step.token, "help": chosen},
-    ]
     return {
         "id": "decoder",
         "left": [_latex(DECODER_LATEX), _md(tr("tstep.decoder_help"))],
-        "right": [{"type": "metrics", "items": metrics}],
+        "right": [{"type": "metrics", "items": word_metrics(ctx, t_)}],
     }
 
 
@@ -174,26 +164,10 @@ def _heads(ctx: Context, t_: int) -> Section:
 
 
 def _output(ctx: Context, t_: int) -> Section:
-    step = ctx.trace.steps[t_]
-    metrics = [
-        {"label": tr("step.output_word"), "value": step.token, "help": ""},
-        {
-            "label": tr("step.probability"),
-            "value": f"{float(np.exp(step.logp)):.3f}",
-            "help": tr("step.logp", logp=step.logp),
-        },
-    ]
-    left = [
-        _latex(OUTPUT_LATEX),
-        _md(tr("tstep.output_help")),
-        {"type": "metrics", "items": metrics},
-    ]
-    if step.forced:
-        left.append({"type": "caption", "text": tr("step.forced")})
     return {
         "id": "output",
         "title": tr("tstage.output"),
-        "left": left,
+        "left": output_blocks(ctx, t_, [OUTPUT_LATEX], "tstep.output_help"),
         "right": [ctx.figure("output", t_)],
     }
 
