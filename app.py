@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
-from seq2seq_viz.views.startup import PrewarmOnPage
+from seq2seq_viz.views.startup import PrewarmOnPage, await_imports
 from seq2seq_viz.views.static_cache import StaticCache
 
 NAV = (  # (page, Material icon) in the order of the top navigation
@@ -34,6 +34,7 @@ def main() -> None:
     """One run of the app for one session: the pages and the shared sidebar. (The views are
     imported here, not above: `streamlit run` imports this file for its ASGI app before
     Streamlit's runtime exists, and the views' caches need the runtime.)"""
+    await_imports()  # the first page's warm-up thread may still be importing what we import
     from seq2seq_viz.i18n import set_language, tr
     from seq2seq_viz.views import controls, poll_host, state
     from seq2seq_viz.views.common import apply_css

@@ -219,7 +219,7 @@ def transformer_heads(runs: dict, big: bool) -> None:
     st.markdown(tr("compare.transformer_explain"))
     name = _first(runs, lambda cfg: cfg.align == "transformer")
     if name is None:
-        st.info(tr("compare.missing", variant="transformer"))
+        st.info(tr("compare.no_transformer"))
         return
     trace, cfg = runs[name]
     if not trace.n_steps:

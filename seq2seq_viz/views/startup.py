@@ -25,6 +25,8 @@ SKIPPED = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/")  #
 RUNTIME_WAIT_S = 5.0  # the runtime exists before the server answers a page
 # in the order the first run needs them: set_page_config, the step page's imports
 MODULES = ("streamlit.emojis", "pandas", "plotly.graph_objects", "seq2seq_viz.figures")
+IMPORT_WAIT_S = 60.0
+_imported = threading.Event()  # set once the warm-up thread's imports are done
 
 
 @cache
@@ -37,18 +39,32 @@ def prewarm() -> threading.Thread:
 
 
 def _prewarm() -> None:
-    for name in MODULES:
-        import_module(name)
-    import plotly.io as pio
+    try:
+        for name in MODULES:
+            import_module(name)
+        import plotly.io as pio
+
+        if pio.templates.default:
+            pio.templates[pio.templates.default]
+    finally:
+        _imported.set()
     from streamlit import delta_generator, runtime
 
-    if pio.templates.default:
-        pio.templates[pio.templates.default]
     deadline = time.monotonic() + RUNTIME_WAIT_S
     while not runtime.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     if runtime.exists():  # under the runtime the check finds no REPL and warns of nothing
         delta_generator._maybe_print_use_warning()
+
+
+def await_imports() -> None:
+    """Called by a script run before its own imports: while the warm-up thread is importing,
+    wait for it. Two threads importing pandas and plotly at once can meet in the middle of a
+    circular import, and one of them then sees a partly made module ("partially initialized
+    module 'pandas' has no attribute 'Series'"). The run would import the same modules itself,
+    so waiting costs it nothing."""
+    if prewarm.cache_info().currsize:  # the warm-up was started
+        _imported.wait(IMPORT_WAIT_S)
 
 
 class PrewarmOnPage:
