@@ -20,8 +20,24 @@ SCORE_NAMES: tuple[str, ...] = ("dot", "general", "concat")
 ALIGN_NAMES: tuple[str, ...] = ("global", "local-m", "local-p", "hard", "none")
 
 
+class SavedConfig:
+    """A model configuration saved as config.json's "model": its fields as a dict, and back
+    (a key the class does not know is refused, never ignored)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Any:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(SavedConfig):
     """Architecture of an attentional encoder-decoder (Luong et al. 2015, input feeding)."""
 
     src_vocab_size: int
@@ -65,20 +81,9 @@ class ModelConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
-        return cls(**data)
-
 
 @dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(SavedConfig):
     """Architecture of the encoder-decoder Transformer (saved as config.json's "model")."""
 
     src_vocab_size: int
@@ -122,17 +127,6 @@ class TransformerConfig:
     @property
     def head_dim(self) -> int:
         return self.d_model // self.heads
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TransformerConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown transformer config keys: {sorted(unknown)}")
-        return cls(**data)
 
 
 def model_config_from_dict(data: dict[str, Any]) -> ModelConfig | TransformerConfig:
