@@ -172,7 +172,7 @@ def test_fooled_attention_rerun_through_step_gives_the_stated_word(variant):
         for step in trace.steps[:t]:
             out = tr.model.decoder.step(torch.tensor([y_prev]), hidden, state, enc, t=step.t)
             state, hidden, y_prev = out.state, out.attn_hidden, step.token_id
-        steer = Steer(weights=torch.tensor([res.fooled], dtype=torch.float32))
+        steer = Steer(weights=torch.as_tensor(np.asarray(res.fooled)[None], dtype=torch.float32))
         out = tr.model.decoder.step(
             torch.tensor([y_prev]), hidden, state, enc, t=t, options=StepOptions(steer=steer)
         )
