@@ -603,29 +603,23 @@ def configs_from_args(
     """The training settings and the architecture the command line asks for, with the vocabulary
     sizes and languages of the prepared `data` (`corpus.load_for_training`)."""
     tc = train_config_from_args(args)
-    if args.arch == "transformer":
-        return tc, TransformerConfig(
-            src_vocab_size=len(data.src_vocab),
-            tgt_vocab_size=len(data.tgt_vocab),
-            d_model=args.d_model,
-            heads=args.heads,
-            ffn_dim=args.ffn,
-            enc_layers=args.enc_layers,
-            dec_layers=args.dec_layers,
-            dropout=args.dropout,
-            max_src_len=max(40, data.max_len),
-            src_lang=data.src_lang,
-            tgt_lang=data.tgt_lang,
-            lowercase=data.lowercase,
-        )
-    cfg = ModelConfig(
+    data_fields = dict(  # what the prepared data fixes, whatever the architecture
         src_vocab_size=len(data.src_vocab),
         tgt_vocab_size=len(data.tgt_vocab),
+        max_src_len=max(40, data.max_len),
+        src_lang=data.src_lang,
+        tgt_lang=data.tgt_lang,
+        lowercase=data.lowercase,
+    )
+    shared = dict(enc_layers=args.enc_layers, dec_layers=args.dec_layers, dropout=args.dropout)
+    if args.arch == "transformer":
+        return tc, TransformerConfig(
+            d_model=args.d_model, heads=args.heads, ffn_dim=args.ffn, **shared, **data_fields
+        )
+    cfg = ModelConfig(
         emb_dim=args.emb,
         hidden_dim=args.hidden,
         cell=args.cell,
-        enc_layers=args.enc_layers,
-        dec_layers=args.dec_layers,
         bidirectional=not args.unidirectional,
         score=args.score,
         align=args.align,
@@ -633,11 +627,8 @@ def configs_from_args(
         self_attn=args.self_attn,
         self_attn_heads=args.heads,
         tie_output=not args.untied,
-        dropout=args.dropout,
-        max_src_len=max(40, data.max_len),
-        src_lang=data.src_lang,
-        tgt_lang=data.tgt_lang,
-        lowercase=data.lowercase,
+        **shared,
+        **data_fields,
     )
     return tc, cfg
 
