@@ -96,3 +96,52 @@ def test_every_page_works_or_says_what_does_not_apply(models_root: Path, page: s
     at = _app()
     at.switch_page(f"seq2seq_viz/views/{page}_page.py").run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_lesson_stage_puts_the_rnn_and_the_transformer_side_by_side(models_root: Path) -> None:
+    from seq2seq_viz import bridge
+    from seq2seq_viz.figures.lesson import LESSON_STAGES
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.context["locale"] = "ko-KR"
+    at.session_state["text"] = TEXT
+    at.session_state["ask_questions"] = False
+    at.session_state["lesson_stage"] = LESSON_STAGES.index("transformer")
+    at.query_params["model"] = "transformer"  # the RNN beside it: the installed soft-general
+    at.run()
+    at.switch_page("seq2seq_viz/views/lesson_page.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    ko = strings("ko")
+    assert ko["lesson.transformer.title"] in " ".join(h.value for h in at.subheader)
+    assert any("q_t \\cdot k_i" in m.value and "s_t^{\\top} W_a" in m.value for m in at.markdown)
+    at.select_slider(key="lesson_step").set_value(1).run()
+    at.selectbox(key="lesson_t_layer").set_value(0).run()
+    at.selectbox(key="lesson_t_head").set_value(1).run()
+    assert not at.exception, [e.value for e in at.exception]
+    rnn = load_model("soft-general", root=models_root).trace(TEXT, DecodeConfig())
+    forced = [s.token for s in rnn.steps if s.token != "<eos>"]
+    other = load_model("transformer", root=models_root).trace(TEXT, DecodeConfig(), prefix=forced)
+    b = bridge.compare_step(rnn, other, 1, layer=0, head=1)
+    (table,) = at.dataframe
+    columns = list(table.value.columns)
+    assert columns[0] == ko["lesson.transformer.col_source"]
+    np.testing.assert_allclose(table.value[columns[2]].astype(float), b.rnn_weights, atol=1e-3)
+    np.testing.assert_allclose(table.value[columns[3]].astype(float), b.scores, atol=1e-3)
+    np.testing.assert_allclose(table.value[columns[4]].astype(float), b.weights, atol=1e-3)
+    assert any("1층 2번 헤드" in c.value for c in at.caption)
+
+
+def test_lesson_stage_without_a_transformer_says_so(tmp_path: Path) -> None:
+    from seq2seq_viz.figures.lesson import LESSON_STAGES
+
+    save_model(tmp_path / "soft-general", make_translator(seed=1))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQ2SEQ_VIZ_MODELS", str(tmp_path))
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.context["locale"] = "ko-KR"
+        at.session_state["text"] = TEXT
+        at.session_state["lesson_stage"] = LESSON_STAGES.index("transformer")
+        at.run()
+        at.switch_page("seq2seq_viz/views/lesson_page.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert strings("ko")["lesson.transformer_missing"] in [i.value for i in at.info]

@@ -143,6 +143,14 @@ TRANSFORMER_LABELS: dict[str, str] = {
     "t_weight": "weight a<sub>i</sub>",
     "t_value_dim": "value dimension",
     "t_sum_row": "o = Σ",
+    "bridge_rnn": "RNN ({model})",
+    "bridge_title": "Time step {t}: the RNN's attention weights and one Transformer head's",
+    "t_masked_title": "Decoder self-attention, layer {layer} (mean over heads)",
+    "t_masked_x": "target position (the word read there)",
+    "t_masked_y": "time step t",
+    "t_positions_title": "Positional encoding PE[pos, i] (first {shown} of {total} dimensions)",
+    "t_positions_x": "dimension i",
+    "t_positions_y": "position pos",
 }
 DEFAULT_LABELS.update(EXPLAIN_LABELS)
 DEFAULT_LABELS.update(TRANSFORMER_LABELS)

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from seq2seq_viz.bridge import BridgeStep, masked_self_attention, sinusoids
 from seq2seq_viz.trace import DecodeTrace
 
 from .common import BLUE, ORANGE, plain
@@ -254,5 +255,111 @@ def head_heatmaps_figure(
         title=lab["t_heads_title"].format(layer=layer + 1),
         height=max(320, 24 * trace.n_steps + 160),
         margin={"t": 80},
+    )
+    return fig
+
+
+def bridge_weights_figure(
+    step: BridgeStep, rnn_name: str, *, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """The RNN's attention weights and one Transformer head's, two bars per source token."""
+    lab = transformer_labels(labels)
+    x = list(range(len(step.src_tokens)))
+    fig = go.Figure()
+    for name, values, colour in (
+        (lab["bridge_rnn"].format(model=rnn_name), step.rnn_weights, BLUE),
+        (lab["t_layer_head"].format(layer=step.layer + 1, head=step.head + 1), step.weights,
+         ORANGE),
+    ):  # fmt: skip
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=values,
+                name=plain(name),
+                marker_color=colour,
+                text=[f"{v:.2f}" for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=f"{plain(name)}<br>%{{x}}: %{{y:.4f}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=lab["bridge_title"].format(t=step.t),
+        barmode="group",
+        xaxis={
+            "title": lab["source"],
+            "tickmode": "array",
+            "tickvals": x,
+            "ticktext": [plain(tok) for tok in step.src_tokens],
+        },  # fmt: skip
+        yaxis={"title": lab["weight"], "range": [0, 1.12]},
+        height=340,
+        margin={"t": 60, "b": 40},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
+def masked_self_figure(
+    trace: DecodeTrace, layer: int = -1, *, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """The decoder's self-attention (mean over heads), one row per step: the look-ahead mask
+    leaves the cells right of the diagonal empty."""
+    lab = transformer_labels(labels)
+    z = masked_self_attention(trace, layer)  # (T,T) NaN above the diagonal
+    L = np.asarray(parts(trace, 0)["self_weights"]).shape[0]
+    fed = [plain(s.input_token) for s in trace.steps]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(range(len(fed))),
+            y=list(range(len(fed))),
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="Viridis",
+            hoverongaps=False,
+            hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    ticks = {"tickmode": "array", "tickvals": list(range(len(fed)))}
+    rows = [f"{t}: {w}" for t, w in enumerate(fed)]
+    fig.update_layout(
+        title=lab["t_masked_title"].format(layer=layer % L + 1),
+        xaxis={**ticks, "ticktext": fed, "title": lab["t_masked_x"]},
+        yaxis={
+            **ticks,
+            "ticktext": rows,
+            "title": lab["t_masked_y"],
+            "autorange": "reversed",
+            "automargin": True,
+        },  # fmt: skip
+        height=max(300, 26 * len(fed) + 150),
+        margin={"t": 60},
+        plot_bgcolor="#e5e5e5",
+    )
+    return fig
+
+
+def positions_figure(
+    length: int, dim: int, *, shown: int = 32, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """The positional encoding added at positions 0..length-1 (its first `shown` dimensions)."""
+    lab = transformer_labels(labels)
+    table = sinusoids(length, dim)[:, : min(shown, dim)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=table,
+            zmin=-1.0,
+            zmax=1.0,
+            colorscale="RdBu",
+            hovertemplate="%{y}, %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=lab["t_positions_title"].format(shown=table.shape[1], total=dim),
+        xaxis={"title": lab["t_positions_x"]},
+        yaxis={"title": lab["t_positions_y"], "autorange": "reversed", "dtick": 1},
+        height=max(240, 18 * length + 140),
+        margin={"t": 60},
     )
     return fig

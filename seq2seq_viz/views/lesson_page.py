@@ -21,7 +21,7 @@ from seq2seq_viz.i18n import tr
 from seq2seq_viz.questions import Question, exercises_for, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import lesson_keys, lesson_measured, questions_view, state
+from seq2seq_viz.views import lesson_bridge, lesson_keys, lesson_measured, questions_view, state
 from seq2seq_viz.views.common import (
     chart,
     escape_markdown,
@@ -77,6 +77,8 @@ def render() -> None:
             _exercise(trace, stage, step)
         if stage in MEASURED:
             MEASURED[stage](c)
+    if stage == "transformer":  # three columns of formulas: the page's width
+        lesson_bridge.formulas(c)
     _diagram(c, trace, stage)  # the page's width: its nine boxes crowd in a column
 
 
@@ -144,7 +146,8 @@ def _typed() -> None:
 
 
 def _step_picker(trace: DecodeTrace, stage: str) -> int:
-    if stage not in {"score", "distribution", "context", "concat", "output"} or trace.n_steps < 2:
+    stepped = {"score", "distribution", "context", "concat", "output", "transformer"}
+    if stage not in stepped or trace.n_steps < 2:
         return 0
     asking = questions_view.asking()  # the output word would answer the question
     step = st.select_slider(
@@ -254,6 +257,7 @@ STAGE_VIEWS = {
     "teacher": _teacher,
     "beam": _beam,
     "variants": _variants,
+    "transformer": lesson_bridge.view,
 }
 
 
