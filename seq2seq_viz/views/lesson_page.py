@@ -2,7 +2,8 @@
 
 (1) plain seq2seq and its bottleneck, (2) attention score, (3) attention distribution,
 (4) attention value = context vector, (5) concatenation and tanh, (6) output softmax,
-(7) teacher forcing vs inference, (8) beam search vs greedy, (9) the variants. Every stage shows
+(7) teacher forcing vs inference, (8) beam search vs greedy, (9) the variants, (10) from RNN
+attention to the Transformer (views/lesson_bridge). Every stage shows
 the encoder-decoder diagram (figures.lesson, sized from the trace) with its parts lit, and the
 real numbers of the current sentence. A presenter's clicker or the keyboard turns the stages
 (views/lesson_keys); the sentence box stays on the page. No math here: figures draw the trace.

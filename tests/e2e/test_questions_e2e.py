@@ -36,7 +36,8 @@ def _trace(model, page):
 
 
 def _ko():
-    from seq2seq_viz.i18n import strings
+    from seq2seq_viz.figures.lesson import LESSON_STAGES
+from seq2seq_viz.i18n import strings
 
     return strings("ko")
 
@@ -46,7 +47,7 @@ def _charts(page) -> int:
 
 
 def _stage(page, n: int) -> None:
-    expect(page.get_by_text(f"{n} / 9 ·", exact=False)).to_be_visible()
+    expect(page.get_by_text(f"{n} / {len(LESSON_STAGES)} ·", exact=False)).to_be_visible()
 
 
 def _press(page, key: str) -> None:
