@@ -36,8 +36,7 @@ def _trace(model, page):
 
 
 def _ko():
-    from seq2seq_viz.figures.lesson import LESSON_STAGES
-from seq2seq_viz.i18n import strings
+    from seq2seq_viz.i18n import strings
 
     return strings("ko")
 
@@ -47,6 +46,8 @@ def _charts(page) -> int:
 
 
 def _stage(page, n: int) -> None:
+    from seq2seq_viz.figures.lesson import LESSON_STAGES
+
     expect(page.get_by_text(f"{n} / {len(LESSON_STAGES)} ·", exact=False)).to_be_visible()
 
 
