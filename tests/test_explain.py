@@ -265,6 +265,37 @@ def test_index_size_bound_drops_sentences(tiny):
         X.build(tiny, PAIRS * 50, dims=6, max_bytes=1000)
 
 
+def test_shrinking_an_index_keeps_its_first_sentences_exactly(tiny, tmp_path):
+    from seq2seq_viz.explain import index as X
+
+    rng = np.random.default_rng(0)
+    n_src, n_tgt = len(tiny.src_vocab), len(tiny.tgt_vocab)
+    pairs = [([int(i) for i in rng.integers(4, n_src, rng.integers(2, 7))],
+              [int(i) for i in rng.integers(4, n_tgt, rng.integers(2, 7))])
+             for _ in range(200)]  # fmt: skip
+    big, _ = X.build(tiny, pairs, dims=6)
+    small, meta = X.shrink(big, int(len(big) * 0.6))
+    n = meta["sentences"]
+    assert len(small) <= len(big) * 0.6 and 10 <= n < 200 and meta["pca_sentences"] == 200
+    (tmp_path / X.INDEX_FILE).write_bytes(big)
+    full = X.load_index(tmp_path)
+    (tmp_path / X.INDEX_FILE).write_bytes(small)
+    cut = X.load_index(tmp_path)
+    for kind in X.KINDS:
+        keep = full.arrays[f"{kind}_sent"] < n
+        assert meta[f"{kind}_states"] == int(keep.sum()) == len(cut.arrays[f"{kind}_vecs"])
+        np.testing.assert_array_equal(cut.arrays[f"{kind}_vecs"], full.arrays[f"{kind}_vecs"][keep])
+        np.testing.assert_array_equal(cut.arrays[f"{kind}_pos"], full.arrays[f"{kind}_pos"][keep])
+        np.testing.assert_array_equal(cut.arrays[f"{kind}_comp"], full.arrays[f"{kind}_comp"])
+    for s in (0, n // 2, n - 1):  # the kept sentences read back as built
+        assert [tuple(x) for x in cut.sentence(s)] == [tuple(x) for x in pairs[s]]
+    states = X.collect(tiny, pairs[:1])  # a kept sentence's own state is still found
+    dist, row = cut.nearest("decoder", cut.project("decoder", states["dh"][1:2])[0], 1)[0]
+    assert dist < 1e-2 and int(cut.arrays["decoder_sent"][row]) == 0
+    with pytest.raises(ValueError, match="does not fit"):
+        X.shrink(big, 1000)
+
+
 def test_missing_or_stale_index_says_so(tiny, tmp_path):
     from seq2seq_viz.explain import index as X
 

@@ -240,6 +240,36 @@ def _build_once(translator: Translator, pairs: list, dims: int) -> tuple[bytes, 
     return buf.getvalue(), meta
 
 
+def shrink(data: bytes, max_bytes: int) -> tuple[bytes, dict]:
+    """An index file cut to its first sentences until it fits `max_bytes` (the sample is in
+    random order, so this is a smaller random sample); the principal components stay those
+    fitted on the whole sample (meta "pca_sentences"). No model or corpus needed."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        full = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(full.pop("meta")))
+    n, size = int(meta["sentences"]), len(data)
+    while size > max_bytes:
+        n = int(n * max_bytes / size * 0.98)
+        if n < 10:
+            raise ValueError(f"an index of 10 sentences does not fit in {max_bytes} bytes")
+        arrays = dict(full)
+        for kind in KINDS:
+            keep = full[f"{kind}_sent"] < n  # (N,)
+            for field in ("vecs", "sent", "pos") + (("pred",) if kind == "decoder" else ()):
+                arrays[f"{kind}_{field}"] = full[f"{kind}_{field}"][keep]
+            meta[f"{kind}_states"] = int(keep.sum())
+        for side in ("src", "tgt"):
+            off = full[f"{side}_off"][: n + 1]
+            arrays[f"{side}_off"], arrays[f"{side}_ids"] = off, full[f"{side}_ids"][: off[-1]]
+        meta.setdefault("pca_sentences", int(meta["sentences"]))
+        meta["sentences"] = n
+        arrays["meta"] = np.array(json.dumps(meta))
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        data, size = buf.getvalue(), buf.tell()
+    return data, meta
+
+
 def training_pairs(translator: Translator, data: str | None, n: int, seed: int = 0) -> list:
     """n pairs (source ids, target ids) drawn from the model's own training split."""
     from seq2seq_viz import corpus
@@ -266,8 +296,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dims", type=int, default=32)
     p.add_argument("--max-bytes", type=int, default=MAX_BYTES)
     p.add_argument("--seed", type=int, default=0)
+    shrink_help = "cut each model's existing index to --max-bytes (no corpus needed)"
+    p.add_argument("--shrink", action="store_true", help=shrink_help)
     args = p.parse_args(argv)
     from seq2seq_viz.checkpoints import atomic_write_bytes, load_model
+
+    if args.shrink:
+        for folder in args.models:
+            data, meta = shrink(index_path(folder).read_bytes(), args.max_bytes)
+            atomic_write_bytes(index_path(folder), data)
+            print(f"{folder}: {len(data) / 1e6:.2f} MB, {meta}")
+        return 0
 
     torch.set_num_threads(1)
     for folder in args.models:
