@@ -298,7 +298,10 @@ def write_reports(out_dir: Path, results: dict[str, Any], folders: dict[str, Pat
             config = read_config(folder)
             rows.append(model_row(name, config, metrics, folder))
             model = config.get("model") or {}
-            kinds[name] = (model.get("cell", "gru"), model.get("align", "global"))
+            if model.get("arch") == "transformer":
+                kinds[name] = ("transformer", "transformer")
+            else:
+                kinds[name] = (model.get("cell", "gru"), model.get("align", "global"))
             if not (config.get("data") or {}).get("settings", {}).get("toy"):
                 budget = training_budget(config.get("training") or {})
                 budgets.setdefault(budget_words(budget), []).append(name)
@@ -407,7 +410,9 @@ def goals_section(
             f"Hard attention is {gap:.2f} BLEU below the best soft global model (goal within 3: "
             f"{mark(gap <= 3)})."
         )
-    cells = [n for n in every if n not in real]
+    transformers = [n for n in every if kinds.get(n, ("",))[0] == "transformer"]
+    lines += [transformer_goal(n, every, transformers, key) for n in transformers]
+    cells = [n for n in every if n not in real and n not in transformers]
     if cells:
         lines += [
             "\nThe cells of the lecture notes (RNN and LSTM beside the GRU models above):\n",
@@ -428,6 +433,32 @@ def goals_section(
         "same budget compare the variants themselves."
     )
     return "\n".join(lines)
+
+
+def transformer_goal(name: str, every: dict, transformers: list[str], key: str) -> str:
+    """A Transformer against the best RNN (beam 5): at least its BLEU, and above the best RNN's
+    BLEU on 12+-token sources."""
+    mark = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+    rnns = {n: m for n, m in every.items() if n not in transformers}
+    if not rnns:
+        return f"The Transformer `{name}`: no RNN model to compare with."
+    best, best_m = max(rnns.items(), key=lambda kv: kv[1]["bleu_beam5"])
+    longs = {n: _bleu_long(m, key) for n, m in rnns.items()}
+    long_name = max(
+        (n for n in longs if longs[n] is not None), key=lambda n: longs[n], default=None
+    )
+    m, own_long = every[name], _bleu_long(every[name], key)
+    text = (
+        f"The Transformer `{name}`: {m['bleu_beam5']:.2f} BLEU beam 5 against the best RNN "
+        f"`{best}`'s {best_m['bleu_beam5']:.2f} (goal at least: "
+        f"{mark(m['bleu_beam5'] >= best_m['bleu_beam5'])})"
+    )
+    if long_name is not None and own_long is not None:
+        text += (
+            f"; {own_long} on 12+ tokens against the best RNN there, `{long_name}`'s "
+            f"{longs[long_name]} (goal above: {mark(own_long > longs[long_name])})"
+        )
+    return text + "."
 
 
 README_TEMPLATE = """# Shipped models

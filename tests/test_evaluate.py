@@ -122,6 +122,28 @@ def test_other_cells_get_their_own_table_not_the_attention_goals():
     assert "| `lstm-none` | LSTM | none | 25.00 | 8.0 |" in text
 
 
+def test_a_transformer_is_checked_against_the_best_rnn_not_against_none():
+    def scores(beam5: float, long_: float) -> dict:
+        return {"bleu_beam5": beam5, "bleu_by_length": [{"bucket": "12+", "bleu": long_}]}
+
+    models = {"none": scores(20.0, 5.0), "soft-dot": scores(46.0, 21.0),
+              "soft-general": scores(45.0, 23.0), "transformer": scores(47.0, 22.0)}  # fmt: skip
+    kinds = {"none": ("gru", "none"), "soft-dot": ("gru", "global"),
+             "soft-general": ("gru", "global")}  # fmt: skip
+    kinds["transformer"] = ("transformer", "transformer")
+    text = goals_section(models, kinds)
+    assert "| `transformer` |" not in text  # neither the variants' table nor the cells'
+    expected = (
+        "`transformer`: 47.00 BLEU beam 5 against the best RNN `soft-dot`'s 46.00 (goal at "
+        "least: met); 22.0 on 12+ tokens against the best RNN there, `soft-general`'s 23.0 (goal "
+        "above: MISSED)."
+    )
+    assert expected in text
+    models["transformer"] = scores(45.5, 23.5)
+    text = goals_section(models, kinds)
+    assert "(goal at least: MISSED)" in text and "(goal above: met)" in text
+
+
 def test_budget_words_name_what_each_model_was_given():
     from seq2seq_viz.evaluate import budget_words
 
