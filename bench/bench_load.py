@@ -20,6 +20,12 @@ failed runs, a missing or wrong step book, HTTP errors, disconnects, time-outs);
 the app process's resident memory (VmRSS) before the clients, after every client's first page
 (every model loaded), at the end, and its peak (VmHWM).
 Goals: 0 errors, first page p95 < 3 s, new sentence p95 < 1 s, peak < 1 GB.
+
+`--model NAME`: every client opens that model (the Transformer as the class's model:
+`--model transformer`). `--lab N`: N more clients run the attention-explanation lab at the same
+time (its page on the default model, then press "integrated gradients and the others" and "fool
+this step" in turn, a think time apart, until their time is up): their runs are reported as
+their own rows, and the step-page clients' goals must hold beside them.
 """
 
 from __future__ import annotations
@@ -192,13 +198,15 @@ class Client:
         widget.id, widget.string_value = self.ids["text"], text
         return msg
 
-    async def request(self, kind: str, msg: BackMsg, start: float | None = None) -> RunResult:
+    async def request(
+        self, kind: str, msg: BackMsg, start: float | None = None, book: bool = True
+    ) -> RunResult:
         start = time.monotonic() if start is None else start
         await self.ws.send(msg.SerializeToString())
         result = await asyncio.wait_for(self._read_run(), REQUEST_TIMEOUT)
         self.stats.add(kind, time.monotonic() - start, result.received)
         self.stats.errors.extend(f"{self.model}: {e}" for e in result.errors)
-        if result.steps < 1 or result.initial_step != 0:
+        if book and (result.steps < 1 or result.initial_step != 0):
             self.stats.errors.append(
                 f"{self.model}: {kind}: book of {result.steps} steps opening on step "
                 f"{result.initial_step}, not step 0"
@@ -232,6 +240,39 @@ class Client:
                 if msg.script_finished not in FINISHED:
                     result.errors.append(f"run finished with status {msg.script_finished}")
                 return result
+
+
+class LabClient(Client):
+    """A tab on the explanation lab: its page, then its two buttons in turn until time is up."""
+
+    BUTTONS = (("lab: attributions", "explain_attr_run"), ("lab: fool a step", "explain_fool_run"))
+
+    def _rerun(self) -> BackMsg:
+        """Every run on the lab's page (a run without a page name opens the step page)."""
+        msg = super()._rerun()
+        msg.rerun_script.page_name = "explain"
+        msg.rerun_script.query_string = urlencode({"text": self.sentences[0]})
+        return msg
+
+    async def run(self, arrive: float, seconds: float, think: float) -> None:
+        await asyncio.sleep(arrive)
+        deadline = time.monotonic() + seconds
+        ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None) as ws:
+            self.ws = ws
+            await self.request("lab: page", self._first_page(self.sentences[0]), book=False)
+            k = 0
+            while time.monotonic() < deadline:
+                await asyncio.sleep(think * random.uniform(0.5, 1.5))
+                kind, key = self.BUTTONS[k % len(self.BUTTONS)]
+                if key not in self.ids:
+                    self.stats.errors.append(f"lab: no button {key} on the page")
+                    return
+                press = self._rerun()
+                widget = press.rerun_script.widget_states.widgets.add()
+                widget.id, widget.trigger_value = self.ids[key], True
+                await self.request(kind, press, book=False)
+                k += 1
 
 
 def read_delta(msg: ForwardMsg, result: RunResult) -> None:
@@ -344,9 +385,10 @@ async def drive(
         )
         for c in clients:
             c.curl_config = config
+    labs = [LabClient(url, "", SENTENCES[2:3], stats, []) for _ in range(args.lab)]
     tasks = [
         asyncio.create_task(c.run(random.uniform(0, args.arrival), args.seconds, args.think))
-        for c in clients
+        for c in clients + labs
     ]
     warm = await _after_first_pages(stats, args.clients, probe, deadline)
     cpu_warm, requests_warm = probe.cpu_seconds(), stats.requests()
@@ -478,6 +520,8 @@ def parse_args() -> argparse.Namespace:
         help="first start a live training of this task (the live page's, in the app process), "
         "bounded to outlast the benchmark",
     )
+    parser.add_argument("--model", help="every client opens this model (default: all in turn)")
+    parser.add_argument("--lab", type=int, default=0, help="clients running the lab meanwhile")
     parser.add_argument("--models-root", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
@@ -487,6 +531,8 @@ def parse_args() -> argparse.Namespace:
         help="a Streamlit option for the app, e.g. --option=--runner.postScriptGC=false",
     )
     args = parser.parse_args()
+    if not 0 <= args.lab <= 20:
+        parser.error("keep it bounded: 0-20 lab clients")
     if not 1 <= args.clients <= 100 or not 1 <= args.seconds <= 600 or not 0 <= args.arrival <= 120:
         parser.error("keep it bounded: 1-100 clients, 1-600 seconds, arrival 0-120 s")
     return args
@@ -497,6 +543,10 @@ def main() -> None:
     models = list_models(args.models_root)
     if not models:
         sys.exit(f"no models in {args.models_root}")
+    if args.model:
+        if args.model not in models:
+            sys.exit(f"no model {args.model!r} in {args.models_root}")
+        models = [args.model]
     print(f"models ({len(models)}): {', '.join(models)}")
     log = harness.REPO / "artifacts" / "bench-load-app.log"
     log.parent.mkdir(exist_ok=True)
