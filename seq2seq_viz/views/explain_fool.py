@@ -31,13 +31,7 @@ def fool_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
     left, right = st.columns(2)
     one = stored(c, "fool", step)
     if left.button(tr("explain.fool.run_step"), key="explain_fool_run", type="primary"):
-        translator = state.get_translator(c.model)
-        one = run_job(
-            c, "fool", (step,), tr("explain.fool.running"),
-            lambda progress, deadline: F.fool_step(
-                translator, c.text, step, trace=trace, deadline=deadline
-            ),
-        )  # fmt: skip
+        one = compute_fool_step(c, trace, step)
     whole = stored(c, "fool_all")
     if right.button(tr("explain.fool.run_all"), key="explain_fool_all"):
         translator = state.get_translator(c.model)
@@ -48,13 +42,27 @@ def fool_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
             ),
         )  # fmt: skip
     if one is not None:
-        _one_step(c, trace, one)
+        one_step(c, trace, one)
     if whole is not None:
         _whole_sentence(whole)
     _baselines(c)
 
 
-def _one_step(c: Controls, trace: DecodeTrace, res: FoolResult) -> None:
+def compute_fool_step(c: Controls, trace: DecodeTrace, step: int) -> FoolResult | None:
+    """The search at `step` of the greedy `trace`, as a heavy job (kept in the session: the lab
+    and the lesson's stage share it)."""
+    fool_step = state.lab("fool").fool_step
+    translator = state.get_translator(c.model)
+    return run_job(
+        c, "fool", (step,), tr("explain.fool.running"),
+        lambda progress, deadline: fool_step(
+            translator, c.text, step, trace=trace, deadline=deadline
+        ),
+    )  # fmt: skip
+
+
+def one_step(c: Controls, trace: DecodeTrace, res: FoolResult) -> None:
+    """The model's and the fooled attention, their distance, the check and the continuation."""
     word = res.token
     fig = fool_figure(
         trace.src_tokens, res.weights, res.fooled,
@@ -124,7 +132,7 @@ def _baselines(c: Controls) -> None:
         for name in ("model", "uniform", "permuted"):
             text = escape_markdown(base[name]) or "-"
             st.markdown(f"**{tr(f'explain.base.{name}')}** → {text}")
-    table = _stored_bleu()
+    table = stored_bleu()
     row = table.get(c.model) if table else None
     if row is None:
         st.caption(tr("explain.base.no_bleu"))
@@ -138,7 +146,8 @@ def _baselines(c: Controls) -> None:
     )  # fmt: skip
 
 
-def _stored_bleu() -> dict | None:
+def stored_bleu() -> dict | None:
+    """model -> its baselines' BLEU row (pretrained/explain_baselines.json), or None."""
     path = state.models_root() / "explain_baselines.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -57,6 +57,15 @@ def neighbour_tab(c: Controls, trace: DecodeTrace) -> None:
         tr("explain.near.position"), range(len(words)), key=f"explain_near_pos_{kind}",
         format_func=lambda i: f"{i}: {words[i]}",
     )  # fmt: skip
+    show_neighbours(c, trace, index, kind, pos)
+
+
+def show_neighbours(
+    c: Controls, trace: DecodeTrace, index: X.StateIndex, kind: str, pos: int, drawn: bool = True
+) -> None:
+    """The training states nearest to `kind` state `pos` of `trace`: the index's numbers, the
+    table and (`drawn`) the 2-D map."""
+    X = state.lab("index")
     translator = state.get_translator(c.model)
     res = X.query(index, translator, trace, kind, pos, K)
     meta = index.meta
@@ -79,6 +88,9 @@ def neighbour_tab(c: Controls, trace: DecodeTrace) -> None:
         for n in res.neighbours
     ]
     st.dataframe(rows, hide_index=True, width="stretch")
+    if not drawn:
+        return
+    words = [s.token for s in trace.steps] if kind == "decoder" else trace.src_tokens
     own = X.sentence_map(index, trace, kind)
     near = np.array([n.xy for n in res.neighbours]).reshape(-1, 2)
     fig = neighbour_map_figure(
