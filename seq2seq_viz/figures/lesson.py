@@ -26,6 +26,7 @@ LESSON_STAGES = (
     "teacher",
     "beam",
     "variants",
+    "explain",
 )
 # which parts each stage colours (the others are grey)
 HIGHLIGHT = {
@@ -38,6 +39,7 @@ HIGHLIGHT = {
     "teacher": {"output", "decoder", "feedback"},
     "beam": {"output", "feedback"},
     "variants": {"score", "weights", "context"},
+    "explain": {"source", "weights", "concat", "output"},  # attention vs its sources, h~_t, y_t
 }
 # part -> (x centre, y centre, width, height, label key)
 BOXES = {

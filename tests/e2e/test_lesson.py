@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
+from seq2seq_viz.figures.lesson import LESSON_STAGES
 from seq2seq_viz.i18n import strings
 from tests.e2e import harness, ui
 from tests.e2e.conftest import Session
@@ -15,7 +16,7 @@ EN = strings("en")
 
 
 def _stage(page, n: int):
-    return expect(page.get_by_text(f"{n} / 9 ·", exact=False)).to_be_visible()
+    return expect(page.get_by_text(f"{n} / {len(LESSON_STAGES)} ·", exact=False)).to_be_visible()
 
 
 def test_presenter_keys_turn_the_lesson_and_typing_does_not(session: Session) -> None:
