@@ -17,9 +17,10 @@ from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.explain import guard
 from seq2seq_viz.explain import index as X
 from seq2seq_viz.explain.attribute import attribute
-from seq2seq_viz.explain.fool import fool_step
+from seq2seq_viz.explain.fool import THRESHOLD, fool_step
 from seq2seq_viz.figures.lesson import LESSON_STAGES
 from seq2seq_viz.i18n import strings
+from seq2seq_viz.text import detokenize
 from seq2seq_viz.views.explain_near import K
 from seq2seq_viz.views.explain_page import RESULTS
 from seq2seq_viz.views.safe import escape_markdown
@@ -125,9 +126,10 @@ def test_the_stage_shows_the_librarys_numbers(models_root: Path, lang: str) -> N
     assert {"lesson_explain_attn", "lesson_explain_ig"} <= {c.key for c in at.get("plotly_chart")}
 
     _press(at, "lesson_explain_fool")
-    kept = "kept" if fooled.found and fooled.verified else "lost"
-    headline = S[f"lesson.explain.fool.{kept}"].format(
-        t=STEP, word=escape_markdown(fooled.token), js=f"{fooled.js:.2f}"
+    verdict = "fooled" if fooled.js >= THRESHOLD else "close"
+    verdict = verdict if fooled.found and fooled.verified else "lost"
+    headline = S[f"lesson.explain.fool.{verdict}"].format(
+        t=STEP, word=escape_markdown(fooled.token), js=f"{fooled.js:.2f}", threshold=THRESHOLD
     )
     assert headline in _text(at)
     metrics = {m.label: m.value for m in at.metric}
@@ -136,11 +138,14 @@ def test_the_stage_shows_the_librarys_numbers(models_root: Path, lang: str) -> N
 
     trace = tr.trace(DEFAULT_TEXT, DecodeConfig())
     near = X.query(X.load_index(models_root / "soft-general"), tr, trace, "decoder", STEP, K)
-    (table,) = [df.value for df in at.dataframe if S["explain.col.distance"] in df.value.columns]
-    assert table[S["explain.col.distance"]].tolist() == [
-        round(x.distance, 3) for x in near.neighbours
-    ]
-    assert table[S["explain.col.word"]].tolist() == [x.word for x in near.neighbours]
+    for n in near.neighbours:  # every neighbour, in the library's order and numbers
+        row = S["lesson.explain.near.row"].format(
+            word=escape_markdown(n.word), d=f"{n.distance:.2f}",
+            src=escape_markdown(detokenize(n.src_tokens, "en")),
+            tgt=escape_markdown(detokenize(n.tgt_tokens, "fr")),
+        )  # fmt: skip
+        assert f"- {row}" in _text(at)
+    assert len(near.neighbours) == K
 
 
 def test_results_are_kept_and_shared_with_the_lab(models_root: Path) -> None:

@@ -61,19 +61,27 @@ def compute_fool_step(c: Controls, trace: DecodeTrace, step: int) -> FoolResult 
     )  # fmt: skip
 
 
-def one_step(c: Controls, trace: DecodeTrace, res: FoolResult) -> None:
-    """The model's and the fooled attention, their distance, the check and the continuation."""
+def one_step(
+    c: Controls, trace: DecodeTrace, res: FoolResult, big: bool | None = None, columns: int = 4
+) -> None:
+    """The model's and the fooled attention, their distance, the check and the continuation.
+    `big`: projector-sized figure type (default: the presentation mode's); `columns`: metrics
+    per row (a narrow column takes 2)."""
     word = res.token
     fig = fool_figure(
         trace.src_tokens, res.weights, res.fooled,
         tr("explain.fig.fool_title", t=res.t, word=word), labels=labels(),
     )  # fmt: skip
-    chart(fig, "explain_fool_fig", c.presentation)
-    cols = st.columns(4)
-    cols[0].metric(tr("explain.fool.js"), f"{res.js:.3f}")
-    cols[1].metric(tr("explain.fool.tv"), f"{res.tv:.3f}")
-    cols[2].metric(tr("explain.fool.p_own"), f"{res.p_own:.3f}")
-    cols[3].metric(tr("explain.fool.p_fooled"), f"{res.p_fooled:.3f}")
+    chart(fig, "explain_fool_fig", c.presentation if big is None else big)
+    cols = st.columns(columns)
+    metrics = [
+        ("explain.fool.js", res.js),
+        ("explain.fool.tv", res.tv),
+        ("explain.fool.p_own", res.p_own),
+        ("explain.fool.p_fooled", res.p_fooled),
+    ]
+    for k, (key, value) in enumerate(metrics):
+        cols[k % columns].metric(tr(key), f"{value:.3f}")
     if not res.found:
         st.info(tr("explain.fool.not_found", word=escape_markdown(word)))
     elif res.verified:

@@ -61,21 +61,14 @@ def neighbour_tab(c: Controls, trace: DecodeTrace) -> None:
 
 
 def show_neighbours(
-    c: Controls, trace: DecodeTrace, index: X.StateIndex, kind: str, pos: int, drawn: bool = True
+    c: Controls, trace: DecodeTrace, index: X.StateIndex, kind: str, pos: int
 ) -> None:
     """The training states nearest to `kind` state `pos` of `trace`: the index's numbers, the
-    table and (`drawn`) the 2-D map."""
+    table and the 2-D map."""
     X = state.lab("index")
     translator = state.get_translator(c.model)
     res = X.query(index, translator, trace, kind, pos, K)
-    meta = index.meta
-    st.caption(
-        tr(
-            "explain.near.meta", sentences=meta["sentences"], states=meta[f"{kind}_states"],
-            dims=meta["dims"], kept=f"{100 * meta[f'{kind}_variance_kept']:.0f}",
-            ms=f"{1000 * res.seconds:.1f}",
-        )
-    )  # fmt: skip
+    index_caption(index, kind, res)
     lang_src, lang_tgt = translator.config.src_lang, translator.config.tgt_lang
     rows = [
         {
@@ -88,8 +81,6 @@ def show_neighbours(
         for n in res.neighbours
     ]
     st.dataframe(rows, hide_index=True, width="stretch")
-    if not drawn:
-        return
     words = [s.token for s in trace.steps] if kind == "decoder" else trace.src_tokens
     own = X.sentence_map(index, trace, kind)
     near = np.array([n.xy for n in res.neighbours]).reshape(-1, 2)
@@ -97,3 +88,15 @@ def show_neighbours(
         own, words, near, [n.word for n in res.neighbours], highlight=pos, labels=labels()
     )
     chart(fig, "explain_near_map", c.presentation)
+
+
+def index_caption(index: X.StateIndex, kind: str, res: X.NeighbourResult) -> None:
+    """What the index holds and how long the query took."""
+    meta = index.meta
+    st.caption(
+        tr(
+            "explain.near.meta", sentences=meta["sentences"], states=meta[f"{kind}_states"],
+            dims=meta["dims"], kept=f"{100 * meta[f'{kind}_variance_kept']:.0f}",
+            ms=f"{1000 * res.seconds:.1f}",
+        )
+    )  # fmt: skip

@@ -4,7 +4,8 @@ lesson's sentence and model, at one decoder step t of its greedy translation:
 
 1. integrated gradients beside the attention, with the rank agreement over the sentence;
 2. fooling the attention at t (the model's a_t against the farthest a that keeps y_t);
-3. the training sentences whose h~ is nearest to h~_t (the model's shipped index).
+3. the training sentences whose h~ is nearest to h~_t (the model's shipped index), as a list
+   that wraps in the narrow column (the lab has the table and the map).
 
 The lab's functions, figures and caps do the work: 1 and 2 run only on a button, one heavy job
 per process with a progress bar (explain_page.run_job), and their results are kept in the
@@ -21,6 +22,7 @@ from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.explain.results import Attributions, FoolResult
 from seq2seq_viz.figures.explain import explain_matrix_figure
 from seq2seq_viz.i18n import tr
+from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
 from seq2seq_viz.views import explain_near, state
 from seq2seq_viz.views.common import chart, escape_markdown, fetch_trace
@@ -130,14 +132,21 @@ def _fool(c: Controls, trace: DecodeTrace, t: int) -> None:
     if res is None:
         st.info(tr("lesson.explain.press"))
         return
-    kept = res.found and res.verified
     st.markdown(
         tr(
-            "lesson.explain.fool.kept" if kept else "lesson.explain.fool.lost", t=res.t,
-            word=escape_markdown(res.token), js=f"{res.js:.2f}",
+            f"lesson.explain.fool.{_verdict(res, F.THRESHOLD)}", t=res.t,
+            word=escape_markdown(res.token), js=f"{res.js:.2f}", threshold=F.THRESHOLD,
         )
     )  # fmt: skip
-    one_step(c, trace, res)
+    one_step(c, trace, res, big=True, columns=2)
+
+
+def _verdict(res: FoolResult, threshold: float) -> str:
+    """'fooled': a very different attention (JS >= threshold) kept the word; 'close': only a
+    nearer one did; 'lost': none was found (or the re-decoding did not give the word)."""
+    if not (res.found and res.verified):
+        return "lost"
+    return "fooled" if res.js >= threshold else "close"
 
 
 def _neighbours(c: Controls, trace: DecodeTrace, t: int) -> None:
@@ -146,7 +155,21 @@ def _neighbours(c: Controls, trace: DecodeTrace, t: int) -> None:
     if index is None:
         st.info(tr("explain.near.missing", model=c.model))
         return
-    explain_near.show_neighbours(c, trace, index, "decoder", t, drawn=False)
+    X = state.lab("index")
+    translator = state.get_translator(c.model)
+    res = X.query(index, translator, trace, "decoder", t, explain_near.K)
+    explain_near.index_caption(index, "decoder", res)
+    src, tgt = translator.config.src_lang, translator.config.tgt_lang
+    rows = [
+        "- "
+        + tr(
+            "lesson.explain.near.row", word=escape_markdown(n.word), d=f"{n.distance:.2f}",
+            src=escape_markdown(detokenize(n.src_tokens, src)),
+            tgt=escape_markdown(detokenize(n.tgt_tokens, tgt)),
+        )
+        for n in res.neighbours
+    ]  # fmt: skip
+    st.markdown("\n".join(rows))
 
 
 def _number(x: float) -> str:
