@@ -171,3 +171,24 @@ def test_no_attention_or_a_transformer_is_told(models_root: Path, model: str, ke
         at = _stage(locale, model)
         assert S[f"lesson.explain.{key}"].format(model=model) in [i.value for i in at.info]
         assert not [b for b in at.button if b.key and b.key.startswith("lesson_explain")]
+
+
+@pytest.mark.parametrize(
+    "text", [" ".join(["cat"] * 500), "🙂 <b>cat</b> $x$ *y*", "고양이가 잔다"]
+)
+def test_hostile_sentences(models_root: Path, text: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.context["locale"] = "ko-KR"
+    at.session_state["text"] = text
+    at.query_params["model"] = "soft-general"
+    at.run()
+    at.session_state["lesson_stage"] = STAGE
+    at.switch_page(PAGE).run()
+    _ok(at)
+    if text.startswith("cat cat"):  # the lab's cap, before any model work
+        assert KO["explain.too_long_src"].format(n=500, limit=30) in _text(at)
+        assert "lesson_explain_attr" not in [b.key for b in at.button]
+        return
+    _press(at, "lesson_explain_attr")
+    assert KO["lesson.explain.attr.summary"].split(":")[0] in _text(at)
+    assert not [m for m in at.markdown if m.proto.allow_html and "cat" in m.value]  # as text
