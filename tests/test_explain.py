@@ -145,6 +145,9 @@ def test_agreement_counts_top_words(tiny):
     ]
     assert agree.top_same.tolist() == expected
     assert agree.n_top_same == sum(expected)
+    for t, (a, r) in enumerate(zip(attr.weights, attr.methods["saliency"])):  # the words named
+        assert a[agree.top_attention[t]] == a.max()
+        assert abs(r[agree.top_attribution[t]]) == np.abs(r).max()
 
 
 def test_attributions_json_round_trip(tiny):

@@ -16,7 +16,7 @@ def _title(at) -> str:
 
 
 def test_every_stage_draws_and_the_sentence_box_sets_the_sentence(models_root: Path) -> None:  # noqa: F811
-    at = AppTest.from_file(APP, default_timeout=90)  # nine stages, a few models each
+    at = AppTest.from_file(APP, default_timeout=90)  # every stage, a few models each
     at.session_state["text"] = TEXT
     at.session_state["ask_questions"] = (
         False  # every stage's figure at once (questions: their own test)
@@ -24,17 +24,17 @@ def test_every_stage_draws_and_the_sentence_box_sets_the_sentence(models_root: P
     at.run()
     at.switch_page("seq2seq_viz/views/lesson_page.py").run()
     _ok(at)
-    n_stages = len(LESSON_STAGES)
-    assert f"1 / {n_stages} · {EN['lesson.bottleneck.title']}" in _title(at)
+    N = len(LESSON_STAGES)
+    assert f"1 / {N} · {EN['lesson.bottleneck.title']}" in _title(at)
     assert any("none" in m.value for m in at.markdown)  # the model without attention speaks
     for n, stage in enumerate(LESSON_STAGES[1:], start=2):
         at.button(key="lesson_next").click().run()
         _ok(at)
-        assert f"{n} / {n_stages} · {EN[f'lesson.{stage}.title']}" in _title(at)
+        assert f"{n} / {N} · {EN[f'lesson.{stage}.title']}" in _title(at)
         assert at.get("plotly_chart") or stage == "teacher"
     assert at.button(key="lesson_next").disabled
     at.text_input(key="lesson_text").input("you are happy .").run()
     _ok(at)
     assert at.session_state["text"] == "you are happy ."
     at.button(key="lesson_prev").click().run()
-    assert f"{n_stages - 1} / {n_stages}" in _title(at)
+    assert f"{N - 1} / {N}" in _title(at)

@@ -45,6 +45,8 @@ class Agreement:
     method: str
     tau: np.ndarray  # (T,) Kendall tau-b of a_t vs |r_t| (NaN: undefined)
     top_same: np.ndarray  # (T,) bool: the same source word ranks first
+    top_attention: np.ndarray  # (T,) int: argmax_i a_ti
+    top_attribution: np.ndarray  # (T,) int: argmax_i |r_ti|
 
     @property
     def n_top_same(self) -> int:
@@ -90,10 +92,9 @@ class Attributions:
             return None
         attr = np.abs(self.methods[method])
         taus = np.array([kendall_tau_b(a, r) for a, r in zip(self.weights, attr)])
-        top = np.array(
-            [np.argmax(a) == np.argmax(r) for a, r in zip(self.weights, attr)], dtype=bool
-        )
-        return Agreement(method, taus, top)
+        top_a = np.argmax(self.weights, axis=1)  # (T,)
+        top_r = np.argmax(attr, axis=1)  # (T,)
+        return Agreement(method, taus, top_a == top_r, top_a, top_r)
 
     def completeness(self) -> dict[str, np.ndarray] | None:
         """Integrated gradients' completeness per step: the sum of attributions, the change

@@ -27,6 +27,7 @@ LESSON_STAGES = (
     "beam",
     "variants",
     "transformer",
+    "explain",
 )
 # which parts each stage colours (the others are grey)
 HIGHLIGHT = {
@@ -40,6 +41,7 @@ HIGHLIGHT = {
     "beam": {"output", "feedback"},
     "variants": {"score", "weights", "context"},
     "transformer": {"score", "weights", "context", "feedback"},
+    "explain": {"source", "weights", "concat", "output"},  # attention vs its sources, h~_t, y_t
 }
 # part -> (x centre, y centre, width, height, label key)
 BOXES = {

@@ -31,13 +31,7 @@ def fool_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
     left, right = st.columns(2)
     one = stored(c, "fool", step)
     if left.button(tr("explain.fool.run_step"), key="explain_fool_run", type="primary"):
-        translator = state.get_translator(c.model)
-        one = run_job(
-            c, "fool", (step,), tr("explain.fool.running"),
-            lambda progress, deadline: F.fool_step(
-                translator, c.text, step, trace=trace, deadline=deadline
-            ),
-        )  # fmt: skip
+        one = compute_fool_step(c, trace, step)
     whole = stored(c, "fool_all")
     if right.button(tr("explain.fool.run_all"), key="explain_fool_all"):
         translator = state.get_translator(c.model)
@@ -48,24 +42,46 @@ def fool_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
             ),
         )  # fmt: skip
     if one is not None:
-        _one_step(c, trace, one)
+        one_step(c, trace, one)
     if whole is not None:
         _whole_sentence(whole)
     _baselines(c)
 
 
-def _one_step(c: Controls, trace: DecodeTrace, res: FoolResult) -> None:
+def compute_fool_step(c: Controls, trace: DecodeTrace, step: int) -> FoolResult | None:
+    """The search at `step` of the greedy `trace`, as a heavy job (kept in the session: the lab
+    and the lesson's stage share it)."""
+    fool_step = state.lab("fool").fool_step
+    translator = state.get_translator(c.model)
+    return run_job(
+        c, "fool", (step,), tr("explain.fool.running"),
+        lambda progress, deadline: fool_step(
+            translator, c.text, step, trace=trace, deadline=deadline
+        ),
+    )  # fmt: skip
+
+
+def one_step(
+    c: Controls, trace: DecodeTrace, res: FoolResult, big: bool | None = None, columns: int = 4
+) -> None:
+    """The model's and the fooled attention, their distance, the check and the continuation.
+    `big`: projector-sized figure type (default: the presentation mode's); `columns`: metrics
+    per row (a narrow column takes 2)."""
     word = res.token
     fig = fool_figure(
         trace.src_tokens, res.weights, res.fooled,
         tr("explain.fig.fool_title", t=res.t, word=word), labels=labels(),
     )  # fmt: skip
-    chart(fig, "explain_fool_fig", c.presentation)
-    cols = st.columns(4)
-    cols[0].metric(tr("explain.fool.js"), f"{res.js:.3f}")
-    cols[1].metric(tr("explain.fool.tv"), f"{res.tv:.3f}")
-    cols[2].metric(tr("explain.fool.p_own"), f"{res.p_own:.3f}")
-    cols[3].metric(tr("explain.fool.p_fooled"), f"{res.p_fooled:.3f}")
+    chart(fig, "explain_fool_fig", c.presentation if big is None else big)
+    cols = st.columns(columns)
+    metrics = [
+        ("explain.fool.js", res.js),
+        ("explain.fool.tv", res.tv),
+        ("explain.fool.p_own", res.p_own),
+        ("explain.fool.p_fooled", res.p_fooled),
+    ]
+    for k, (key, value) in enumerate(metrics):
+        cols[k % columns].metric(tr(key), f"{value:.3f}")
     if not res.found:
         st.info(tr("explain.fool.not_found", word=escape_markdown(word)))
     elif res.verified:
@@ -124,7 +140,7 @@ def _baselines(c: Controls) -> None:
         for name in ("model", "uniform", "permuted"):
             text = escape_markdown(base[name]) or "-"
             st.markdown(f"**{tr(f'explain.base.{name}')}** → {text}")
-    table = _stored_bleu()
+    table = stored_bleu()
     row = table.get(c.model) if table else None
     if row is None:
         st.caption(tr("explain.base.no_bleu"))
@@ -138,7 +154,8 @@ def _baselines(c: Controls) -> None:
     )  # fmt: skip
 
 
-def _stored_bleu() -> dict | None:
+def stored_bleu() -> dict | None:
+    """model -> its baselines' BLEU row (pretrained/explain_baselines.json), or None."""
     path = state.models_root() / "explain_baselines.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -57,16 +57,18 @@ def neighbour_tab(c: Controls, trace: DecodeTrace) -> None:
         tr("explain.near.position"), range(len(words)), key=f"explain_near_pos_{kind}",
         format_func=lambda i: f"{i}: {words[i]}",
     )  # fmt: skip
+    show_neighbours(c, trace, index, kind, pos)
+
+
+def show_neighbours(
+    c: Controls, trace: DecodeTrace, index: X.StateIndex, kind: str, pos: int
+) -> None:
+    """The training states nearest to `kind` state `pos` of `trace`: the index's numbers, the
+    table and the 2-D map."""
+    X = state.lab("index")
     translator = state.get_translator(c.model)
     res = X.query(index, translator, trace, kind, pos, K)
-    meta = index.meta
-    st.caption(
-        tr(
-            "explain.near.meta", sentences=meta["sentences"], states=meta[f"{kind}_states"],
-            dims=meta["dims"], kept=f"{100 * meta[f'{kind}_variance_kept']:.0f}",
-            ms=f"{1000 * res.seconds:.1f}",
-        )
-    )  # fmt: skip
+    index_caption(index, kind, res)
     lang_src, lang_tgt = translator.config.src_lang, translator.config.tgt_lang
     rows = [
         {
@@ -79,9 +81,22 @@ def neighbour_tab(c: Controls, trace: DecodeTrace) -> None:
         for n in res.neighbours
     ]
     st.dataframe(rows, hide_index=True, width="stretch")
+    words = [s.token for s in trace.steps] if kind == "decoder" else trace.src_tokens
     own = X.sentence_map(index, trace, kind)
     near = np.array([n.xy for n in res.neighbours]).reshape(-1, 2)
     fig = neighbour_map_figure(
         own, words, near, [n.word for n in res.neighbours], highlight=pos, labels=labels()
     )
     chart(fig, "explain_near_map", c.presentation)
+
+
+def index_caption(index: X.StateIndex, kind: str, res: X.NeighbourResult) -> None:
+    """What the index holds and how long the query took."""
+    meta = index.meta
+    st.caption(
+        tr(
+            "explain.near.meta", sentences=meta["sentences"], states=meta[f"{kind}_states"],
+            dims=meta["dims"], kept=f"{100 * meta[f'{kind}_variance_kept']:.0f}",
+            ms=f"{1000 * res.seconds:.1f}",
+        )
+    )  # fmt: skip

@@ -42,7 +42,7 @@ def render() -> None:
     trace = fetch_trace(c, decode=DecodeConfig())
     if trace is None or not trace.steps:
         return
-    if not _within_caps(trace):
+    if not within_caps(trace):
         return
     attends = state.model_config(c.model).align != "none"
     tabs = st.tabs([tr("explain.tab.attr"), tr("explain.tab.fool"), tr("explain.tab.near")])
@@ -58,7 +58,8 @@ def render() -> None:
         neighbour_tab(c, trace)
 
 
-def _within_caps(trace: DecodeTrace) -> bool:
+def within_caps(trace: DecodeTrace) -> bool:
+    """False (after a warning) for a sentence past the lab's length caps."""
     n_src = max(trace.truncated_from or 0, len(trace.src_tokens))
     try:
         guard.check_lengths(n_src, trace.n_steps)
@@ -106,17 +107,10 @@ def run_job(c: Controls, kind: str, extra: tuple, label: str, job: Callable) -> 
 
 
 def _attribution_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
-    attribute = state.lab("attribute").attribute
     st.caption(tr("explain.attr.intro"))
     attr: Attributions | None = stored(c, "attr")
     if st.button(tr("explain.attr.run"), key="explain_attr_run", type="primary"):
-        translator = state.get_translator(c.model)
-        attr = run_job(
-            c, "attr", (), tr("explain.attr.running"),
-            lambda progress, deadline: attribute(
-                translator, c.text, progress=progress, deadline=deadline, trace=trace
-            ),
-        )  # fmt: skip
+        attr = compute_attributions(c, trace)
     if attr is None:
         st.info(tr("explain.attr.press"))
         return
@@ -127,6 +121,19 @@ def _attribution_tab(c: Controls, trace: DecodeTrace, attends: bool) -> None:
     )  # fmt: skip
     method = names.get(label, "integrated_gradients")
     _attribution_figures(c, attr, method, attends)
+
+
+def compute_attributions(c: Controls, trace: DecodeTrace) -> Attributions | None:
+    """All four methods for the greedy `trace` of the controls' sentence, as a heavy job (kept
+    in the session: the lab and the lesson's stage share it)."""
+    attribute = state.lab("attribute").attribute
+    translator = state.get_translator(c.model)
+    return run_job(
+        c, "attr", (), tr("explain.attr.running"),
+        lambda progress, deadline: attribute(
+            translator, c.text, progress=progress, deadline=deadline, trace=trace
+        ),
+    )  # fmt: skip
 
 
 def _attribution_figures(c: Controls, attr: Attributions, method: str, attends: bool) -> None:

@@ -3,7 +3,8 @@
 (1) plain seq2seq and its bottleneck, (2) attention score, (3) attention distribution,
 (4) attention value = context vector, (5) concatenation and tanh, (6) output softmax,
 (7) teacher forcing vs inference, (8) beam search vs greedy, (9) the variants, (10) from RNN
-attention to the Transformer (views/lesson_bridge). Every stage shows
+attention to the Transformer (views/lesson_bridge), and last (11), is attention an
+explanation? (views/lesson_explain: the lab's three experiments). Every stage shows
 the encoder-decoder diagram (figures.lesson, sized from the trace) with its parts lit, and the
 real numbers of the current sentence. A presenter's clicker or the keyboard turns the stages
 (views/lesson_keys); the sentence box stays on the page. No math here: figures draw the trace.
@@ -22,7 +23,14 @@ from seq2seq_viz.i18n import tr
 from seq2seq_viz.questions import Question, exercises_for, questions_for
 from seq2seq_viz.text import detokenize
 from seq2seq_viz.trace import DecodeTrace
-from seq2seq_viz.views import lesson_bridge, lesson_keys, lesson_measured, questions_view, state
+from seq2seq_viz.views import (
+    lesson_bridge,
+    lesson_explain,
+    lesson_keys,
+    lesson_measured,
+    questions_view,
+    state,
+)
 from seq2seq_viz.views.common import (
     chart,
     escape_markdown,
@@ -40,7 +48,8 @@ QUESTION_KINDS = {"score": "attention_top", "distribution": "sharper", "output":
 # the number each math stage lets the student compute ("your turn", exercises.py)
 EXERCISES = {"score": "score", "distribution": "weight", "context": "context",
              "concat": "attn_hidden", "output": "prob"}  # fmt: skip
-MEASURED = {"bottleneck": lesson_measured.bottleneck, "variants": lesson_measured.variants}
+MEASURED = {"bottleneck": lesson_measured.bottleneck, "variants": lesson_measured.variants,
+            "explain": lesson_explain.notes}  # fmt: skip
 PENDING = "_lesson_pending"  # the id of the question on screen not yet revealed
 # title lines in the right column and across the page, in narrow characters of projector-sized
 # type (a laptop's 1366 px leaves the right column about 500 px; plotly never wraps a title)
@@ -259,6 +268,7 @@ STAGE_VIEWS = {
     "beam": _beam,
     "variants": _variants,
     "transformer": lesson_bridge.view,
+    "explain": lesson_explain.view,
 }
 
 

@@ -1,18 +1,25 @@
-"""The lesson page driven like a lecturer does (a clicker's keys, the sentence box), and every
-page on a phone: nothing scrolls sideways at 390x844 (a wide figure swipes inside its own box)."""
+"""The lesson page driven like a lecturer does (a clicker's keys, the sentence box, the last
+stage's experiment buttons in Korean), and every page on a phone: nothing scrolls sideways at
+390x844 (a wide figure swipes inside its own box)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
+from seq2seq_viz.checkpoints import DEFAULT_MODEL, atomic_write_bytes, load_model
+from seq2seq_viz.explain import index as X
 from seq2seq_viz.figures.lesson import LESSON_STAGES
 from seq2seq_viz.i18n import strings
 from tests.e2e import harness, ui
 from tests.e2e.conftest import Session
 
 pytestmark = pytest.mark.e2e
-EN = strings("en")
+EN, KO = strings("en"), strings("ko")
+PAIRS = [([4, 5, 6, 7], [4, 5, 6]), ([5, 6, 7], [6, 7, 8, 9]), ([4, 7], [5, 4])] * 10
 
 
 def _stage(page, n: int):
@@ -31,6 +38,36 @@ def test_presenter_keys_turn_the_lesson_and_typing_does_not(session: Session) ->
     expect(page.get_by_text("you are happy .", exact=False).first).to_be_visible()
     session.rerun(lambda: page.get_by_role("button", name=EN["lesson.next"]).click())
     _stage(page, 4)
+    assert not ui.exceptions(page) and not session.dialogs
+
+
+def test_the_last_stage_runs_the_explanation_experiments_in_korean(
+    new_session: Callable[[str], Session], e2e_models: Path
+) -> None:
+    tr = load_model(
+        DEFAULT_MODEL, root=e2e_models
+    )  # the model's neighbour index (as the lab's test)
+    atomic_write_bytes(X.index_path(e2e_models / DEFAULT_MODEL), X.build(tr, PAIRS, dims=4)[0])
+    session = new_session("ko-KR")
+    page = session.open("lesson?questions=off&text=the+black+cat+is+sleeping+.")
+    n = len(LESSON_STAGES)
+    for _ in range(n - 1):  # the lecturer's clicker to the last stage
+        session.rerun(lambda: page.keyboard.press("ArrowRight"))
+    _stage(page, n)
+    expect(page.get_by_text(KO["lesson.explain.title"]).first).to_be_visible()
+    summary = KO["lesson.explain.attr.summary"].split(":")[0]
+    assert summary not in ui.main_text(page)  # turning to the stage computed nothing
+    ui.click(page, "lesson_explain_attr")
+    assert summary in ui.main_text(page)
+    expect(ui.keyed(page, "lesson_explain_ig").locator("svg.main-svg").first).to_be_visible()
+    page.get_by_role("tab", name=KO["lesson.explain.tab.fool"]).click()
+    ui.click(page, "lesson_explain_fool")
+    expect(ui.keyed(page, "explain_fool_fig").locator("svg.main-svg").first).to_be_visible()
+    assert ui.alerts(page, "Success") or ui.alerts(page, "Info") or ui.alerts(page, "Error")
+    page.get_by_role("tab", name=KO["lesson.explain.tab.near"]).click()
+    distance = KO["lesson.explain.near.row"].split("(")[1].split(" ")[0]  # "거리"
+    expect(page.get_by_text(f"({distance} ", exact=False).first).to_be_visible()
+    session.screenshot("lesson-explain-ko")
     assert not ui.exceptions(page) and not session.dialogs
 
 

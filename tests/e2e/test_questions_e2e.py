@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from seq2seq_viz.checkpoints import load_model
 from seq2seq_viz.config import DecodeConfig
+from seq2seq_viz.figures.lesson import LESSON_STAGES
 from seq2seq_viz.questions import exercises_for, questions_for
 from tests.e2e import harness, ui
 from tests.e2e.conftest import Session
@@ -46,8 +47,6 @@ def _charts(page) -> int:
 
 
 def _stage(page, n: int) -> None:
-    from seq2seq_viz.figures.lesson import LESSON_STAGES
-
     expect(page.get_by_text(f"{n} / {len(LESSON_STAGES)} ·", exact=False)).to_be_visible()
 
 
