@@ -77,6 +77,17 @@ def copy_unknown(steps: list[StepRecord], src_tokens: list[str], attends: bool) 
     return words
 
 
+def stable_topk(x: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """The first k entries of `x.sort(descending=True, stable=True)` (ties in id order) without
+    sorting all of x: every entry at least the k-th largest value, in id order, then a stable
+    sort of those few (a full stable sort of 8,000 log-probabilities took 1.8 ms a step)."""
+    k = min(k, x.numel())
+    kth = x.topk(k).values[-1]
+    ids = (x >= kth).nonzero().squeeze(1)  # ascending ids
+    vals, order = x[ids].sort(descending=True, stable=True)
+    return vals[:k], ids[order[:k]]
+
+
 def length_penalty(n: int, alpha: float) -> float:
     return ((5.0 + n) / 6.0) ** alpha
 
@@ -547,8 +558,7 @@ class Translator:
         logp[list(banned)] = float("-inf")
         # A stable sort on the CPU: equal probabilities (the banned tokens' zeros, a hand-set toy's
         # ties) list in id order on every device (CUDA's topk orders ties its own way).
-        top_logp, top_ids = logp.cpu().sort(descending=True, stable=True)
-        top_logp, top_ids = top_logp[:top_k], top_ids[:top_k]
+        top_logp, top_ids = stable_topk(logp.cpu(), top_k)
         token = int(top_ids[0]) if forced is None else forced
         itos = self.tgt_vocab.itos
         shared = dict(

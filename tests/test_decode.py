@@ -277,3 +277,16 @@ def test_an_unknown_source_word_is_copied_where_the_model_says_unk():
     assert tr.best_tokens(text, DecodeConfig(max_len=4)) == trace.output_tokens
     plain = tr.trace(text, DecodeConfig(max_len=4, unk_replace=False))
     assert plain.output_tokens == ["<unk>"] * 4
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stable_topk_is_the_head_of_a_stable_sort(seed):
+    from seq2seq_viz.decode import stable_topk
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(500, generator=g).round(decimals=1)  # many ties
+    x[torch.randint(0, 500, (40,), generator=g)] = float("-inf")
+    for k in (1, 5, 10, 499, 500, 600):
+        vals, ids = stable_topk(x, k)
+        ref_vals, ref_ids = x.sort(descending=True, stable=True)
+        assert torch.equal(ids, ref_ids[:k]) and torch.equal(vals, ref_vals[:k])
