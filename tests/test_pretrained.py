@@ -23,9 +23,14 @@ def test_the_default_model_is_shipped():
     assert DEFAULT_MODEL in MODELS, f"{DEFAULT_MODEL} missing from {PRETRAINED_DIR}"
 
 
+# bytes a model file may take (docs/training.md states them): the RNN models 10 MB; the
+# Transformer 16 MiB (its float16 weights: 8.06 M parameters, 16.13e6 bytes = 15.4 MiB).
+LIMITS = {"transformer": 16 * 2**20}
+
+
 def test_size_limits():
     sizes = {m: (PRETRAINED_DIR / m / "model.safetensors").stat().st_size for m in MODELS}
-    assert all(size <= 10e6 for size in sizes.values()), sizes  # docs/training.md states both
+    assert all(size <= LIMITS.get(m, 10e6) for m, size in sizes.items()), sizes
     total = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
     assert total <= 110e6, total
 

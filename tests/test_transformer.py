@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.numpy import load_file
 
-from seq2seq_viz.checkpoints import WEIGHTS, load_model, save_model
+from seq2seq_viz.checkpoints import PRETRAINED_DIR, WEIGHTS, load_model, save_model
 from seq2seq_viz.config import DecodeConfig, TransformerConfig, model_config_from_dict
 from seq2seq_viz.decode import Translator
 from seq2seq_viz.model import build_model
@@ -72,11 +72,26 @@ def _weights_of(folder) -> dict:
 @pytest.mark.parametrize("mode", ["greedy", "beam", "teacher"])
 def test_trace_equals_numpy_from_saved_weights(tmp_path, overrides, mode):
     saved = save_model(tmp_path / "m", make_transformer(seed=3, **overrides), half=False)
+    _check_against_numpy(saved, mode, TEXT, "le chat noir dort .")
+
+
+@pytest.mark.parametrize("mode", ["greedy", "beam", "teacher"])
+def test_the_shipped_transformer_equals_numpy_from_its_weights(mode):
+    """The model users meet: its float16 file read by NumPy, a 12-token sentence."""
+    _check_against_numpy(
+        PRETRAINED_DIR / "transformer",
+        mode,
+        "I think that Tom is going to be late for the meeting tomorrow.",
+        "je pense que tom va être en retard pour la réunion demain.",
+    )
+
+
+def _check_against_numpy(saved, mode: str, text: str, reference: str) -> None:
     tr = load_model(saved)
     if mode == "teacher":
-        trace = tr.trace(TEXT, reference="le chat noir dort .")
+        trace = tr.trace(text, reference=reference)
     else:
-        trace = tr.trace(TEXT, DecodeConfig(beam_width=4 if mode == "beam" else 1))
+        trace = tr.trace(text, DecodeConfig(beam_width=4 if mode == "beam" else 1))
     assert trace.steps
     cfg = tr.config.to_dict()
     tgt_in = [s.input_id for s in trace.steps]
@@ -112,9 +127,13 @@ def test_trace_equals_numpy_from_saved_weights(tmp_path, overrides, mode):
         np.testing.assert_allclose(e / e.sum(), step.weights, atol=1e-6)
 
 
-def test_sdpa_agrees_with_the_traced_heads():
-    tr = make_transformer(seed=5, **CONFIGS[0])
-    trace = tr.trace(TEXT)
+@pytest.mark.parametrize("shipped", [False, True])
+def test_sdpa_agrees_with_the_traced_heads(shipped):
+    if shipped:
+        tr = load_model(PRETRAINED_DIR / "transformer")
+        trace = tr.trace("The children are playing in the park while their parents are talking.")
+    else:
+        trace = make_transformer(seed=5, **CONFIGS[0]).trace(TEXT)
     vec = trace.vectors["transformer"]
     for step in trace.steps:
         x = step.extras["transformer"]
@@ -122,6 +141,9 @@ def test_sdpa_agrees_with_the_traced_heads():
         k, v = torch.tensor(vec["cross_k"]), torch.tensor(vec["cross_v"])  # (L,n,S,d)
         out = F.scaled_dot_product_attention(q, k, v)[:, :, 0]
         np.testing.assert_allclose(out.numpy(), x["cross_heads"], atol=1e-5, rtol=1e-5)
+        scale = 1 / np.sqrt(q.shape[-1])  # its scores: q.k / sqrt(d_k), as traced
+        scores = (q @ k.transpose(-1, -2))[:, :, 0] * scale
+        np.testing.assert_allclose(scores.numpy(), x["cross_scores"], atol=1e-4, rtol=1e-5)
 
 
 def test_beam_of_one_is_greedy_and_every_mode_round_trips():
