@@ -145,3 +145,17 @@ def test_lesson_stage_without_a_transformer_says_so(tmp_path: Path) -> None:
         at.switch_page("seq2seq_viz/views/lesson_page.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert strings("ko")["lesson.transformer_missing"] in [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("text", ["", "x" * 10_000, "word " * 300, "<b>hi</b> $x^2$ 🙂 안녕"])
+def test_lesson_stage_takes_hostile_text(models_root: Path, text: str) -> None:
+    from seq2seq_viz.figures.lesson import LESSON_STAGES
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["text"] = text
+    at.session_state["ask_questions"] = False
+    at.session_state["lesson_stage"] = LESSON_STAGES.index("transformer")
+    at.run()
+    at.switch_page("seq2seq_viz/views/lesson_page.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any(m.proto.allow_html and "hi</b>" in m.value for m in at.markdown)

@@ -32,20 +32,32 @@ RIGHT = 36  # title characters in the right column (as lesson_page.RIGHT)
 
 def rnn_model(c: Controls) -> str | None:
     """The RNN beside the Transformer: the sidebar's model when it is an RNN with global soft
-    attention, else soft-dot, else the first installed one (None when there is none)."""
+    attention translating the same languages, else soft-dot, else the first such model (None
+    when there is none or no Transformer)."""
     names = state.model_names()
+    if TRANSFORMER not in names:
+        return None
+    try:
+        langs = _langs(state.model_config(TRANSFORMER))
+    except state.CheckpointError:
+        return None
     for name in (c.model, RNN, *names):
-        if name in names and _is_global_rnn(name):
+        if name in names and _is_global_rnn(name, langs):
             return name
     return None
 
 
-def _is_global_rnn(name: str) -> bool:
+def _langs(cfg) -> tuple[str, str]:
+    return (cfg.src_lang, cfg.tgt_lang)
+
+
+def _is_global_rnn(name: str, langs: tuple[str, str]) -> bool:
+    """An RNN whose a_t = softmax(e_t) (as the table says), on the Transformer's languages."""
     try:
         cfg = state.model_config(name)
     except state.CheckpointError:
         return False
-    return getattr(cfg, "align", "none") == "global"  # a_t = softmax(e_t), as the table says
+    return getattr(cfg, "align", "none") == "global" and _langs(cfg) == langs
 
 
 def text_numbers(c: Controls) -> dict[str, object]:
@@ -73,10 +85,10 @@ def formulas(c: Controls) -> None:
 
 def view(c: Controls, trace: DecodeTrace, step: int) -> None:
     """The right column: both models at step `step` of the RNN's translation."""
-    name = rnn_model(c)
     if TRANSFORMER not in state.model_names():
         st.info(tr("lesson.transformer_missing"))
         return
+    name = rnn_model(c)
     if name is None:
         st.info(tr("lesson.transformer_no_rnn"))
         return
@@ -94,7 +106,11 @@ def view(c: Controls, trace: DecodeTrace, step: int) -> None:
     layer = pick_layer.selectbox(tr("tstep.layer"), list(range(L)), index=L - 1,
                                  key="lesson_t_layer", **one_based)  # fmt: skip
     head = pick_head.selectbox(tr("tstep.head"), list(range(n)), key="lesson_t_head", **one_based)
-    b = bridge.compare_step(rnn, other, t, layer=int(layer), head=int(head))
+    try:
+        b = bridge.compare_step(rnn, other, t, layer=int(layer), head=int(head))
+    except ValueError:  # the two read the source differently (e.g. cut at another length)
+        st.info(tr("lesson.transformer.mismatch", rnn=name))
+        return
     lh = tr("lesson.transformer.lh", layer=b.layer + 1, head=b.head + 1)
     word = escape_markdown(b.input_token)
     st.caption(tr("lesson.transformer.forced", rnn=name, word=word, t=t, lh=lh))
