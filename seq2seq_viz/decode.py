@@ -377,9 +377,15 @@ class Translator:
         enc = self.encode(source)
         prefix_ids = tuple(self.tgt_vocab.id(w) for w in prefix)
         banned = banned_ids(source)
-        greedy = self._record(enc, decode, forced=prefix_ids, banned=banned)
+        plain = reference is None and decode.n_samples == 0 and decode.beam_width <= 1
+        if plain:  # the greedy (or forced-prefix) trace itself
+            greedy = self._record(enc, decode, forced=prefix_ids, banned=banned)
+            greedy_ids = [s.token_id for s in greedy]
+        else:  # only its words, beside the trace of another mode: nothing recorded
+            greedy_ids = self._greedy_ids(enc, decode, prefix_ids, banned)
         trace = self._new_trace(text, source, enc, decode)
-        trace.greedy_tokens = [s.token for s in greedy if s.token_id != EOS_ID]
+        itos = self.tgt_vocab.itos
+        trace.greedy_tokens = [itos[i] for i in greedy_ids if i != EOS_ID]
         if reference is not None:
             ref_ids = tuple(self.target_ids(reference)) + (EOS_ID,)
             trace.mode, trace.reference_tokens = "teacher", self.tgt_vocab.decode(ref_ids[:-1])
@@ -493,6 +499,38 @@ class Translator:
                 )
             )
         return runs[0], samples
+
+    @torch.inference_mode()
+    def _greedy_ids(
+        self,
+        enc: EncoderOutput,
+        decode: DecodeConfig,
+        forced: tuple[int, ...],
+        banned: tuple[int, ...] = BANNED_IDS,
+    ) -> list[int]:
+        """The word ids `_record` would choose greedily (after the `forced` ones), stepping the
+        decoder the same way (same steer plan, same generator) but recording nothing: argmax
+        returns the first of equal maxima, as the stable sort lists ties in id order."""
+        gen = torch.Generator(device=self.device).manual_seed(decode.seed)
+        plan = self.steer_plan(decode, enc.enc_states.size(1))
+        state = trec.initial_state(enc)
+        attn_hidden = self.model.initial_attn_hidden(1, self.device)
+        y_prev, ids, ban = SOS_ID, [], list(banned)
+        for t in range(decode.max_len):
+            y = torch.tensor([y_prev], device=self.device)
+            options = StepOptions(sample=decode.sample_hard, generator=gen, steer=plan.at(t))
+            out = self.model.decoder.step(y, attn_hidden, state, enc, t=t, options=options)
+            state, attn_hidden = out.state, out.attn_hidden
+            if t < len(forced):
+                y_prev = forced[t]
+            else:
+                logp = out.logp[0].float().cpu().clone()
+                logp[ban] = float("-inf")
+                y_prev = int(logp.argmax())
+            ids.append(y_prev)
+            if y_prev == EOS_ID:
+                break
+        return ids
 
     @torch.inference_mode()
     def _record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -290,3 +291,20 @@ def test_stable_topk_is_the_head_of_a_stable_sort(seed):
         vals, ids = stable_topk(x, k)
         ref_vals, ref_ids = x.sort(descending=True, stable=True)
         assert torch.equal(ids, ref_ids[:k]) and torch.equal(vals, ref_vals[:k])
+
+
+@pytest.mark.parametrize("align", ["global", "hard", "local-p"])
+def test_greedy_words_beside_other_modes_equal_the_greedy_trace(align):
+    """Beside a beam, teacher-forced or sampled trace, the greedy words come from a run that
+    records nothing: they must be the greedy trace's own (hard attention samples its position
+    with the same seeded generator)."""
+    tr = make_translator(seed=2, align=align)
+    for text in ("the cat sleeps .", "the black cat is sleeping .", "the dog ."):
+        for decode in (DecodeConfig(), DecodeConfig(sample_hard=True, seed=3)):
+            if decode.sample_hard and align != "hard":
+                continue
+            want = tr.trace(text, decode).greedy_tokens
+            assert want == [s.token for s in tr.trace(text, decode).steps if s.token != "<eos>"]
+            for other in (replace(decode, beam_width=3), replace(decode, n_samples=2)):
+                assert tr.trace(text, other).greedy_tokens == want, (text, other)
+            assert tr.trace(text, decode, reference="le chat .").greedy_tokens == want
