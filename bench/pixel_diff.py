@@ -10,9 +10,12 @@ lesson after → . Before each shot the page is made still: carets hidden, CSS t
 animations off, the mouse moved away, a window resize dispatched and the plots' boxes left to
 settle. ``compare`` prints each image that differs (pixel count and bounding box) and the count.
 
-Known noise (measured base against base): in presentation mode the first chart is sometimes
-drawn at a fraction of its height (a layout race), so those shots can differ between two runs
-of the same commit; every other shot is reproducible.
+Chromium runs with partial raster off: otherwise a tile painted again reuses pixels painted
+before, and the rounded edges of a button or a text box could differ by a shade or two (2 to 40
+pixels) between two runs of the same commit, in a few shots of each run. Every shot is then
+reproducible. (Presentation mode's charts once were not: plotly's responsive resizing drew them
+at their box's least height, 200 px, or not, depending on timing; the step player now gives each
+box its figure's height.)
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from tests.e2e import harness, ui  # noqa: E402
 PAGES = ("", "lesson", "beam", "compare", "cell", "live", "steer", "sample", "models")
 LOCALES = {"ko": "ko-KR", "en": "en-US"}
 VIEW = {"width": 1366, "height": 900}
+# the same pixels for the same page, whatever was painted before (see the docstring)
+CHROMIUM_ARGS = ("--disable-partial-raster",)
 STILL_CSS = (
     "*, *::before, *::after { caret-color: transparent !important;"
     " transition: none !important; animation: none !important; }"
@@ -101,7 +106,7 @@ def shoot(checkout: Path, out: Path) -> None:
         harness.running_app(checkout / "pretrained", log, watch=False) as app,
         sync_playwright() as pw,
     ):
-        browser = harness.launch_chromium(pw)
+        browser = harness.launch_chromium(pw, CHROMIUM_ARGS)
         for lang in LOCALES:
             for path in PAGES:
                 shoot_page(browser, app.url, out, lang, path)
