@@ -5,10 +5,11 @@
 
 ``shoot`` runs the app of a checkout (a ``git archive`` of the commit before, say, or this one)
 on its ``pretrained/`` models and takes, in Korean and in English at 1366x900, every page
-(viewport and full page), the step page after Next twice and in presentation mode, and the
-lesson after → . Before each shot the page is made still: carets hidden, CSS transitions and
-animations off, the mouse moved away, a window resize dispatched and the plots' boxes left to
-settle. ``compare`` prints each image that differs (pixel count and bounding box) and the count.
+(viewport and full page), the step page after Next twice and in presentation mode (its question,
+then with questions off its first two stages' charts), and the lesson after → . Before each shot
+the page is made still: carets hidden, CSS transitions and animations off, the mouse moved away,
+a window resize dispatched and the plots' boxes left to settle. ``compare`` prints each image
+that differs (pixel count and bounding box) and the count.
 
 Chromium runs with partial raster off: otherwise a tile painted again reuses pixels painted
 before, and the rounded edges of a button or a text box could differ by a shade or two (2 to 40
@@ -89,7 +90,11 @@ def shoot_page(browser, url: str, out: Path, lang: str, path: str) -> None:
             ui.step_click(page, "next")
         shot(page, out, name + "-next2")
         ui.toggle(page, "present")
-        shot(page, out, name + "-present")
+        shot(page, out, name + "-present")  # the stage's prediction question
+        ui.toggle(page, "present_questions")  # questions off: the stages' charts
+        shot(page, out, name + "-present-charts")
+        ui.step_click(page, "next")
+        shot(page, out, name + "-present-charts-next")
     if path == "lesson":
         harness.rerun(page, lambda: page.keyboard.press("ArrowRight"))
         shot(page, out, name + "-key1")
