@@ -5,14 +5,18 @@
 
 ``shoot`` runs the app of a checkout (a ``git archive`` of the commit before, say, or this one)
 on its ``pretrained/`` models and takes, in Korean and in English at 1366x900, every page
-(viewport and full page), the step page after Next twice and in presentation mode, and the
-lesson after → . Before each shot the page is made still: carets hidden, CSS transitions and
-animations off, the mouse moved away, a window resize dispatched and the plots' boxes left to
-settle. ``compare`` prints each image that differs (pixel count and bounding box) and the count.
+(viewport and full page), the step page after Next twice and in presentation mode (its question,
+then with questions off its first two stages' charts), and the lesson after → . Before each shot
+the page is made still: carets hidden, CSS transitions and animations off, the mouse moved away,
+a window resize dispatched and the plots' boxes left to settle. ``compare`` prints each image
+that differs (pixel count and bounding box) and the count.
 
-Known noise (measured base against base): in presentation mode the first chart is sometimes
-drawn at a fraction of its height (a layout race), so those shots can differ between two runs
-of the same commit; every other shot is reproducible.
+Chromium runs with partial raster off: otherwise a tile painted again reuses pixels painted
+before, and the rounded edges of a button or a text box could differ by a shade or two (2 to 40
+pixels) between two runs of the same commit, in a few shots of each run. Every shot is then
+reproducible. (Presentation mode's charts once were not: plotly's responsive resizing drew them
+at their box's least height, 200 px, or not, depending on timing; the step player now gives each
+box its figure's height.)
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from tests.e2e import harness, ui  # noqa: E402
 PAGES = ("", "lesson", "beam", "compare", "cell", "live", "steer", "sample", "models")
 LOCALES = {"ko": "ko-KR", "en": "en-US"}
 VIEW = {"width": 1366, "height": 900}
+# the same pixels for the same page, whatever was painted before (see the docstring)
+CHROMIUM_ARGS = ("--disable-partial-raster",)
 STILL_CSS = (
     "*, *::before, *::after { caret-color: transparent !important;"
     " transition: none !important; animation: none !important; }"
@@ -84,7 +90,11 @@ def shoot_page(browser, url: str, out: Path, lang: str, path: str) -> None:
             ui.step_click(page, "next")
         shot(page, out, name + "-next2")
         ui.toggle(page, "present")
-        shot(page, out, name + "-present")
+        shot(page, out, name + "-present")  # the stage's prediction question
+        ui.toggle(page, "present_questions")  # questions off: the stages' charts
+        shot(page, out, name + "-present-charts")
+        ui.step_click(page, "next")
+        shot(page, out, name + "-present-charts-next")
     if path == "lesson":
         harness.rerun(page, lambda: page.keyboard.press("ArrowRight"))
         shot(page, out, name + "-key1")
@@ -101,7 +111,7 @@ def shoot(checkout: Path, out: Path) -> None:
         harness.running_app(checkout / "pretrained", log, watch=False) as app,
         sync_playwright() as pw,
     ):
-        browser = harness.launch_chromium(pw)
+        browser = harness.launch_chromium(pw, CHROMIUM_ARGS)
         for lang in LOCALES:
             for path in PAGES:
                 shoot_page(browser, app.url, out, lang, path)

@@ -195,14 +195,16 @@ def running_app(
         app.stop()
 
 
-def launch_chromium(pw: Playwright) -> Browser:
-    """Debian's Chromium, headless. Raises (never skips) when it is not installed."""
+def launch_chromium(pw: Playwright, extra_args: tuple[str, ...] = ()) -> Browser:
+    """Debian's Chromium, headless (`extra_args`: more command-line switches). Raises (never
+    skips) when it is not installed."""
     if not Path(CHROMIUM).exists():
         raise RuntimeError(
             f"{CHROMIUM} is missing: install it (apt-get install -y chromium); "
             "the end-to-end tests never download a browser"
         )
-    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    args = CHROMIUM_ARGS + list(extra_args)
+    return pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
 
 
 def prepare_page(page: Page) -> Page:

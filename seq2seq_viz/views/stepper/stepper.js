@@ -268,16 +268,23 @@ class Stepper {
     return plot.div;
   }
 
+  // `responsive`: the chart follows its box's width. Plotly resizes a responsive chart whenever
+  // its box changes size (a window resize; presentation mode's wider column and taller figures)
+  // and then drops the layout's height for the box's own, which is only as tall as the drawing
+  // inside it: the chart collapsed to the box's least height (200 px). So the box is given the
+  // figure's height first, in the same task as the draw.
   draw(plot) {
     const block = plot.wanted;
     const spec = this.spec(block.figure);
-    const drawn = plotly().then((Plotly) =>
-      Plotly.react(plot.div, spec.data, themed(spec.layout, this.root), {
+    const drawn = plotly().then((Plotly) => {
+      const height = spec.layout && spec.layout.height;
+      plot.div.style.height = height ? `${height}px` : "";
+      return Plotly.react(plot.div, spec.data, themed(spec.layout, this.root), {
         displaylogo: false,
         responsive: true,
         toImageButtonOptions: { format: "png", filename: `seq2seq-viz-${block.name}`, scale: 2 },
-      }),
-    );
+      });
+    });
     if (block.name === "heatmap") drawn.then(() => this.jumpOnClick(plot));
     return drawn;
   }
