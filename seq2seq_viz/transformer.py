@@ -206,7 +206,19 @@ class TDecoder(nn.Module):
         return z, self.embed.weight, self.out_bias
 
     def logits(self, z: Tensor) -> Tensor:
-        return F.linear(*self.output_inputs(z))  # (...,V)
+        """x W^T + b (...,V). Decoding (inference mode, z (B,D)) multiplies by a contiguous copy
+        of W^T instead: the same sums, but this CPU's matrix-vector product streams the 8 MB
+        matrix 2.7x faster that way (bench: 986 -> 367 us cold). The copy is made again whenever
+        the weight changes (its storage or its in-place version counter)."""
+        x, W, b = self.output_inputs(z)
+        if z.dim() != 2 or not torch.is_inference_mode_enabled():
+            return F.linear(x, W, b)
+        key = (W.data_ptr(), W._version, W.dtype, W.device)
+        cached = self.__dict__.get("_w_t")
+        if cached is None or cached[0] != key:
+            cached = (key, W.t().contiguous())  # (D,V)
+            self.__dict__["_w_t"] = cached  # a layout cache, not a parameter nor state
+        return torch.addmm(b, x, cached[1])  # (B,V)
 
     def project(self, z: Tensor) -> Tensor:
         return self.logits(z).log_softmax(dim=-1)

@@ -234,3 +234,16 @@ def test_questions_ask_a_transformer_only_what_its_trace_answers():
     kinds = {q.kind for q in questions_for(trace)}
     assert "next_word" in kinds
     assert not kinds & {"attention_top", "sharper"}  # no single attention to ask about
+
+
+def test_decoding_logits_equal_the_plain_product_and_follow_weight_changes():
+    dec = make_transformer(seed=4, **CONFIGS[0]).model.decoder
+    z = torch.randn(3, CONFIGS[0]["d_model"])
+    want = F.linear(z, dec.embed.weight, dec.out_bias)
+    with torch.inference_mode():
+        torch.testing.assert_close(dec.logits(z), want, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        dec.embed.weight.mul_(2.0)  # an optimizer's in-place update: the copy must follow
+    with torch.inference_mode():
+        got = dec.logits(z)
+    torch.testing.assert_close(got, F.linear(z, dec.embed.weight, dec.out_bias).detach())
