@@ -101,9 +101,10 @@ def transformer_step_view(
     head = right.selectbox(
         tr("tstep.head"), range(cfg.heads), format_func=lambda i: str(i + 1), key="step_t_head"
     )
-    step = _initial_step(trace, key)
-    book = transformer_book(trace, key, c.presentation, step, not c.presentation, layer, head)
-    stepper.mount(book)
+    with timed("step_view"):  # as the RNN's book (bench/bench_app.py reads it)
+        step = _initial_step(trace, key)
+        book = transformer_book(trace, key, c.presentation, step, not c.presentation, layer, head)
+        stepper.mount(book)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation
