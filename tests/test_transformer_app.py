@@ -159,3 +159,12 @@ def test_lesson_stage_takes_hostile_text(models_root: Path, text: str) -> None:
     at.switch_page("seq2seq_viz/views/lesson_page.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not any(m.proto.allow_html and "hi</b>" in m.value for m in at.markdown)
+
+
+def test_models_page_describes_the_transformer_as_one(models_root: Path) -> None:
+    at = _app(locale="ko-KR")
+    at.switch_page("seq2seq_viz/views/models_page.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    want = strings("ko")["models.summary_transformer"].split("{")[0]  # "트랜스포머 인코더 "
+    (line,) = [m.value for m in at.markdown if m.value.startswith(want)]
+    assert "16" in line and "?" not in line  # d_model 16 of the tiny model, nothing unknown

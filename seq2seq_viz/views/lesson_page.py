@@ -61,6 +61,8 @@ LESSON_CSS = """<style>
 [data-testid="stMainBlockContainer"] h2 { font-size: 2.3rem !important; }
 [data-testid="stMainBlockContainer"] .stButton button { font-size: 1.35rem; min-height: 3rem; }
 [data-testid="stMainBlockContainer"] input { font-size: 1.3rem !important; }
+[data-testid="stMainBlockContainer"] td, [data-testid="stMainBlockContainer"] th {
+  font-size: 1.3rem; }
 </style>"""
 
 

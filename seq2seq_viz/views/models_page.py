@@ -26,6 +26,10 @@ ARCH_KEYS = (
     "bidirectional",
     "emb_dim",
     "hidden_dim",
+    "d_model",
+    "heads",
+    "ffn_dim",
+    "dropout",
     "score",
     "align",
     "window",
@@ -142,7 +146,10 @@ def model_card(name: str, card: dict[str, Any], task: str = toys.TRANSLATION) ->
         error = state.model_error(name)
         if error:
             st.error(tr("error.model", name=name, error=error))
-        st.markdown(tr("models.summary", **_summary_fields(arch)))
+        if arch.get("arch") == "transformer":
+            st.markdown(tr("models.summary_transformer", **_transformer_fields(arch)))
+        else:
+            st.markdown(tr("models.summary", **_summary_fields(arch)))
         if task != toys.TRANSLATION:
             st.markdown(tr(toys.input_key(task)))
             examples = " · ".join(toys.example_inputs(task))
@@ -175,6 +182,20 @@ def _summary_fields(arch: dict[str, Any]) -> dict[str, Any]:
         "emb": arch.get("emb_dim", "?"),
         "score": arch.get("score", "?") if arch.get("align") != "none" else "—",
         "align": align,
+        "src": _named("lang_name", arch.get("src_lang", "?")),
+        "tgt": _named("lang_name", arch.get("tgt_lang", "?")),
+    }
+
+
+def _transformer_fields(arch: dict[str, Any]) -> dict[str, Any]:
+    d, n = arch.get("d_model", "?"), arch.get("heads", "?")
+    return {
+        "enc": arch.get("enc_layers", "?"),
+        "dec": arch.get("dec_layers", "?"),
+        "d": d,
+        "heads": n,
+        "dk": d // n if isinstance(d, int) and isinstance(n, int) and n else "?",
+        "ffn": arch.get("ffn_dim", "?"),
         "src": _named("lang_name", arch.get("src_lang", "?")),
         "tgt": _named("lang_name", arch.get("tgt_lang", "?")),
     }
