@@ -549,6 +549,8 @@ class Translator:
         user or a reference; the rest replay the model's own choices (a beam's best path).
         With a `sampler`, the words after the forced ones are drawn instead of the argmax."""
         imposed = len(forced) if imposed is None else imposed
+        if stop_after_forced and sampler is None and trec.is_transformer(self.model):
+            return self._replay(enc, decode, forced, imposed, banned)
         gen = torch.Generator(device=self.device).manual_seed(decode.seed)
         plan = self.steer_plan(decode, enc.enc_states.size(1))
         state = trec.initial_state(enc)
@@ -579,6 +581,29 @@ class Translator:
             if y_prev == EOS_ID:
                 break
         return records
+
+    def _replay(
+        self,
+        enc: EncoderOutput,
+        decode: DecodeConfig,
+        forced: tuple[int, ...],
+        imposed: int,
+        banned: tuple[int, ...],
+    ) -> list[StepRecord]:
+        """A Transformer's steps over known words (a beam's best path, a reference) from one
+        parallel pass (TDecoder.replay), recorded as `_record` records them: up to the first
+        <eos>, which ends the loop there too."""
+        self.steer_plan(decode, enc.enc_states.size(1))  # edits do not apply: it says so
+        words = list(forced[: forced.index(EOS_ID) + 1] if EOS_ID in forced else forced)
+        if not words:
+            return []
+        tgt_in = torch.tensor([[SOS_ID, *words[:-1]]], device=self.device)  # (1,T)
+        outs = self.model.decoder.replay(tgt_in, enc)
+        return [
+            self._step_record(out, t=t, y_prev=int(tgt_in[0, t]), forced=word,
+                              top_k=decode.top_k, imposed=t < imposed, banned=banned)
+            for t, (out, word) in enumerate(zip(outs, words))
+        ]  # fmt: skip
 
     def _step_record(
         self,

@@ -235,6 +235,34 @@ class TDecoder(nn.Module):
         z = self.norm(x)  # (B,T,D)
         return TeacherForcedT(z, cross.weights.mean(1), None, None)
 
+    def replay(self, tgt_in: Tensor, enc: TEncoderOutput) -> list[TStepOutput]:
+        """Every position of known inputs tgt_in (1,T) at once under the causal mask, cut into
+        what `step()` would have returned at each position t (its query row; the self-attention
+        over positions 0..t): the same numbers as T calls of `step()` (tested), in one pass that
+        reads each weight once instead of T times. `state` is left empty (nothing follows)."""
+        T = tgt_in.size(1)
+        x = self.inputs(tgt_in, 0)  # (1,T,D)
+        causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()[None]  # (1,T,T)
+        cross_mask = enc.mask[:, None, :]  # (1,1,S)
+        selfs, crosses = [], []
+        for layer, kv in zip(self.layers, enc.cross_kv):
+            x, self_att, cross, _ = layer(x, causal, kv, cross_mask)
+            selfs.append(self_att)
+            crosses.append(cross)
+        z = self.norm(x)  # (1,T,D)
+        logp = self.project(z[0])  # (T,V)
+        return [
+            TStepOutput(
+                logp[t : t + 1],
+                z[:, t],
+                z[:, t],
+                (),
+                tuple(_at(a, t, keys=t + 1) for a in selfs),
+                tuple(_at(a, t) for a in crosses),
+            )
+            for t in range(T)
+        ]
+
     def step(
         self,
         y_prev: Tensor,
@@ -261,6 +289,20 @@ class TDecoder(nn.Module):
         z = self.norm(x)[:, 0]  # (B,D)
         logp = self.project(z) if project else None
         return TStepOutput(logp, z, z, tuple(caches), tuple(selfs), tuple(crosses))
+
+
+def _at(a: AttnOut, t: int, keys: int | None = None) -> AttnOut:
+    """Query position t of a block run over all positions (keys cut to the first `keys`)."""
+    k = slice(None) if keys is None else slice(0, keys)
+    return AttnOut(
+        a.out[:, t : t + 1],
+        a.q[:, :, t : t + 1],
+        a.k[:, :, k],
+        a.v[:, :, k],
+        a.scores[:, :, t : t + 1, k],
+        a.weights[:, :, t : t + 1, k],
+        a.heads[:, :, t : t + 1],
+    )
 
 
 class Transformer(nn.Module):

@@ -247,3 +247,25 @@ def test_decoding_logits_equal_the_plain_product_and_follow_weight_changes():
     with torch.inference_mode():
         got = dec.logits(z)
     torch.testing.assert_close(got, F.linear(z, dec.embed.weight, dec.out_bias).detach())
+
+
+@pytest.mark.parametrize("overrides", CONFIGS)
+def test_parallel_replay_records_what_the_steps_record(overrides):
+    """A beam's best path and a reference are recorded from one parallel pass: every field of
+    every step equals the step-by-step loop's (same words, same numbers)."""
+    tr = make_transformer(seed=6, **overrides)
+    words = tuple(s.token_id for s in tr.trace(TEXT, DecodeConfig(beam_width=3)).steps)
+    source = tr.encode_text(TEXT)
+    enc = tr.encode(source)
+    with torch.inference_mode():
+        loop = tr._record(enc, DecodeConfig(), forced=words, imposed=1)  # the step() loop
+        fast = tr._record(enc, DecodeConfig(), forced=words, imposed=1, stop_after_forced=True)
+    assert [s.token for s in fast] == [s.token for s in loop] and len(fast) == len(words)
+    for a, b in zip(loop, fast):
+        assert (a.t, a.input_id, a.forced, list(a.topk_ids)) == (b.t, b.input_id, b.forced,
+                                                                 list(b.topk_ids))  # fmt: skip
+        for name in ("dec_state", "weights", "context", "attn_pre", "attn_hidden", "topk_probs"):
+            np.testing.assert_allclose(getattr(b, name), getattr(a, name), atol=1e-5, rtol=1e-5)
+        for key, value in a.extras["transformer"].items():
+            np.testing.assert_allclose(b.extras["transformer"][key], value, atol=1e-5, rtol=1e-5)
+        assert b.logp == pytest.approx(a.logp, abs=1e-5)
