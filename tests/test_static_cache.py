@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from seq2seq_viz.views.static_cache import StaticCache, accepts_gzip
+from seq2seq_viz.views.static_cache import COMPILE_HINT, StaticCache, accepts_gzip, compile_hinted
 
 JS = b"function f(){return 'attention';}\n" * 400
 FONT = bytes(range(256)) * 20
@@ -24,6 +24,7 @@ class FakeStatic:
         await asyncio.sleep(0.01)  # let concurrent requests overlap
         files = {
             "/static/js/a.js": (b"application/javascript", JS),
+            "/static/js/PlotlyChart.x1.js": (b"text/javascript; charset=utf-8", JS),
             "/app/static/fonts/f.woff2": (b"font/woff2", FONT),
             "/other": (b"text/plain", b"dynamic " * 300),
         }
@@ -193,3 +194,17 @@ def test_the_store_stops_growing_at_its_bound(monkeypatch):
     assert list(cache.entries) == ["/app/static/fonts/f.woff2"]
     assert cache.stored_bytes == len(FONT)
     assert fake.calls.count("/static/js/a.js") == 2
+
+
+def test_plotlys_chunk_carries_v8s_compile_hint_and_nothing_else_does():
+    """plotly.js (Streamlit's PlotlyChart chunk) is sent with V8's explicit compile hint on its
+    first line, so the browser compiles it off the main thread; other files come as they are."""
+    assert compile_hinted("/course/static/js/PlotlyChart.x1.js", JS) == COMPILE_HINT + JS
+    for path in ("/static/js/a.js", "/static/css/PlotlyChart.x1.css", "/app/static/PlotlyChart.js"):
+        assert compile_hinted(path, JS) == JS
+    cache = StaticCache(FakeStatic(), base_url="")
+    for encoding in ("gzip", ""):
+        status, headers, body = call(cache, "/static/js/PlotlyChart.x1.js", encoding=encoding)
+        assert headers[b"content-length"] == str(len(body)).encode()
+        assert status == 200 and (gzip.decompress(body) if encoding else body) == COMPILE_HINT + JS
+    assert call(cache, "/static/js/a.js", encoding="")[2] == JS

@@ -17,6 +17,14 @@ are touched; a request with a Range header, a reply other than 200, a reply mark
 index page, so marked: a made-up URL is never stored), or a file over ``MAX_FILE_BYTES`` goes
 through unchanged. The store holds at most ``MAX_TOTAL_BYTES``; a client that does not accept
 gzip gets the stored uncompressed bytes.
+
+One file is sent changed: plotly.js (Streamlit's ``PlotlyChart`` chunk, which the step player
+draws with) gets V8's explicit compile hint, the comment ``//# allFunctionsCalledOnLoad``, on
+a first line of its own. Chromium then compiles all of its functions on a background thread
+while the file streams in, instead of one by one on the main thread as plotly's start-up code
+first calls them: evaluating the chunk took about 0.48 s of the main thread instead of
+0.70-0.73 s on a cold start, and the first figures drew faster (bench/bench_cold_start.py, our
+2-core machine). Other browsers ignore the comment.
 """
 
 from __future__ import annotations
@@ -52,6 +60,19 @@ _DROPPED = {
     b"last-modified",
     b"accept-ranges",
 }
+
+
+# Streamlit's chunks that V8 compiles whole, off the browser's main thread (module docstring)
+COMPILED_WHOLE = ("PlotlyChart.",)
+COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"  # V8's explicit compile hint, on line 1
+
+
+def compile_hinted(path: str, body: bytes) -> bytes:
+    """`body` with V8's compile hint in front if `path` is one of `COMPILED_WHOLE`'s chunks."""
+    folder, _, name = path.rpartition("/")
+    if folder.endswith("/static/js") and name.startswith(COMPILED_WHOLE) and name.endswith(".js"):
+        return COMPILE_HINT + body
+    return body
 
 
 @dataclass(frozen=True)
@@ -142,7 +163,7 @@ class StaticCache:
         try:
             get = dict(scope, method="GET")  # a HEAD fills the entry with the body too
             await self.app(get, receive, capture)
-            entry = await self._entry(messages)
+            entry = await self._entry(messages, path)
             if entry is not None:
                 size = len(entry.plain) + len(entry.gzipped or b"")
                 if self.stored_bytes + size <= MAX_TOTAL_BYTES:
@@ -159,7 +180,7 @@ class StaticCache:
         return entry
 
     @staticmethod
-    async def _entry(messages: list[Message]) -> Entry | None:
+    async def _entry(messages: list[Message], path: str) -> Entry | None:
         start = next((m for m in messages if m["type"] == "http.response.start"), None)
         if start is None or start.get("status") != 200:
             return None
@@ -174,6 +195,7 @@ class StaticCache:
         ):
             return None
         content_type = fields.get(b"content-type", b"").decode("latin-1").lower()
+        body = compile_hinted(path, body)
         packed = await asyncio.to_thread(compress, body, content_type)
         kept = tuple((k, v) for k, v in headers if k not in _DROPPED)
         return Entry(kept, body, packed)

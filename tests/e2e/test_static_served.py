@@ -31,6 +31,17 @@ def test_the_bundle_comes_gzipped_and_equal_to_streamlits_files(app):
         assert plain.content == replies[0].content
 
 
+def test_plotly_comes_with_v8s_compile_hint_in_front_of_streamlits_file(app):
+    from seq2seq_viz.views.static_cache import COMPILE_HINT
+    from seq2seq_viz.views.stepper import streamlit_chunk
+
+    path = f"static/js/{streamlit_chunk('PlotlyChart.*.js')}"
+    for encoding in ("gzip", "identity"):
+        r = httpx.get(f"{app.url}/{path}", headers={"Accept-Encoding": encoding}, timeout=30)
+        assert r.status_code == 200
+        assert r.content == COMPILE_HINT + (STATIC / path).read_bytes()
+
+
 def test_our_font_is_served_as_stored(app):
     font = Path(__file__).resolve().parents[2] / "static/fonts/S2SVizHangul-Regular.woff2"
     r = httpx.get(f"{app.url}/app/static/fonts/{font.name}", timeout=30)
