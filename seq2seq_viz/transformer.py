@@ -225,31 +225,31 @@ class TDecoder(nn.Module):
 
     def teacher_forced(self, tgt_in: Tensor, enc: TEncoderOutput, **_: Any) -> TeacherForcedT:
         """All positions at once under the causal mask: the same math as looping `step()`."""
-        B, T = tgt_in.shape
+        z, _, crosses = self.parallel(tgt_in, enc)
+        return TeacherForcedT(z, crosses[-1].weights.mean(1), None, None)
+
+    def parallel(
+        self, tgt_in: Tensor, enc: TEncoderOutput
+    ) -> tuple[Tensor, list[AttnOut], list[AttnOut]]:
+        """Every position of tgt_in (B,T) at once under the causal mask: z (B,T,D) and each
+        layer's masked self-attention and cross-attention."""
+        T = tgt_in.size(1)
         x = self.inputs(tgt_in, 0)  # (B,T,D)
         causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()[None]  # (1,T,T)
         cross_mask = enc.mask[:, None, :]  # (B,1,S)
-        cross = None
+        selfs, crosses = [], []
         for layer, kv in zip(self.layers, enc.cross_kv):
-            x, _, cross, _ = layer(x, causal, kv, cross_mask)
-        z = self.norm(x)  # (B,T,D)
-        return TeacherForcedT(z, cross.weights.mean(1), None, None)
+            x, self_att, cross, _ = layer(x, causal, kv, cross_mask)
+            selfs.append(self_att)
+            crosses.append(cross)
+        return self.norm(x), selfs, crosses
 
     def replay(self, tgt_in: Tensor, enc: TEncoderOutput) -> list[TStepOutput]:
         """Every position of known inputs tgt_in (1,T) at once under the causal mask, cut into
         what `step()` would have returned at each position t (its query row; the self-attention
         over positions 0..t): the same numbers as T calls of `step()` (tested), in one pass that
         reads each weight once instead of T times. `state` is left empty (nothing follows)."""
-        T = tgt_in.size(1)
-        x = self.inputs(tgt_in, 0)  # (1,T,D)
-        causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()[None]  # (1,T,T)
-        cross_mask = enc.mask[:, None, :]  # (1,1,S)
-        selfs, crosses = [], []
-        for layer, kv in zip(self.layers, enc.cross_kv):
-            x, self_att, cross, _ = layer(x, causal, kv, cross_mask)
-            selfs.append(self_att)
-            crosses.append(cross)
-        z = self.norm(x)  # (1,T,D)
+        z, selfs, crosses = self.parallel(tgt_in, enc)  # z (1,T,D)
         logp = self.project(z[0])  # (T,V)
         return [
             TStepOutput(
@@ -260,7 +260,7 @@ class TDecoder(nn.Module):
                 tuple(_at(a, t, keys=t + 1) for a in selfs),
                 tuple(_at(a, t) for a in crosses),
             )
-            for t in range(T)
+            for t in range(tgt_in.size(1))
         ]
 
     def step(
