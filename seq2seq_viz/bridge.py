@@ -51,9 +51,13 @@ class BridgeStep:
 
 
 def transformer_record(trace: DecodeTrace, t: int) -> dict:
-    record = trace.steps[t].extras.get("transformer") if 0 <= t < trace.n_steps else None
+    """Step t's per-layer, per-head record; ValueError when t is out of range or the trace is
+    not a Transformer's."""
+    if not 0 <= t < trace.n_steps:
+        raise ValueError(f"step {t} is out of range: the trace has {trace.n_steps} steps")
+    record = trace.steps[t].extras.get("transformer")
     if record is None:
-        raise ValueError(f"step {t} of this trace has no Transformer record")
+        raise ValueError("this trace is not a Transformer's (no Transformer record)")
     return record
 
 

@@ -15,7 +15,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from seq2seq_viz.bridge import BridgeStep, masked_self_attention, sinusoids
+from seq2seq_viz.bridge import (
+    BridgeStep,
+    masked_self_attention,
+    sinusoids,
+    transformer_record,
+)
 from seq2seq_viz.trace import DecodeTrace
 
 from .common import BLUE, ORANGE, plain
@@ -24,17 +29,6 @@ from .labels import merge_labels
 
 def transformer_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     return merge_labels(labels)
-
-
-def parts(trace: DecodeTrace, t: int) -> dict[str, np.ndarray]:
-    """Step t's per-layer, per-head record; ValueError when the trace is not a Transformer's
-    or t is out of range."""
-    if not 0 <= t < trace.n_steps:
-        raise ValueError(f"step {t} is out of range: the trace has {trace.n_steps} steps")
-    record = trace.steps[t].extras.get("transformer")
-    if record is None:
-        raise ValueError("this trace is not a Transformer's (no per-head record)")
-    return record
 
 
 def _check_head(record: dict, layer: int, head: int) -> None:
@@ -61,7 +55,7 @@ def head_bars_figure(
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Bars over the source of one head's scaled scores (`what` "scores") or weights."""
-    lab, record = transformer_labels(labels), parts(trace, t)
+    lab, record = transformer_labels(labels), transformer_record(trace, t)
     _check_head(record, layer, head)
     key = "cross_scores" if what == "scores" else "cross_weights"
     values = np.asarray(record[key], dtype=np.float64)[layer, head]
@@ -99,7 +93,7 @@ def head_values_figure(
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Rows a_i v_i (one per source token) and their sum o = the head's output (last row)."""
-    lab, record = transformer_labels(labels), parts(trace, t)
+    lab, record = transformer_labels(labels), transformer_record(trace, t)
     _check_head(record, layer, head)
     weights = np.asarray(record["cross_weights"], dtype=np.float64)[layer, head]  # (S,)
     values = np.asarray(trace.vectors["transformer"]["cross_v"], dtype=np.float64)[layer, head]
@@ -139,7 +133,7 @@ def head_grid_figure(
 ) -> go.Figure:
     """One row per (layer, head), one column per source token: every cross-attention weight
     of step t; the last rows are the last layer."""
-    lab, record = transformer_labels(labels), parts(trace, t)
+    lab, record = transformer_labels(labels), transformer_record(trace, t)
     weights = np.asarray(record["cross_weights"], dtype=np.float64)  # (L,n,S)
     L, n, S = weights.shape
     rows = [lab["t_layer_head"].format(layer=i + 1, head=h + 1) for i in range(L) for h in range(n)]
@@ -222,7 +216,7 @@ def head_heatmaps_figure(
         raise ValueError("the trace has no steps")
     weights = np.stack(
         [
-            np.asarray(parts(trace, t)["cross_weights"], dtype=np.float64)[layer]
+            np.asarray(transformer_record(trace, t)["cross_weights"], dtype=np.float64)[layer]
             for t in range(trace.n_steps)
         ]
     )  # (T,n,S)
@@ -307,7 +301,7 @@ def masked_self_figure(
     leaves the cells right of the diagonal empty."""
     lab = transformer_labels(labels)
     z = masked_self_attention(trace, layer)  # (T,T) NaN above the diagonal
-    L = np.asarray(parts(trace, 0)["self_weights"]).shape[0]
+    L = np.asarray(transformer_record(trace, 0)["self_weights"]).shape[0]
     fed = [plain(s.input_token) for s in trace.steps]
     fig = go.Figure(
         go.Heatmap(
