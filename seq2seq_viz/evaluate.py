@@ -379,7 +379,6 @@ def goals_section(
     if not all(m.get(key) for m in every.values()):
         key, search = "bleu_by_length", "greedy"
     base, base_long = real["none"]["bleu_beam5"], _bleu_long(real["none"], key)
-    mark = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     lines = [
         f"| model | BLEU beam 5 | vs none (goal +10) | BLEU 12+ tokens ({search}) | "
         "vs none (goal +15) |",
@@ -435,10 +434,14 @@ def goals_section(
     return "\n".join(lines)
 
 
+def mark(ok: bool) -> str:
+    """A goal's verdict as the model table writes it."""
+    return "met" if ok else "MISSED"
+
+
 def transformer_goal(name: str, every: dict, transformers: list[str], key: str) -> str:
     """A Transformer against the best RNN (beam 5): at least its BLEU, and above the best RNN's
     BLEU on 12+-token sources."""
-    mark = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     rnns = {n: m for n, m in every.items() if n not in transformers}
     if not rnns:
         return f"The Transformer `{name}`: no RNN model to compare with."
