@@ -22,10 +22,8 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +38,6 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from bench.poll_phone import Phone  # noqa: E402
 from tests.e2e import harness  # noqa: E402
 
-SCRIPT = harness.REPO / "docs" / "deploy" / "run_replicas.sh"
 HOST_JS = "fetch('/_stcore/health').then((r) => r.headers.get('x-upstream'))"
 SAMPLER_JS = """() => {
   window.__tally = []; let last = "";
@@ -216,17 +213,11 @@ def single(args, browser) -> Result:
 
 
 def proxy(args, browser) -> Result:
+    from tests.e2e.test_proxy import running_replicas
+
     run_dir = Path(tempfile.mkdtemp(prefix="bench-poll-"))
-    port, first = harness.free_port(), _two_ports()
-    env = dict(os.environ, PYTHON=sys.executable, LISTEN="127.0.0.1", RUN_DIR=str(run_dir),
-               KEEP_SERVING="1", NGINX=shutil.which("nginx") or "/usr/sbin/nginx")  # fmt: skip
-    env.pop("SEQ2SEQ_VIZ_REDIS_URL", None)
-    proc = subprocess.Popen(["bash", str(SCRIPT), "2", str(port), str(first)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(proc, url)
+    with running_replicas(run_dir, timeout=180, KEEP_SERVING="1",
+                          SEQ2SEQ_VIZ_REDIS_URL=None) as (url, first):  # fmt: skip
         page = browser.new_context(viewport={"width": 1920, "height": 1080},
                                    locale="ko-KR").new_page()  # fmt: skip
 
@@ -238,26 +229,7 @@ def proxy(args, browser) -> Result:
             os.kill(_pid_of(other), signal.SIGKILL)
             return f"killed :{other} at question {qno + 1}"
 
-        result = run_setup("2 processes + Redis behind nginx", url, page, args, kill)
-        return result
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _two_ports() -> int:
-    from tests.e2e.test_proxy import _two_free_ports
-
-    return _two_free_ports()
-
-
-def _wait_healthy(proc: subprocess.Popen, url: str) -> None:
-    from tests.e2e.test_proxy import _wait_both_healthy
-
-    _wait_both_healthy(proc, url, timeout=180)
+        return run_setup("2 processes + Redis behind nginx", url, page, args, kill)
 
 
 def _pid_of(app_port: int) -> int:

@@ -13,8 +13,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from tests.e2e.test_poll_e2e import (
     start_poll,
     wait_counts,
 )
-from tests.e2e.test_proxy import SCRIPT, _two_free_ports, _wait_both_healthy
+from tests.e2e.test_proxy import running_replicas
 
 pytestmark = pytest.mark.e2e
 
@@ -44,26 +42,11 @@ def replicas(e2e_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
             raise RuntimeError(f"{tool} is missing: apt-get install -y {tool} (README)")
     run_dir = tmp_path_factory.mktemp("poll-proxy")
-    port, first = harness.free_port(), _two_free_ports()
-    env = dict(os.environ, SEQ2SEQ_VIZ_MODELS=str(e2e_models), PYTHON=sys.executable,
-               LISTEN="127.0.0.1", RUN_DIR=str(run_dir), KEEP_SERVING="1",
-               NGINX=shutil.which("nginx") or "/usr/sbin/nginx")  # fmt: skip
-    env.pop("SEQ2SEQ_VIZ_REDIS_URL", None)  # the script starts its own redis-server
-    proc = subprocess.Popen(["bash", str(SCRIPT), "2", str(port), str(first)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_both_healthy(proc, url)
+    # KEEP_SERVING: a killed app is not the end; the script starts its own redis-server
+    with running_replicas(run_dir, SEQ2SEQ_VIZ_MODELS=str(e2e_models), KEEP_SERVING="1",
+                          SEQ2SEQ_VIZ_REDIS_URL=None) as (url, first):  # fmt: skip
         assert (run_dir / "redis.sock").exists(), "run_replicas.sh started no redis-server"
         yield url, {f"127.0.0.1:{p}": p for p in (first, first + 1)}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
 
 
 def _open(page: Page, url: str) -> str:

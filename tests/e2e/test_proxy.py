@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -57,28 +58,35 @@ def proxy(e2e_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     if not Path(nginx).exists():
         raise RuntimeError("nginx is missing: apt-get install -y nginx (the README's test line)")
     run_dir = tmp_path_factory.mktemp("proxy")
+    with running_replicas(run_dir, SEQ2SEQ_VIZ_MODELS=str(e2e_models), NGINX=nginx) as (url, p):
+        yield url, run_dir, {f"127.0.0.1:{p}", f"127.0.0.1:{p + 1}"}
+
+
+@contextmanager
+def running_replicas(
+    run_dir: Path, timeout: float = 90, **env: str | None
+) -> Iterator[tuple[str, int]]:
+    """docs/deploy/run_replicas.sh with 2 app processes behind nginx on free ports: (the proxy's
+    URL, the first app's port) once both answer; stopped on exit (SIGTERM, which stops its apps
+    and nginx, then the process group killed if it hangs). `env`: variables to set, or with None
+    to remove, on top of this process's environment."""
     port, first = harness.free_port(), _two_free_ports()
-    env = dict(
-        os.environ,
-        SEQ2SEQ_VIZ_MODELS=str(e2e_models),
-        PYTHON=sys.executable,
-        LISTEN="127.0.0.1",
-        RUN_DIR=str(run_dir),
-        NGINX=nginx,
-    )
-    proc = subprocess.Popen(
-        ["bash", str(SCRIPT), "2", str(port), str(first)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    full = dict(os.environ, PYTHON=sys.executable, LISTEN="127.0.0.1", RUN_DIR=str(run_dir),
+                NGINX=shutil.which("nginx") or "/usr/sbin/nginx")  # fmt: skip
+    for key, value in env.items():
+        if value is None:
+            full.pop(key, None)
+        else:
+            full[key] = value
+    proc = subprocess.Popen(["bash", str(SCRIPT), "2", str(port), str(first)], env=full,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_both_healthy(proc, url)
-        yield url, run_dir, {f"127.0.0.1:{first}", f"127.0.0.1:{first + 1}"}
+        _wait_both_healthy(proc, url, timeout)
+        yield url, first
     finally:
-        proc.send_signal(signal.SIGTERM)  # the script stops its apps and nginx
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
