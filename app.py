@@ -2,9 +2,9 @@
 
 Run with ``streamlit run app.py``. This file only wires things: page config, the shared sidebar,
 the navigation over the pages in ``seq2seq_viz/views``, and the ASGI app that ``streamlit run``
-finds here (``st.App``: Streamlit's server with our static-file cache in front, see
-``seq2seq_viz/views/static_cache.py``). Models come from ``$SEQ2SEQ_VIZ_MODELS``
-(default: ``pretrained/``).
+finds here (``st.App``: Streamlit's server with our static-file cache and plotly.js preload in
+front, see ``seq2seq_viz/views/static_cache.py`` and ``preload.py``). Models come from
+``$SEQ2SEQ_VIZ_MODELS`` (default: ``pretrained/``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
+from seq2seq_viz.views.preload import PlotlyPreload
 from seq2seq_viz.views.startup import PrewarmOnPage, await_imports
 from seq2seq_viz.views.static_cache import StaticCache
 
@@ -99,5 +100,8 @@ if __name__ == "__main__":  # a session's run of this script
     main()
 else:  # `streamlit run app.py` imports this file and serves this ASGI app: static files from
     # memory (views/static_cache.py); the first page request starts the first run's imports
-    # (views/startup.py)
-    app = st.App(__file__, middleware=[Middleware(PrewarmOnPage), Middleware(StaticCache)])
+    # (views/startup.py); a page's HTML asks for plotly.js at once (views/preload.py)
+    app = st.App(
+        __file__,
+        middleware=[Middleware(PrewarmOnPage), Middleware(PlotlyPreload), Middleware(StaticCache)],
+    )

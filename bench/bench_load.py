@@ -54,6 +54,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from seq2seq_viz.checkpoints import PRETRAINED_DIR, list_models  # noqa: E402
+from seq2seq_viz.views.stepper import sent_book  # noqa: E402
 from tests.e2e import harness  # noqa: E402
 
 FINISHED = {0, 3}  # FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
@@ -283,7 +284,7 @@ def read_delta(msg: ForwardMsg, result: RunResult) -> None:
         result.errors.append(f"exception: {element.exception.message[:200]}")
         return
     if kind == "bidi_component" and element.bidi_component.component_name.endswith("stepper"):
-        book = json.loads(element.bidi_component.json)
+        book = sent_book(element.bidi_component.json)
         result.steps, result.initial_step = len(book["steps"]), int(book["initial_step"])
         return
     widget = getattr(element, kind) if kind else None

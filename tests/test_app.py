@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 from seq2seq_viz.checkpoints import load_model, save_model
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.i18n import strings
+from seq2seq_viz.views.stepper import sent_book
 from tests.conftest import make_translator
 from tests.tiny_models import fake_examples, fake_results
 
@@ -93,7 +94,7 @@ def _book(at: AppTest) -> dict:
     """What the step page sent to the browser's step player (views/stepper)."""
     found = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("stepper")]
     assert found, "no step player on the page"
-    return json.loads(found[0].proto.json)
+    return sent_book(found[0].proto.json)
 
 
 def _blocks(book: dict, t: int, section: str, kind: str) -> list[dict]:

@@ -9,7 +9,6 @@ config is JSON; pickle, torch.load and eval are never needed).
 from __future__ import annotations
 
 import builtins
-import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from seq2seq_viz.checkpoints import CheckpointError, list_models, load_model
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.i18n import strings
+from seq2seq_viz.views.stepper import sent_book
 from tests.tiny_models import FAULTS, PWNED_FILE, add_broken_models, build_models_folder
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -57,7 +57,7 @@ def works(at: AppTest) -> bool:
     for element in at.get("bidi_component"):
         if not element.proto.component_name.endswith("stepper"):
             continue
-        book = json.loads(element.proto.json)
+        book = sent_book(element.proto.json)
         step = book["steps"][0] if book.get("steps") else {"head": [], "stages": []}
         for section in step["head"] + step["stages"]:
             for side in ("left", "right"):

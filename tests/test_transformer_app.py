@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from seq2seq_viz.checkpoints import load_model, save_model
 from seq2seq_viz.config import DecodeConfig
 from seq2seq_viz.i18n import strings
+from seq2seq_viz.views.stepper import sent_book
 from tests.conftest import make_translator
 from tests.test_transformer import make_transformer
 from tests.tiny_models import fake_examples, fake_results
@@ -52,7 +53,7 @@ def _app(locale: str = "en-US", **params: str) -> AppTest:
 def _book(at: AppTest) -> dict:
     found = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("stepper")]
     assert found, "no step player on the page"
-    return json.loads(found[0].proto.json)
+    return sent_book(found[0].proto.json)
 
 
 def _section(book: dict, t: int, section: str) -> dict:

@@ -201,6 +201,9 @@ def _sync_text_param(text: str) -> None:
         del st.query_params["text"]
 
 
+MAX_LEN_DEFAULT = 30
+
+
 def beam_controls(where: Any, key: str = "beam_width", default: int = 1) -> int:
     """Beam width and length penalty: in the sidebar for the other pages (greedy by default),
     on the beam page itself with its own width (5 by default). The penalty is shared."""
@@ -227,21 +230,27 @@ def beam_controls(where: Any, key: str = "beam_width", default: int = 1) -> int:
 
 
 def _decode_controls(show_beam: bool) -> DecodeConfig:
-    with st.sidebar.expander(tr("sidebar.decoding"), expanded=False):
-        if show_beam:
-            beam_controls(st)
-        max_len = st.slider(
-            tr("decode.max_len"),
-            5,
-            60,
-            30,
-            key="max_len",
-            persist_state="session",
-            help=tr("decode.max_len_help"),
-        )
+    """The decoding settings, in a box whose sliders are made only while it is open (opening it
+    reruns the page); their values live in Session State either way (``persist_state``)."""
+    box = st.sidebar.expander(
+        tr("sidebar.decoding"), expanded=False, key="decoding_open", on_change="rerun"
+    )
+    with box:
+        if box.open is not False:
+            if show_beam:
+                beam_controls(st)
+            st.slider(
+                tr("decode.max_len"),
+                5,
+                60,
+                MAX_LEN_DEFAULT,
+                key="max_len",
+                persist_state="session",
+                help=tr("decode.max_len_help"),
+            )
     return DecodeConfig(
         beam_width=int(st.session_state.get("beam_width", 1)),
-        max_len=max_len,
+        max_len=int(st.session_state.get("max_len", MAX_LEN_DEFAULT)),
         length_penalty=float(st.session_state.get("length_penalty", 0.6)),
     )
 

@@ -4,12 +4,13 @@ The first browser spends about a second loading Streamlit's frontend before it a
 run. The views cannot be imported before the run (their caches need Streamlit's runtime, see
 app.py), but what they import can: :func:`prewarm`, called at the first page request (by the
 :class:`PrewarmOnPage` middleware app.py mounts, so after the server has finished starting and
-never slowing the start), starts a thread that imports pandas (the step page's vector tables),
-plotly and the figure builders, reads plotly's default template, loads Streamlit's emoji list
-(``st.set_page_config`` checks the page icon against it) and lets Streamlit make its once-per-
-process check of whether it runs in a REPL from this thread's short stack (at the first element
-of the first run it walks the script runner's deep stack with source lines). The first run then
-finds all of it done; what it shows is unchanged.
+never slowing the start), starts a thread that imports plotly and the figure builders, reads
+plotly's default template, loads Streamlit's emoji list (``st.set_page_config`` checks the page
+icon against it) and lets Streamlit make its once-per-process check of whether it runs in a REPL
+from this thread's short stack (at the first element of the first run it walks the script
+runner's deep stack with source lines). The first run then finds all of it done; what it shows
+is unchanged. (pandas is not imported: the first page does not need it, and a core spent on it
+is a core the browser lacks while it draws the page.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from seq2seq_viz.views.static_cache import ASGIApp, Receive, Scope, Send
 SKIPPED = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/")  # not pages
 RUNTIME_WAIT_S = 5.0  # the runtime exists before the server answers a page
 # in the order the first run needs them: set_page_config, the step page's imports
-MODULES = ("streamlit.emojis", "pandas", "plotly.graph_objects", "seq2seq_viz.figures")
+MODULES = ("streamlit.emojis", "plotly.graph_objects", "seq2seq_viz.figures")
 IMPORT_WAIT_S = 60.0
 _imported = threading.Event()  # set once the warm-up thread's imports are done
 

@@ -59,3 +59,19 @@ def test_a_made_up_static_url_is_passed_through_not_stored(app):
         assert r.status_code in (200, 404)
         assert "no-cache" in r.headers.get("cache-control", "") or r.status_code == 404
         assert "content-encoding" not in r.headers  # Streamlit's own reply, not ours
+
+
+def test_the_page_asks_for_plotly_at_once_and_the_step_player_uses_that_copy(app, session):
+    """The modulepreload link (views/preload.py) names the chunk the step player imports: the
+    browser fetches plotly.js once, before the first run, and the step player draws with it."""
+    from seq2seq_viz.views.preload import plotly_chunk
+
+    chunk = plotly_chunk()
+    html = httpx.get(app.url + "/", headers={"Accept-Encoding": "gzip"}, timeout=30).text
+    assert f'<link rel="modulepreload" crossorigin href="./static/js/{chunk}">' in html
+    fetched: list[str] = []
+    session.page.on("request", lambda r: fetched.append(r.url) if chunk in r.url else None)
+    session.open()
+    assert len(fetched) == 1, fetched
+    drawn = session.page.locator(".s2s-stepper .js-plotly-plot .main-svg")
+    assert drawn.count() > 0

@@ -2,7 +2,7 @@
 step) that receives every step of one trace at once and moves through them in the browser.
 
 Python decides everything shown; the browser only switches between steps. :func:`mount` sends a
-*book*, a plain dict made by ``views/step_sections.py``::
+*book*, a plain dict made by ``views/step_sections.py`` (as the one element of a list)::
 
     {"id": str,                    # changes with the trace, language or size: a new book
      "labels": {...},              # i18n strings of the bar (prev, next, play, slider, ...)
@@ -32,6 +32,7 @@ once per process.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -95,4 +96,12 @@ def mount(book: dict[str, Any], key: str = "stepper") -> None:
     if chunk is None:
         _plotly_loader()(key=f"{key}_plotly", height=0)
     data = {**book, "katex": streamlit_chunk("katex.*.js"), "plotly_chunk": chunk}
-    _stepper()(key=key, data=data, height="content")
+    # Sent as a one-element list: Streamlit checks every first-level value of a dict for a
+    # dataframe, and that check imports pandas and pyarrow (about 0.6 s on the first run).
+    _stepper()(key=key, data=[data], height="content")
+
+
+def sent_book(payload: str) -> dict[str, Any]:
+    """The book :func:`mount` sent, from the component's JSON payload (tests read it)."""
+    (book,) = json.loads(payload)
+    return book

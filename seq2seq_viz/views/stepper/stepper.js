@@ -11,7 +11,8 @@
 const PLAY_MS = 1500;
 const controllers = new WeakMap(); // parentElement -> controller of the book it shows
 
-export default function mountStepper({ data, parentElement }) {
+export default function mountStepper({ data: [data], parentElement }) {
+  // the book comes as the one element of a list (a dict would make Streamlit import pandas)
   const root = parentElement.querySelector(".s2s-stepper");
   loadKatex(data.katex);
   loadPlotly(data.plotly_chunk);
