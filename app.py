@@ -15,7 +15,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from seq2seq_viz.views.preload import PlotlyPreload
-from seq2seq_viz.views.startup import PrewarmOnPage, await_imports
+from seq2seq_viz.views.startup import PrewarmOnPage, await_imports, quick_component_scan
 from seq2seq_viz.views.static_cache import StaticCache
 
 NAV = (  # (page, Material icon) in the order of the top navigation
@@ -101,6 +101,7 @@ if __name__ == "__main__":  # a session's run of this script
 else:  # `streamlit run app.py` imports this file and serves this ASGI app: static files from
     # memory (views/static_cache.py); the first page request starts the first run's imports
     # (views/startup.py); a page's HTML asks for plotly.js at once (views/preload.py)
+    quick_component_scan()  # a faster start (views/startup.py)
     app = st.App(
         __file__,
         middleware=[Middleware(PrewarmOnPage), Middleware(PlotlyPreload), Middleware(StaticCache)],

@@ -14,10 +14,12 @@ The Python API (the app uses the same)::
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import DecodeConfig, ModelConfig, TrainConfig
-from .trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
+
+if TYPE_CHECKING:
+    from .trace import BeamNode, DecodeTrace, Hypothesis, StepRecord
 
 __all__ = [
     "DecodeConfig",
@@ -36,6 +38,10 @@ __all__ = [
 ]
 
 _LAZY = {
+    "DecodeTrace": "trace",
+    "StepRecord": "trace",
+    "BeamNode": "trace",
+    "Hypothesis": "trace",
     "load_model": "checkpoints",
     "list_models": "checkpoints",
     "CheckpointError": "checkpoints",
@@ -45,7 +51,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Import torch-heavy parts on first use, so `import seq2seq_viz` stays light."""
+    """Import the heavy parts on first use (torch; numpy for the trace), so `import
+    seq2seq_viz` stays light: the server imports it before it answers (views/startup.py)."""
     if name == "figures":
         return import_module(".figures", __name__)
     if name in _LAZY:
