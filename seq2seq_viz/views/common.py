@@ -255,10 +255,12 @@ def download_trace(
     reference: str | None = None,
     prefix: tuple[str, ...] = (),
 ) -> None:
-    data = state.trace_json(TraceKey(model, c.text, decode, reference, prefix))
+    """The trace as JSON, made when the button is pressed (a callable: Streamlit runs it on
+    the click), not on every run of the page."""
+    key_of_trace = TraceKey(model, c.text, decode, reference, prefix)
     st.download_button(
         tr("download.trace"),
-        data,
+        lambda: state.trace_json(key_of_trace),
         file_name=f"trace-{model}.json",
         mime="application/json",
         key=key,
