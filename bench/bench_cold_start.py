@@ -1,7 +1,11 @@
 """Cold-start benchmark (not a test): from ``streamlit run app.py`` to the first fully drawn page
 in Debian's Chromium, on 127.0.0.1.
 
-    python bench/bench_cold_start.py [--runs 3] [--models-root pretrained]
+    python bench/bench_cold_start.py [--runs 3] [--models-root pretrained] [--script PATH]
+
+With ``--script bench/floor/blank.py`` (a title and a line) or ``bench/floor/one_chart.py``
+(the same with one st.plotly_chart) it times plain Streamlit pages the same way, with
+Streamlit's default settings: the floor under any page of ours on the same machine.
 
 Each run starts a new app process and a new browser context (empty cache), polls Streamlit's
 health endpoint, opens the default page and waits until its first run has finished, no element
@@ -29,13 +33,16 @@ VIEWPORT = {"width": 1400, "height": 900}
 GOAL_S = 3.0
 
 
-def one_run(browser: Browser, models_root: Path) -> tuple[float, float, float]:
+def one_run(
+    browser: Browser, models_root: Path, script: Path | None = None
+) -> tuple[float, float, float]:
     """Seconds from the start until the server answers health checks, until the first script
-    run has finished (the server's part), and until the page is fully drawn."""
+    run has finished (the server's part), and until the page is fully drawn. `script`: time
+    another Streamlit script instead of the app (bench/floor/: what Streamlit alone costs)."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     page = harness.prepare_page(context.new_page())
     start = time.monotonic()
-    app = harness.spawn_app(models_root)
+    app = harness.spawn_app(models_root, script=script)
     try:
         harness.wait_healthy(app)
         healthy = time.monotonic() - start
@@ -55,12 +62,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, choices=range(1, 11), metavar="1..10")
     parser.add_argument("--models-root", type=Path, default=PRETRAINED_DIR)
+    parser.add_argument(
+        "--script",
+        type=Path,
+        help="time this Streamlit script instead of app.py, e.g. bench/floor/blank.py",
+    )
     args = parser.parse_args()
     results = []
     with sync_playwright() as pw:
         browser = harness.launch_chromium(pw)
         for i in range(args.runs):
-            healthy, ran, drawn = one_run(browser, args.models_root)
+            healthy, ran, drawn = one_run(browser, args.models_root, args.script)
             results.append(drawn)
             print(
                 f"run {i + 1}: server healthy {healthy:5.2f} s, first script run done "

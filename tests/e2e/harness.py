@@ -104,17 +104,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def app_command(port: int, watch: bool = True, options: tuple[str, ...] = ()) -> list[str]:
+def app_command(
+    port: int, watch: bool = True, options: tuple[str, ...] = (), script: Path | None = None
+) -> list[str]:
     """The documented ``streamlit run`` command on 127.0.0.1:`port`; `watch=False` turns off
     Streamlit's file watcher (tests edit no source, and the watcher costs CPU on 2 cores);
-    `options` are more ``--section.name=value`` flags (benchmarks compare settings with them)."""
+    `options` are more ``--section.name=value`` flags (benchmarks compare settings with them);
+    `script` runs another Streamlit script instead of app.py (a benchmark's reference page)."""
     return (
         [
             sys.executable,
             "-m",
             "streamlit",
             "run",
-            str(REPO / "app.py"),
+            str(script or REPO / "app.py"),
             "--server.headless",
             "true",
             "--server.port",
@@ -134,16 +137,18 @@ def spawn_app(
     log_path: Path | None = None,
     watch: bool = True,
     options: tuple[str, ...] = (),
+    script: Path | None = None,
 ) -> App:
-    """Start the app (models from `models_root`, else the default pretrained/); don't wait."""
+    """Start the app (models from `models_root`, else the default pretrained/); don't wait.
+    `script`: another Streamlit script, run from its own folder (so without our settings)."""
     env = dict(os.environ)
     if models_root is not None:
         env["SEQ2SEQ_VIZ_MODELS"] = str(models_root)
     port = free_port()
     log = open(log_path, "wb") if log_path else None  # noqa: SIM115 (closed by App.stop)
     proc = subprocess.Popen(
-        app_command(port, watch, options),
-        cwd=REPO,
+        app_command(port, watch, options, script),
+        cwd=script.parent if script else REPO,
         env=env,
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
