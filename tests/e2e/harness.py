@@ -141,6 +141,7 @@ def spawn_app(
 ) -> App:
     """Start the app (models from `models_root`, else the default pretrained/); don't wait.
     `script`: another Streamlit script, run from its own folder (so without our settings)."""
+    script = script.resolve() if script else None
     env = dict(os.environ)
     if models_root is not None:
         env["SEQ2SEQ_VIZ_MODELS"] = str(models_root)
