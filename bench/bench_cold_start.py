@@ -80,6 +80,9 @@ def main() -> None:
             )
         browser.close()
     median = statistics.median(results)
+    if args.script is not None:  # a reference page: no goal of ours
+        print(f"median first page of {args.script}: {median:.2f} s")
+        return
     verdict = "met" if median < GOAL_S else "NOT met"
     print(f"median first page: {median:.2f} s (goal < {GOAL_S:g} s: {verdict})")
 
