@@ -19,8 +19,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from seq2seq_viz.views.startup import SKIPPED
-from seq2seq_viz.views.static_cache import ASGIApp, Message, Receive, Scope, Send
+from seq2seq_viz.views.startup import SKIPPED, is_page_get
+from seq2seq_viz.views.static_cache import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    reply_parts,
+    under_base,
+)
 
 CHUNK = "PlotlyChart.*.js"  # Streamlit's chunk for st.plotly_chart; importing it sets Plotly
 # the folder of the frontend's own entry script, as index.html writes it ("./static/js/")
@@ -60,22 +68,11 @@ class PlotlyPreload:
 
     def __init__(self, app: ASGIApp, base_url: str | None = None, chunk: str | None = None) -> None:
         self.app = app
-        if base_url is None:  # Streamlit's own setting, as its routes use it
-            from streamlit import config
-
-            base_url = config.get_option("server.baseUrlPath") or ""
-        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
-        self.skipped = tuple(base + p for p in SKIPPED)
+        self.skipped = under_base(SKIPPED, base_url)
         self.chunk = chunk if chunk is not None else plotly_chunk()
 
     def _handles(self, scope: Scope) -> bool:
-        return (
-            self.chunk is not None
-            and scope.get("type") == "http"
-            and scope.get("method") == "GET"
-            and not str(scope.get("path", "")).startswith(self.skipped)
-            and not _is_phone(scope)
-        )
+        return self.chunk is not None and is_page_get(scope, self.skipped) and not _is_phone(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._handles(scope):
@@ -94,8 +91,7 @@ class PlotlyPreload:
             messages.append(message)
 
         await self.app(plain, receive, capture)
-        start = next((m for m in messages if m["type"] == "http.response.start"), None)
-        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        start, body = reply_parts(messages)
         fields = {k.lower(): v for k, v in (start or {}).get("headers", ())}
         changed = None
         if (

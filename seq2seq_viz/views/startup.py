@@ -25,7 +25,7 @@ from importlib import import_module
 from importlib.metadata import Distribution
 from typing import Any
 
-from seq2seq_viz.views.static_cache import ASGIApp, Receive, Scope, Send
+from seq2seq_viz.views.static_cache import ASGIApp, Receive, Scope, Send, under_base
 
 SKIPPED = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/")  # not pages
 RUNTIME_WAIT_S = 5.0  # the runtime exists before the server answers a page
@@ -79,21 +79,22 @@ class PrewarmOnPage:
 
     def __init__(self, app: ASGIApp, base_url: str | None = None) -> None:
         self.app = app
-        if base_url is None:  # Streamlit's own setting, as its routes use it
-            from streamlit import config
-
-            base_url = config.get_option("server.baseUrlPath") or ""
-        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
-        self.skipped = tuple(base + p for p in SKIPPED)
+        self.skipped = under_base(SKIPPED, base_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope.get("type") == "http"
-            and scope.get("method") == "GET"
-            and not str(scope.get("path", "")).startswith(self.skipped)
-        ):
+        if is_page_get(scope, self.skipped):
             prewarm()
         await self.app(scope, receive, send)
+
+
+def is_page_get(scope: Scope, skipped: tuple[str, ...]) -> bool:
+    """Whether `scope` is a GET of a page: not of a path under `skipped` (``under_base(SKIPPED)``:
+    static files, the websocket, health checks, components, media)."""
+    return (
+        scope.get("type") == "http"
+        and scope.get("method") == "GET"
+        and not str(scope.get("path", "")).startswith(skipped)
+    )
 
 
 _HEADERS_END = re.compile(r"\r?\n\r?\n")

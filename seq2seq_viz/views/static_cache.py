@@ -108,17 +108,30 @@ def accepts_gzip(scope: Scope) -> bool:
     return False
 
 
+def under_base(paths: tuple[str, ...], base_url: str | None = None) -> tuple[str, ...]:
+    """`paths` under the server's base URL (`base_url`; None: Streamlit's own
+    ``server.baseUrlPath``, as its routes use it). Our middlewares match paths with these."""
+    if base_url is None:
+        from streamlit import config
+
+        base_url = config.get_option("server.baseUrlPath") or ""
+    base = "/" + base_url.strip("/") if base_url.strip("/") else ""
+    return tuple(base + p for p in paths)
+
+
+def reply_parts(messages: list[Message]) -> tuple[Message | None, bytes]:
+    """A captured ASGI reply's start message (None if it sent none) and its whole body."""
+    start = next((m for m in messages if m["type"] == "http.response.start"), None)
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return start, body
+
+
 class StaticCache:
     """ASGI middleware: the static files in memory, each compressed once (module docstring)."""
 
     def __init__(self, app: ASGIApp, base_url: str | None = None) -> None:
         self.app = app
-        if base_url is None:  # Streamlit's own setting, as its static routes use it
-            from streamlit import config
-
-            base_url = config.get_option("server.baseUrlPath") or ""
-        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
-        self.prefixes = tuple(base + p for p in PREFIXES)
+        self.prefixes = under_base(PREFIXES, base_url)
         self.entries: dict[str, Entry] = {}
         self.stored_bytes = 0
         self._filling: dict[str, asyncio.Future[Entry | None]] = {}
@@ -181,10 +194,9 @@ class StaticCache:
 
     @staticmethod
     async def _entry(messages: list[Message], path: str) -> Entry | None:
-        start = next((m for m in messages if m["type"] == "http.response.start"), None)
+        start, body = reply_parts(messages)
         if start is None or start.get("status") != 200:
             return None
-        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         headers = [(k.lower(), v) for k, v in start.get("headers", ())]
         fields = dict(headers)
         if (
