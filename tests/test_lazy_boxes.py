@@ -18,9 +18,9 @@ VECTORS = "vectors_open_0"  # the tiny test models are too big to follow by hand
 TEXT = "the cat sleeps ."
 
 
-def _app(**state: object) -> AppTest:
+def _app(locale: str = "en-US", **state: object) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.context["locale"] = "en-US"
+    at.context["locale"] = locale
     at.session_state["text"] = TEXT
     for key, value in state.items():
         at.session_state[key] = value
@@ -91,13 +91,7 @@ def test_the_decoding_settings_apply_with_their_box_closed(models_root: Path) ->
 
 
 def test_both_boxes_opened_speak_korean(models_root: Path) -> None:  # noqa: F811
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.context["locale"] = "ko-KR"
-    at.session_state["text"] = TEXT
-    at.session_state[VECTORS] = True
-    at.session_state["decoding_open"] = True
-    at.run()
-    _ok(at)
+    at = _app("ko-KR", **{VECTORS: True, "decoding_open": True})
     labels = {e.label for e in at.expander}
     assert {KO["vectors.title"], KO["sidebar.decoding"]} <= labels
     assert {s.label for s in _vector_pickers(at)} == {KO["vectors.step"], KO["vectors.source"]}
